@@ -1,0 +1,322 @@
+//! One mutex-guarded state for all stores, so a save and its outbox rows change together.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use application::ports::{
+    ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery,
+    MessageRef, Outbox, OutboxMessage, OutboxStats, RepositoryError,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use domain::{ApprovalEvent, ApprovalId, ApprovalRequest, Identity, Status};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowStatus {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+#[derive(Debug, Clone)]
+struct OutboxRow {
+    message: OutboxMessage,
+    status: RowStatus,
+    next_attempt_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    approvals: BTreeMap<ApprovalId, ApprovalRequest>,
+    outbox: BTreeMap<i64, OutboxRow>,
+    next_outbox_id: i64,
+    api_keys: HashMap<Identity, ApiKeyRecord>,
+    messages: HashMap<Uuid, MessageRef>,
+    /// When set, the next call fails with this error (fault injection for tests).
+    fail_next: Option<RepositoryError>,
+}
+
+/// Every persistence port in memory. Clone the `Arc` to share one store between ports.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the next call on any port fail with `error`, once.
+    pub fn fail_next(&self, error: RepositoryError) {
+        self.lock().fail_next = Some(error);
+    }
+
+    /// Every outbox message ever written, in order, with whether it was delivered. For tests.
+    pub fn outbox_messages(&self) -> Vec<(OutboxMessage, bool)> {
+        self.lock()
+            .outbox
+            .values()
+            .map(|row| (row.message.clone(), row.status == RowStatus::Delivered))
+            .collect()
+    }
+
+    /// A poisoned mutex means a panic elsewhere mid-update; the state is still structurally
+    /// valid (every update below is applied after all checks), so keep serving.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn guard(&self) -> Result<MutexGuard<'_, State>, RepositoryError> {
+        let mut state = self.lock();
+        match state.fail_next.take() {
+            Some(error) => Err(error),
+            None => Ok(state),
+        }
+    }
+}
+
+#[async_trait]
+impl ApprovalRepository for MemoryStore {
+    async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
+        Ok(self.guard()?.approvals.get(&id).cloned())
+    }
+
+    async fn save(
+        &self,
+        approval: &ApprovalRequest,
+        events: &[ApprovalEvent],
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        let stored_version = state.approvals.get(&approval.id()).map(ApprovalRequest::version);
+        match (approval.version(), stored_version) {
+            (1, Some(_)) => return Err(RepositoryError::Duplicate),
+            (1, None) => {}
+            (version, Some(stored)) if stored == version - 1 => {}
+            _ => return Err(RepositoryError::Conflict),
+        }
+        // Serialize every event before changing anything, so a failure leaves no trace.
+        let payloads = events
+            .iter()
+            .map(|e| serde_json::to_value(e).map(|p| (e.event_type(), p)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RepositoryError::Corrupt(e.to_string()))?;
+        state.approvals.insert(approval.id(), approval.clone());
+        for ((event_type, payload), event) in payloads.into_iter().zip(events) {
+            // Rows carry the time of the change they record, so a relay driven by the same
+            // clock finds them due (the SQL stores do the same).
+            let now = event.at();
+            state.next_outbox_id += 1;
+            let id = state.next_outbox_id;
+            state.outbox.insert(
+                id,
+                OutboxRow {
+                    message: OutboxMessage {
+                        id,
+                        aggregate_type: "approval".into(),
+                        aggregate_id: approval.id().as_uuid(),
+                        event_type: event_type.into(),
+                        payload,
+                        attempts: 0,
+                        created_at: now,
+                    },
+                    status: RowStatus::Pending,
+                    next_attempt_at: now,
+                    locked_until: None,
+                    last_error: None,
+                    finished_at: None,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {
+        let state = self.guard()?;
+        Ok(state
+            .approvals
+            .values()
+            .rev()
+            .filter(|a| query.after.is_none_or(|after| a.id() < after))
+            .filter(|a| query.status.is_none_or(|s| a.status() == s))
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn overdue(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        let state = self.guard()?;
+        let mut due: Vec<_> = state
+            .approvals
+            .values()
+            .filter(|a| a.status() == Status::Pending && a.expires_at() <= now)
+            .map(|a| (a.expires_at(), a.id()))
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(limit as usize).map(|(_, id)| id).collect())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, RepositoryError> {
+        let mut state = self.guard()?;
+        // The oldest pending row of each aggregate is the only candidate for that aggregate.
+        let mut heads: HashMap<Uuid, i64> = HashMap::new();
+        for row in state.outbox.values() {
+            if row.status == RowStatus::Pending {
+                heads.entry(row.message.aggregate_id).or_insert(row.message.id);
+            }
+        }
+        let mut claimed = Vec::new();
+        for row in state.outbox.values_mut() {
+            if claimed.len() >= limit as usize {
+                break;
+            }
+            let is_head = heads.get(&row.message.aggregate_id) == Some(&row.message.id);
+            let leased = row.locked_until.is_some_and(|until| until > now);
+            if is_head && row.status == RowStatus::Pending && row.next_attempt_at <= now && !leased
+            {
+                row.locked_until = Some(now + lease);
+                claimed.push(row.message.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        if let Some(row) = state.outbox.get_mut(&id) {
+            if row.status == RowStatus::Pending {
+                row.status = RowStatus::Delivered;
+                row.locked_until = None;
+                row.finished_at = Some(now);
+            }
+        }
+        Ok(())
+    }
+
+    async fn reschedule(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        if let Some(row) = state.outbox.get_mut(&id) {
+            if row.status == RowStatus::Pending {
+                row.message.attempts += 1;
+                row.next_attempt_at = next_attempt_at;
+                row.locked_until = None;
+                row.last_error = Some(error.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        if let Some(row) = state.outbox.get_mut(&id) {
+            if row.status == RowStatus::Pending {
+                row.message.attempts += 1;
+                row.status = RowStatus::Dead;
+                row.locked_until = None;
+                row.last_error = Some(error.to_owned());
+                row.finished_at = Some(now);
+            }
+        }
+        Ok(())
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        for id in ids {
+            if let Some(row) = state.outbox.get_mut(id) {
+                row.locked_until = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+        let state = self.guard()?;
+        Ok(state
+            .outbox
+            .values()
+            .rev()
+            .filter(|row| row.status == RowStatus::Dead)
+            .take(limit as usize)
+            .map(|row| (row.message.clone(), row.last_error.clone().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
+        let state = self.guard()?;
+        let count = |status| {
+            state
+                .outbox
+                .values()
+                .filter(|row| row.status == status)
+                .count() as u64
+        };
+        Ok(OutboxStats {
+            pending: count(RowStatus::Pending),
+            dead: count(RowStatus::Dead),
+        })
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryStore {
+    async fn insert(&self, record: &ApiKeyRecord) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        if state.api_keys.contains_key(&record.name)
+            || state.api_keys.values().any(|r| r.hash == record.hash)
+        {
+            return Err(RepositoryError::Duplicate);
+        }
+        state.api_keys.insert(record.name.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn find_by_hash(
+        &self,
+        hash: &ApiKeyHash,
+    ) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+        let state = self.guard()?;
+        Ok(state.api_keys.values().find(|r| r.hash == *hash).cloned())
+    }
+}
+
+#[async_trait]
+impl ChatMessages for MemoryStore {
+    async fn get(&self, aggregate_id: Uuid) -> Result<Option<MessageRef>, RepositoryError> {
+        Ok(self.guard()?.messages.get(&aggregate_id).cloned())
+    }
+
+    async fn put(&self, aggregate_id: Uuid, message: &MessageRef) -> Result<(), RepositoryError> {
+        self.guard()?.messages.insert(aggregate_id, message.clone());
+        Ok(())
+    }
+}

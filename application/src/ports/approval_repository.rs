@@ -1,0 +1,88 @@
+//! Storage of approval requests, and the transaction boundary that keeps events with state.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{ApprovalEvent, ApprovalId, ApprovalRequest, Status};
+
+/// What can go wrong in a store. Adapters translate their driver errors into these; nothing
+/// above an adapter ever sees `sqlx::Error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// Someone else stored a newer version first (optimistic concurrency).
+    #[error("the record was changed concurrently")]
+    Conflict,
+    /// A record with this identity already exists.
+    #[error("a record with this identity already exists")]
+    Duplicate,
+    /// The store could not be reached or did not answer in time. Retrying later may succeed.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The store answered with data that does not satisfy the domain's rules.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// One page request of a keyset-paginated listing, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only requests in this status, or all.
+    pub status: Option<Status>,
+    /// Start strictly after (older than) this id; `None` starts at the newest.
+    pub after: Option<ApprovalId>,
+    /// Maximum number of requests to return.
+    pub limit: u32,
+}
+
+/// Stores approval requests together with the events their changes raised.
+///
+/// **Transaction boundary.** [`save`](Self::save) is the only write: it stores the aggregate's
+/// state *and* appends its events to the outbox in one atomic step. Either both are stored or
+/// neither is, so a notification can never be lost (state without event) or invented (event
+/// without state). See ARCHITECTURE.md, "Decision: save(state, events)".
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ApprovalRepository: Send + Sync {
+    /// Loads one request by id.
+    ///
+    /// # Errors
+    /// - `Unavailable` when the store cannot be reached.
+    /// - `Corrupt` when the stored row cannot be rebuilt into a valid aggregate.
+    ///
+    /// An unknown id is `Ok(None)`, not an error.
+    async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError>;
+
+    /// Atomically stores `approval` at `approval.version()` and appends `events` to the outbox.
+    ///
+    /// Version 1 is an insert; any higher version updates the stored row only if it is still at
+    /// `version - 1` (optimistic concurrency). On any error nothing is written.
+    ///
+    /// # Errors
+    /// - `Duplicate` when inserting (version 1) an id that already exists.
+    /// - `Conflict` when updating and the stored version is not `version - 1`, or the row is gone.
+    /// - `Unavailable` when the store cannot be reached; nothing was committed.
+    async fn save(
+        &self,
+        approval: &ApprovalRequest,
+        events: &[ApprovalEvent],
+    ) -> Result<(), RepositoryError>;
+
+    /// Lists requests newest first (by id, which is time-ordered), filtered by status,
+    /// starting strictly after `query.after`, at most `query.limit` of them.
+    ///
+    /// The order is stable: concurrent inserts never make a request appear twice across pages.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Corrupt`, as for [`get`](Self::get).
+    async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError>;
+
+    /// Ids of pending requests whose expiry time is at or before `now`, oldest first, at most
+    /// `limit` of them.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached.
+    async fn overdue(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError>;
+}

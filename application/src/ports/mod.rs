@@ -1,0 +1,32 @@
+//! Driven ports: what the use cases need from the outside world.
+//!
+//! Each trait is object-safe (`async-trait`) so use cases hold `Arc<dyn Port>` and adapters are
+//! chosen at start-up. Every method documents the errors it may return; an implementation must
+//! return exactly those, which the contract suites in `tests/` check for every adapter.
+
+mod api_keys;
+mod approval_repository;
+mod chat_gateway;
+mod chat_messages;
+mod outbox;
+mod system;
+
+pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
+pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
+pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
+pub use chat_messages::ChatMessages;
+pub use outbox::{Outbox, OutboxMessage, OutboxStats};
+pub use system::{Clock, IdGenerator};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use api_keys::MockApiKeyStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use approval_repository::MockApprovalRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use chat_gateway::MockChatGateway;
+#[cfg(any(test, feature = "mocks"))]
+pub use chat_messages::MockChatMessages;
+#[cfg(any(test, feature = "mocks"))]
+pub use outbox::MockOutbox;
+#[cfg(any(test, feature = "mocks"))]
+pub use system::{MockClock, MockIdGenerator};

@@ -1,0 +1,210 @@
+//! Create an approval request.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use domain::{
+    ApprovalId, ApprovalRequest, CallbackUrl, ChatDestination, Description, Identity, Metadata,
+    NewApproval, Policy, RequiredApprovals, Title, Ttl, ValidationError,
+};
+
+use crate::ports::{ApprovalRepository, Clock, IdGenerator, RepositoryError};
+
+/// The raw input of a new request, as any inbound adapter received it. Validation happens
+/// here, once, for every adapter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateApprovalInput {
+    pub title: String,
+    pub description: Option<String>,
+    pub destination: String,
+    pub metadata: Option<serde_json::Value>,
+    pub callback_url: Option<String>,
+    pub required_approvals: Option<i64>,
+    pub allowed_approvers: Vec<String>,
+    pub allow_self_approval: bool,
+    pub expires_in_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateApprovalError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Store(RepositoryError),
+}
+
+#[derive(Clone)]
+pub struct CreateApproval {
+    approvals: Arc<dyn ApprovalRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl CreateApproval {
+    pub fn new(
+        approvals: Arc<dyn ApprovalRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            approvals,
+            clock,
+            ids,
+        }
+    }
+
+    /// Validates the input, opens the request and stores it with its `Requested` event.
+    ///
+    /// # Errors
+    /// `Invalid` naming the first field that broke a rule (nothing is stored), or `Store`.
+    #[tracing::instrument(skip_all, fields(requester = %requester))]
+    pub async fn execute(
+        &self,
+        requester: Identity,
+        input: CreateApprovalInput,
+    ) -> Result<ApprovalRequest, CreateApprovalError> {
+        let new = parse(requester, input)?;
+        let mut approval = ApprovalRequest::open(
+            ApprovalId::from_uuid(self.ids.new_id()),
+            new,
+            self.clock.now(),
+        );
+        let events = approval.take_events();
+        self.approvals
+            .save(&approval, &events)
+            .await
+            .map_err(CreateApprovalError::Store)?;
+        tracing::info!(approval_id = %approval.id(), "approval requested");
+        Ok(approval)
+    }
+}
+
+fn parse(requester: Identity, input: CreateApprovalInput) -> Result<NewApproval, ValidationError> {
+    let allowed_approvers = input
+        .allowed_approvers
+        .iter()
+        .map(|raw| {
+            Identity::parse(raw).map_err(|e| ValidationError {
+                field: "allowed_approvers",
+                ..e
+            })
+        })
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    let required = input
+        .required_approvals
+        .map(RequiredApprovals::new)
+        .transpose()?
+        .unwrap_or_default();
+    Ok(NewApproval {
+        title: Title::parse(&input.title)?,
+        description: Description::parse(input.description.as_deref().unwrap_or_default())?,
+        destination: ChatDestination::parse(&input.destination)?,
+        metadata: input
+            .metadata
+            .map(Metadata::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        callback_url: input
+            .callback_url
+            .as_deref()
+            .map(CallbackUrl::parse)
+            .transpose()?,
+        policy: Policy::new(
+            required,
+            allowed_approvers,
+            input.allow_self_approval,
+            &requester,
+        )?,
+        ttl: input
+            .expires_in_seconds
+            .map(Ttl::from_seconds)
+            .transpose()?
+            .unwrap_or_default(),
+        requester,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use domain::{Status, Violation};
+    use mockall::predicate::always;
+
+    use super::*;
+    use crate::ports::{MockApprovalRepository, MockClock, MockIdGenerator};
+
+    fn input() -> CreateApprovalInput {
+        CreateApprovalInput {
+            title: "Deploy model v7 to prod?".into(),
+            destination: "C0123456789".into(),
+            ..Default::default()
+        }
+    }
+
+    fn use_case(repo: MockApprovalRepository) -> CreateApproval {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().return_const(uuid::Uuid::nil());
+        CreateApproval::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+    }
+
+    #[tokio::test]
+    async fn stores_the_request_with_exactly_its_requested_event() {
+        let mut repo = MockApprovalRepository::new();
+        repo.expect_save()
+            .withf(|approval, events| {
+                approval.version() == 1
+                    && approval.status() == Status::Pending
+                    && events.len() == 1
+                    && events[0].event_type() == "approval.requested"
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let created = use_case(repo)
+            .execute(Identity::parse("ci").unwrap(), input())
+            .await
+            .unwrap();
+        assert_eq!(created.title().as_str(), "Deploy model v7 to prod?");
+    }
+
+    #[tokio::test]
+    async fn invalid_input_stores_nothing() {
+        let mut repo = MockApprovalRepository::new();
+        repo.expect_save().with(always(), always()).never();
+        let err = use_case(repo)
+            .execute(
+                Identity::parse("ci").unwrap(),
+                CreateApprovalInput {
+                    allowed_approvers: vec!["not valid".into()],
+                    ..input()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            CreateApprovalError::Invalid(ValidationError {
+                field: "allowed_approvers",
+                violation: Violation::Format(_)
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn store_failure_is_reported() {
+        let mut repo = MockApprovalRepository::new();
+        repo.expect_save()
+            .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
+        let err = use_case(repo)
+            .execute(Identity::parse("ci").unwrap(), input())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            CreateApprovalError::Store(RepositoryError::Unavailable("down".into()))
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Expire pending requests whose time ran out. Run periodically by the composition root.
+
+use std::sync::Arc;
+
+use domain::ExpireError;
+
+use crate::ports::{ApprovalRepository, Clock, RepositoryError};
+
+#[derive(Clone)]
+pub struct ExpireOverdue {
+    approvals: Arc<dyn ApprovalRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ExpireOverdue {
+    pub fn new(approvals: Arc<dyn ApprovalRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { approvals, clock }
+    }
+
+    /// Expires up to `batch` overdue requests and returns how many it expired.
+    ///
+    /// A request that changed meanwhile (a last-second decision won the race, another
+    /// instance expired it) is skipped, not an error: the sweep is safe to run anywhere,
+    /// any number of times.
+    ///
+    /// # Errors
+    /// `Store` errors other than a lost race.
+    #[tracing::instrument(skip_all)]
+    pub async fn execute(&self, batch: u32) -> Result<usize, RepositoryError> {
+        let now = self.clock.now();
+        let mut expired = 0;
+        for id in self.approvals.overdue(now, batch).await? {
+            let Some(mut approval) = self.approvals.get(id).await? else {
+                continue;
+            };
+            match approval.expire(now) {
+                Ok(()) => {}
+                Err(ExpireError::NotPending { .. } | ExpireError::NotDue { .. }) => continue,
+            }
+            let events = approval.take_events();
+            match self.approvals.save(&approval, &events).await {
+                Ok(()) => expired += 1,
+                Err(RepositoryError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if expired > 0 {
+            tracing::info!(expired, "expired overdue approval requests");
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,30 @@
+//! One module per use case, named by what the user does.
+//!
+//! Each use case is a small struct holding the ports it needs (`Arc<dyn Port>`), with one
+//! `execute` method and its own error enum, so an inbound adapter can map every failure to a
+//! precise response.
+
+mod authenticate;
+mod cancel_approval;
+mod create_api_key;
+mod create_approval;
+mod decide;
+mod deliver_notifications;
+mod expire_overdue;
+mod get_approval;
+mod list_approvals;
+
+pub use authenticate::{Authenticate, AuthenticateError};
+pub use cancel_approval::{CancelApproval, CancelApprovalError};
+pub use create_api_key::{CreateApiKey, CreateApiKeyError, CreatedApiKey};
+pub use create_approval::{CreateApproval, CreateApprovalError, CreateApprovalInput};
+pub use decide::{Decide, DecideError, DecideInput, Decided};
+pub use deliver_notifications::{DeliverNotifications, DeliveryReport, RelayPolicy};
+pub use expire_overdue::ExpireOverdue;
+pub use get_approval::{GetApproval, GetApprovalError};
+pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, Page};
+
+/// How often a use case reloads and retries after losing an optimistic-concurrency race
+/// before it reports the conflict. Two people clicking at once is normal; five in a row
+/// losing to someone else is not.
+const MAX_CONFLICT_RETRIES: usize = 5;

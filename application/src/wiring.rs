@@ -1,0 +1,68 @@
+//! The set of ports the application needs, and the set of use cases built from them.
+
+use std::sync::Arc;
+
+use crate::ports::{
+    ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock, IdGenerator, Outbox,
+};
+use crate::use_cases::{
+    Authenticate, CancelApproval, CreateApiKey, CreateApproval, Decide, DeliverNotifications,
+    ExpireOverdue, GetApproval, ListApprovals, RelayPolicy,
+};
+
+/// Every driven port, chosen by the composition root (`bin/`) or by a test.
+#[derive(Clone)]
+pub struct Ports {
+    pub approvals: Arc<dyn ApprovalRepository>,
+    pub outbox: Arc<dyn Outbox>,
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    pub chat: Arc<dyn ChatGateway>,
+    pub messages: Arc<dyn ChatMessages>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Every use case, built once from [`Ports`] and shared by the inbound adapters.
+#[derive(Clone)]
+pub struct UseCases {
+    pub create_approval: CreateApproval,
+    pub get_approval: GetApproval,
+    pub list_approvals: ListApprovals,
+    pub decide: Decide,
+    pub cancel_approval: CancelApproval,
+    pub expire_overdue: ExpireOverdue,
+    pub create_api_key: CreateApiKey,
+    pub authenticate: Authenticate,
+    pub deliver_notifications: DeliverNotifications,
+}
+
+impl UseCases {
+    pub fn new(ports: &Ports, relay: RelayPolicy) -> Self {
+        Self {
+            create_approval: CreateApproval::new(
+                ports.approvals.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
+            get_approval: GetApproval::new(ports.approvals.clone()),
+            list_approvals: ListApprovals::new(ports.approvals.clone()),
+            decide: Decide::new(ports.approvals.clone(), ports.clock.clone()),
+            cancel_approval: CancelApproval::new(ports.approvals.clone(), ports.clock.clone()),
+            expire_overdue: ExpireOverdue::new(ports.approvals.clone(), ports.clock.clone()),
+            create_api_key: CreateApiKey::new(
+                ports.api_keys.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
+            authenticate: Authenticate::new(ports.api_keys.clone()),
+            deliver_notifications: DeliverNotifications::new(
+                ports.outbox.clone(),
+                ports.approvals.clone(),
+                ports.chat.clone(),
+                ports.messages.clone(),
+                ports.clock.clone(),
+                relay,
+            ),
+        }
+    }
+}

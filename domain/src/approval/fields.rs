@@ -1,0 +1,307 @@
+//! The validated values an approval request is made of.
+
+use std::fmt;
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::validation::{ValidationError, Violation, multi_line, single_line, string_newtype};
+
+/// Identifies an approval request. UUID v7, so ids sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApprovalId(Uuid);
+
+impl ApprovalId {
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for ApprovalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What is being approved, in one line: 1–200 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 200;
+
+    /// # Errors
+    /// `Empty`, `TooLong` or `ControlCharacter`.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        single_line("title", raw, Self::MAX_CHARS).map(Self)
+    }
+}
+string_newtype!(Title);
+
+/// Free text for the approvers: up to 4000 characters, line breaks allowed, may be empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 4000;
+
+    /// # Errors
+    /// `TooLong` or `ControlCharacter` (other than line breaks and tabs).
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        multi_line("description", raw, Self::MAX_CHARS).map(Self)
+    }
+}
+string_newtype!(Description);
+
+/// An approver's optional remark on a decision: up to 1000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Comment(String);
+
+impl Comment {
+    pub const MAX_CHARS: usize = 1000;
+
+    /// # Errors
+    /// `TooLong` or `ControlCharacter` (other than line breaks and tabs).
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        multi_line("comment", raw, Self::MAX_CHARS).map(Self)
+    }
+}
+string_newtype!(Comment);
+
+/// Where the request is announced, e.g. a Slack channel id (`C0123456789`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ChatDestination(String);
+
+impl ChatDestination {
+    pub const MAX_CHARS: usize = 80;
+
+    /// # Errors
+    /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ -`.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        const FIELD: &str = "destination";
+        let value = single_line(FIELD, raw, Self::MAX_CHARS)?;
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '.' | '_' | '-'))
+        {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::Format("may only contain letters, digits and # . _ -"),
+            ));
+        }
+        Ok(Self(value))
+    }
+}
+string_newtype!(ChatDestination);
+
+/// Opaque caller data kept with the request: a JSON object of at most 8 KiB.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value", into = "serde_json::Value")]
+pub struct Metadata(serde_json::Map<String, serde_json::Value>);
+
+impl Metadata {
+    pub const MAX_BYTES: usize = 8 * 1024;
+
+    /// # Errors
+    /// `Format` when the value is not a JSON object, `TooLarge` beyond 8 KiB serialized.
+    pub fn parse(value: serde_json::Value) -> Result<Self, ValidationError> {
+        const FIELD: &str = "metadata";
+        let serde_json::Value::Object(map) = value else {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::Format("must be a JSON object"),
+            ));
+        };
+        // Counting bytes through a writer avoids allocating the serialized form.
+        let mut counter = ByteCounter(0);
+        // Writing a Map to an in-memory counter cannot fail.
+        let _ = serde_json::to_writer(&mut counter, &map);
+        if counter.0 > Self::MAX_BYTES {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::TooLarge {
+                    max: Self::MAX_BYTES,
+                },
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    pub fn as_map(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+}
+
+impl TryFrom<serde_json::Value> for Metadata {
+    type Error = ValidationError;
+    fn try_from(value: serde_json::Value) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<Metadata> for serde_json::Value {
+    fn from(value: Metadata) -> Self {
+        serde_json::Value::Object(value.0)
+    }
+}
+
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where the requester wants to be told the outcome: an absolute `http`/`https` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CallbackUrl(String);
+
+impl CallbackUrl {
+    pub const MAX_CHARS: usize = 2048;
+
+    /// # Errors
+    /// `TooLong`, or `Format` when it is not an absolute http(s) URL with a host.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        const FIELD: &str = "callback_url";
+        if raw.len() > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::TooLong {
+                    max: Self::MAX_CHARS,
+                },
+            ));
+        }
+        let url = url::Url::parse(raw).map_err(|_| {
+            ValidationError::new(FIELD, Violation::Format("must be an absolute URL"))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::Format("must be an http or https URL with a host"),
+            ));
+        }
+        Ok(Self(url.into()))
+    }
+}
+string_newtype!(CallbackUrl);
+
+/// How long a request stays open: one minute to thirty days, 24 hours by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttl(Duration);
+
+impl Ttl {
+    pub const MIN_SECONDS: i64 = 60;
+    pub const MAX_SECONDS: i64 = 30 * 24 * 60 * 60;
+    pub const DEFAULT_SECONDS: i64 = 24 * 60 * 60;
+
+    /// # Errors
+    /// `OutOfRange` outside one minute to thirty days.
+    pub fn from_seconds(seconds: i64) -> Result<Self, ValidationError> {
+        if !(Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(ValidationError::new(
+                "expires_in_seconds",
+                Violation::OutOfRange {
+                    min: Self::MIN_SECONDS,
+                    max: Self::MAX_SECONDS,
+                },
+            ));
+        }
+        Ok(Self(Duration::seconds(seconds)))
+    }
+
+    pub fn as_duration(&self) -> Duration {
+        self.0
+    }
+}
+
+impl Default for Ttl {
+    fn default() -> Self {
+        Self(Duration::seconds(Self::DEFAULT_SECONDS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn title_is_trimmed_and_bounded() {
+        assert_eq!(
+            Title::parse("  deploy v7 ").map(String::from),
+            Ok("deploy v7".into())
+        );
+        assert!(Title::parse(&"x".repeat(200)).is_ok());
+        assert!(Title::parse(&"x".repeat(201)).is_err());
+        assert!(Title::parse("tab\there").is_err());
+    }
+
+    #[test]
+    fn description_may_be_empty_but_not_too_long() {
+        assert!(Description::parse("").is_ok());
+        assert!(Description::parse("line one\nline two").is_ok());
+        assert!(Description::parse(&"x".repeat(4001)).is_err());
+    }
+
+    #[test]
+    fn destination_accepts_channel_ids_only() {
+        assert!(ChatDestination::parse("C0123456789").is_ok());
+        assert!(ChatDestination::parse("#deploys").is_ok());
+        assert!(ChatDestination::parse("two words").is_err());
+        assert!(ChatDestination::parse("<script>").is_err());
+    }
+
+    #[test]
+    fn metadata_must_be_a_small_object() {
+        assert!(Metadata::parse(json!({"model": "v7"})).is_ok());
+        assert_eq!(
+            Metadata::parse(json!([1, 2])).map(|_| ()),
+            Err(ValidationError::new(
+                "metadata",
+                Violation::Format("must be a JSON object")
+            ))
+        );
+        let big = json!({ "blob": "x".repeat(8 * 1024) });
+        assert_eq!(
+            Metadata::parse(big).map(|_| ()),
+            Err(ValidationError::new(
+                "metadata",
+                Violation::TooLarge { max: 8192 }
+            ))
+        );
+    }
+
+    #[test]
+    fn callback_url_must_be_http() {
+        assert!(CallbackUrl::parse("https://ci.example.com/hooks/42").is_ok());
+        assert!(CallbackUrl::parse("ftp://example.com").is_err());
+        assert!(CallbackUrl::parse("/relative").is_err());
+        assert!(CallbackUrl::parse("file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn ttl_is_bounded() {
+        assert!(Ttl::from_seconds(59).is_err());
+        assert!(Ttl::from_seconds(60).is_ok());
+        assert!(Ttl::from_seconds(30 * 24 * 3600).is_ok());
+        assert!(Ttl::from_seconds(30 * 24 * 3600 + 1).is_err());
+        assert_eq!(Ttl::default().as_duration(), Duration::hours(24));
+    }
+}

@@ -1,0 +1,16 @@
+//! The approval request aggregate and everything it is made of.
+
+mod event;
+mod fields;
+mod policy;
+mod request;
+
+pub use event::ApprovalEvent;
+pub use fields::{
+    ApprovalId, CallbackUrl, ChatDestination, Comment, Description, Metadata, Title, Ttl,
+};
+pub use policy::{Policy, RequiredApprovals};
+pub use request::{
+    ApprovalRequest, ApprovalState, CancelError, DecideOutcome, Decision, DecisionError,
+    ExpireError, NewApproval, Status, UnknownStatus, Verdict,
+};

@@ -1,0 +1,166 @@
+//! Who may decide a request, and how many approvals it needs.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Identity, ValidationError, Violation};
+
+/// How many distinct approvals move a request to Approved: 1–10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct RequiredApprovals(u8);
+
+impl RequiredApprovals {
+    pub const MIN: u8 = 1;
+    pub const MAX: u8 = 10;
+
+    /// # Errors
+    /// `OutOfRange` outside 1–10.
+    pub fn new(count: i64) -> Result<Self, ValidationError> {
+        u8::try_from(count)
+            .ok()
+            .filter(|n| (Self::MIN..=Self::MAX).contains(n))
+            .map(Self)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "required_approvals",
+                    Violation::OutOfRange {
+                        min: Self::MIN.into(),
+                        max: Self::MAX.into(),
+                    },
+                )
+            })
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for RequiredApprovals {
+    fn default() -> Self {
+        Self(1)
+    }
+}
+
+impl TryFrom<u8> for RequiredApprovals {
+    type Error = ValidationError;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Self::new(value.into())
+    }
+}
+
+impl From<RequiredApprovals> for u8 {
+    fn from(value: RequiredApprovals) -> Self {
+        value.0
+    }
+}
+
+/// The decision policy of one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    required_approvals: RequiredApprovals,
+    /// Empty means anyone but (by default) the requester may decide.
+    allowed_approvers: BTreeSet<Identity>,
+    allow_self_approval: bool,
+}
+
+impl Policy {
+    pub const MAX_ALLOWED_APPROVERS: usize = 50;
+
+    /// Builds a policy that can actually be satisfied.
+    ///
+    /// # Errors
+    /// `TooLong` for more than 50 allowed approvers; `Format` when the allow-list has fewer
+    /// eligible people than approvals are required (the request could never be approved).
+    pub fn new(
+        required_approvals: RequiredApprovals,
+        allowed_approvers: BTreeSet<Identity>,
+        allow_self_approval: bool,
+        requester: &Identity,
+    ) -> Result<Self, ValidationError> {
+        if allowed_approvers.len() > Self::MAX_ALLOWED_APPROVERS {
+            return Err(ValidationError::new(
+                "allowed_approvers",
+                Violation::TooLong {
+                    max: Self::MAX_ALLOWED_APPROVERS,
+                },
+            ));
+        }
+        if !allowed_approvers.is_empty() {
+            let eligible = allowed_approvers
+                .iter()
+                .filter(|a| allow_self_approval || *a != requester)
+                .count();
+            if eligible < usize::from(required_approvals.get()) {
+                return Err(ValidationError::new(
+                    "required_approvals",
+                    Violation::Format("exceeds the number of eligible allowed approvers"),
+                ));
+            }
+        }
+        Ok(Self {
+            required_approvals,
+            allowed_approvers,
+            allow_self_approval,
+        })
+    }
+
+    pub fn required_approvals(&self) -> RequiredApprovals {
+        self.required_approvals
+    }
+
+    pub fn allowed_approvers(&self) -> &BTreeSet<Identity> {
+        &self.allowed_approvers
+    }
+
+    pub fn allow_self_approval(&self) -> bool {
+        self.allow_self_approval
+    }
+
+    /// True when the allow-list is empty or names this approver.
+    pub fn allows(&self, approver: &Identity) -> bool {
+        self.allowed_approvers.is_empty() || self.allowed_approvers.contains(approver)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> Identity {
+        Identity::parse(s).unwrap()
+    }
+
+    #[test]
+    fn required_approvals_is_bounded() {
+        assert!(RequiredApprovals::new(0).is_err());
+        assert!(RequiredApprovals::new(1).is_ok());
+        assert!(RequiredApprovals::new(10).is_ok());
+        assert!(RequiredApprovals::new(11).is_err());
+        assert!(RequiredApprovals::new(-1).is_err());
+        assert!(RequiredApprovals::new(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn unsatisfiable_allow_list_is_refused() {
+        let two = RequiredApprovals::new(2).unwrap();
+        let list: BTreeSet<_> = [id("alice"), id("ci")].into();
+        // The requester "ci" cannot approve its own request, so only alice is eligible.
+        assert!(Policy::new(two, list.clone(), false, &id("ci")).is_err());
+        assert!(Policy::new(two, list, true, &id("ci")).is_ok());
+    }
+
+    #[test]
+    fn empty_allow_list_allows_anyone() {
+        let policy = Policy::new(
+            RequiredApprovals::default(),
+            BTreeSet::new(),
+            false,
+            &id("ci"),
+        )
+        .unwrap();
+        assert!(policy.allows(&id("anyone")));
+    }
+}

@@ -1,0 +1,23 @@
+//! # domain — the approval rules, and nothing else
+//!
+//! This crate holds the business vocabulary of hexagate: approval requests, their policy, the
+//! decisions people make, and the events a change of state raises. Everything here is a pure
+//! value or a pure method: no async, no I/O, no clock, no framework. Time and ids come in as
+//! arguments, so every rule is a plain function a unit test can call.
+//!
+//! What belongs here: validated newtypes (a [`Title`] can only exist if it is valid), the
+//! [`ApprovalRequest`] aggregate with its state machine, typed errors that name the rule that
+//! refused. What does not: persistence, HTTP, chat formatting, configuration — those live in
+//! adapters, which translate to and from these types at the edge.
+
+mod approval;
+mod identity;
+mod validation;
+
+pub use approval::{
+    ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError,
+    ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
+    Metadata, NewApproval, Policy, RequiredApprovals, Status, Title, Ttl, UnknownStatus, Verdict,
+};
+pub use identity::Identity;
+pub use validation::{ValidationError, Violation};
