@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
-    ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery,
-    MessageRef, Outbox, OutboxMessage, OutboxStats, RepositoryError,
+    ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery, MessageRef,
+    Outbox, OutboxMessage, OutboxStats, RepositoryError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -92,7 +92,10 @@ impl ApprovalRepository for MemoryStore {
         events: &[ApprovalEvent],
     ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
-        let stored_version = state.approvals.get(&approval.id()).map(ApprovalRequest::version);
+        let stored_version = state
+            .approvals
+            .get(&approval.id())
+            .map(ApprovalRequest::version);
         match (approval.version(), stored_version) {
             (1, Some(_)) => return Err(RepositoryError::Duplicate),
             (1, None) => {}
@@ -161,7 +164,11 @@ impl ApprovalRepository for MemoryStore {
             .map(|a| (a.expires_at(), a.id()))
             .collect();
         due.sort();
-        Ok(due.into_iter().take(limit as usize).map(|(_, id)| id).collect())
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
     }
 }
 
@@ -178,7 +185,9 @@ impl Outbox for MemoryStore {
         let mut heads: HashMap<Uuid, i64> = HashMap::new();
         for row in state.outbox.values() {
             if row.status == RowStatus::Pending {
-                heads.entry(row.message.aggregate_id).or_insert(row.message.id);
+                heads
+                    .entry(row.message.aggregate_id)
+                    .or_insert(row.message.id);
             }
         }
         let mut claimed = Vec::new();
@@ -267,7 +276,12 @@ impl Outbox for MemoryStore {
             .rev()
             .filter(|row| row.status == RowStatus::Dead)
             .take(limit as usize)
-            .map(|row| (row.message.clone(), row.last_error.clone().unwrap_or_default()))
+            .map(|row| {
+                (
+                    row.message.clone(),
+                    row.last_error.clone().unwrap_or_default(),
+                )
+            })
             .collect())
     }
 
@@ -318,5 +332,12 @@ impl ChatMessages for MemoryStore {
     async fn put(&self, aggregate_id: Uuid, message: &MessageRef) -> Result<(), RepositoryError> {
         self.guard()?.messages.insert(aggregate_id, message.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl application::ports::Readiness for MemoryStore {
+    async fn check(&self) -> Result<(), RepositoryError> {
+        self.guard().map(|_| ())
     }
 }

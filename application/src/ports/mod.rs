@@ -9,6 +9,7 @@ mod approval_repository;
 mod chat_gateway;
 mod chat_messages;
 mod outbox;
+mod readiness;
 mod system;
 
 pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
@@ -16,6 +17,7 @@ pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use outbox::{Outbox, OutboxMessage, OutboxStats};
+pub use readiness::Readiness;
 pub use system::{Clock, IdGenerator};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -28,5 +30,7 @@ pub use chat_gateway::MockChatGateway;
 pub use chat_messages::MockChatMessages;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
+#[cfg(any(test, feature = "mocks"))]
+pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGenerator};
