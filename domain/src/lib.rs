@@ -1,7 +1,8 @@
 //! # domain — the approval rules, and nothing else
 //!
 //! This crate holds the business vocabulary of hexagate: approval requests, their policy, the
-//! decisions people make, and the events a change of state raises. Everything here is a pure
+//! decisions people make, alerts and their deduplication, and the events a change of state
+//! raises. Everything here is a pure
 //! value or a pure method: no async, no I/O, no clock, no framework. Time and ids come in as
 //! arguments, so every rule is a plain function a unit test can call.
 //!
@@ -10,6 +11,7 @@
 //! refused. What does not: persistence, HTTP, chat formatting, configuration — those live in
 //! adapters, which translate to and from these types at the edge.
 
+mod alert;
 mod approval;
 mod identity;
 mod validation;
@@ -18,6 +20,10 @@ pub use approval::{
     ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError,
     ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
     Metadata, NewApproval, Policy, RequiredApprovals, Status, Title, Ttl, UnknownStatus, Verdict,
+};
+pub use alert::{
+    Alert, AlertError, AlertEvent, AlertId, AlertState, AlertStatus, DedupKey, NewAlert, Severity,
+    TransitionOutcome, UnknownSeverity,
 };
 pub use identity::Identity;
 pub use validation::{ValidationError, Violation};

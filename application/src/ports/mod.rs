@@ -4,6 +4,7 @@
 //! chosen at start-up. Every method documents the errors it may return; an implementation must
 //! return exactly those, which the contract suites in `tests/` check for every adapter.
 
+mod alert_repository;
 mod api_keys;
 mod approval_repository;
 mod chat_gateway;
@@ -12,6 +13,7 @@ mod outbox;
 mod readiness;
 mod system;
 
+pub use alert_repository::AlertRepository;
 pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
 pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
@@ -20,6 +22,8 @@ pub use outbox::{Outbox, OutboxMessage, OutboxStats};
 pub use readiness::Readiness;
 pub use system::{Clock, IdGenerator};
 
+#[cfg(any(test, feature = "mocks"))]
+pub use alert_repository::MockAlertRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use api_keys::MockApiKeyStore;
 #[cfg(any(test, feature = "mocks"))]

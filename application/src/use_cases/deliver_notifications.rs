@@ -242,3 +242,257 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::{DateTime, TimeZone, Utc};
+    use domain::{
+        ApprovalId, ChatDestination, Description, Identity, Metadata, NewApproval, Policy,
+        RequiredApprovals, Title, Ttl,
+    };
+    use mockall::predicate::{always, eq};
+
+    use super::*;
+    use crate::ports::{
+        MessageRef, MockApprovalRepository, MockChatGateway, MockChatMessages, MockClock,
+        MockOutbox,
+    };
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    fn approval() -> ApprovalRequest {
+        let requester = Identity::parse("ci").unwrap();
+        let mut approval = ApprovalRequest::open(
+            ApprovalId::from_uuid(uuid::Uuid::nil()),
+            NewApproval {
+                title: Title::parse("Deploy").unwrap(),
+                description: Description::default(),
+                destination: ChatDestination::parse("C1").unwrap(),
+                metadata: Metadata::default(),
+                callback_url: None,
+                policy: Policy::new(
+                    RequiredApprovals::default(),
+                    BTreeSet::new(),
+                    false,
+                    &requester,
+                )
+                .unwrap(),
+                ttl: Ttl::default(),
+                requester,
+            },
+            now(),
+        );
+        approval.take_events();
+        approval
+    }
+
+    fn message(event: &ApprovalEvent, attempts: i32) -> OutboxMessage {
+        OutboxMessage {
+            id: 7,
+            aggregate_type: "approval".into(),
+            aggregate_id: uuid::Uuid::nil(),
+            event_type: event.event_type().into(),
+            payload: serde_json::to_value(event).unwrap(),
+            attempts,
+            created_at: now(),
+        }
+    }
+
+    fn requested() -> ApprovalEvent {
+        ApprovalEvent::Requested {
+            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
+            at: now(),
+        }
+    }
+
+    fn slack_ref() -> MessageRef {
+        MessageRef {
+            channel: "C1".into(),
+            message_id: "1700000000.000100".into(),
+        }
+    }
+
+    struct Fixture {
+        outbox: MockOutbox,
+        approvals: MockApprovalRepository,
+        chat: MockChatGateway,
+        messages: MockChatMessages,
+    }
+
+    impl Fixture {
+        /// One claimable message, the approval it refers to, and a fixed clock.
+        fn new(claimed: OutboxMessage) -> Self {
+            let mut outbox = MockOutbox::new();
+            outbox
+                .expect_claim()
+                .times(1)
+                .return_once(move |_, _, _| Ok(vec![claimed]));
+            let mut approvals = MockApprovalRepository::new();
+            approvals.expect_get().returning(|_| Ok(Some(approval())));
+            Self {
+                outbox,
+                approvals,
+                chat: MockChatGateway::new(),
+                messages: MockChatMessages::new(),
+            }
+        }
+
+        fn relay(self) -> DeliverNotifications {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(now());
+            DeliverNotifications::new(
+                Arc::new(self.outbox),
+                Arc::new(self.approvals),
+                Arc::new(self.chat),
+                Arc::new(self.messages),
+                Arc::new(clock),
+                RelayPolicy::default(),
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_request_is_posted_once_and_its_message_recorded() {
+        let mut f = Fixture::new(message(&requested(), 0));
+        f.messages.expect_get().returning(|_| Ok(None));
+        f.chat
+            .expect_post_approval()
+            .times(1)
+            .returning(|_| Ok(slack_ref()));
+        f.messages
+            .expect_put()
+            .with(eq(uuid::Uuid::nil()), eq(slack_ref()))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        f.outbox
+            .expect_mark_delivered()
+            .with(eq(7), always())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let report = f.relay().execute().await.unwrap();
+        assert_eq!(report.delivered, 1);
+    }
+
+    #[tokio::test]
+    async fn later_events_update_the_recorded_message_instead_of_posting() {
+        let event = ApprovalEvent::Approved {
+            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
+            at: now(),
+        };
+        let mut f = Fixture::new(message(&event, 0));
+        f.messages.expect_get().returning(|_| Ok(Some(slack_ref())));
+        f.chat.expect_post_approval().never();
+        f.chat
+            .expect_update_approval()
+            .withf(|message, _| *message == slack_ref())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        f.outbox
+            .expect_mark_delivered()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        f.relay().execute().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_is_retried_after_the_platforms_own_delay() {
+        let mut f = Fixture::new(message(&requested(), 0));
+        f.messages.expect_get().returning(|_| Ok(None));
+        f.chat.expect_post_approval().returning(|_| {
+            Err(ChatError::Retryable {
+                reason: "ratelimited".into(),
+                retry_after: Some(Duration::from_secs(30)),
+            })
+        });
+        f.outbox
+            .expect_reschedule()
+            .with(
+                eq(7),
+                eq(now() + chrono::Duration::seconds(30)),
+                eq("ratelimited"),
+            )
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let report = f.relay().execute().await.unwrap();
+        assert_eq!(report.retried, 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_hint_the_delay_grows_exponentially_with_jitter() {
+        let mut f = Fixture::new(message(&requested(), 3));
+        f.messages.expect_get().returning(|_| Ok(None));
+        f.chat.expect_post_approval().returning(|_| {
+            Err(ChatError::Retryable {
+                reason: "HTTP 503".into(),
+                retry_after: None,
+            })
+        });
+        // base 1 s × 2^3 = 8 s: half fixed, half jittered → between 4 and 8 s.
+        f.outbox
+            .expect_reschedule()
+            .withf(|_, at, _| {
+                let delay = *at - now();
+                delay >= chrono::Duration::seconds(4) && delay <= chrono::Duration::seconds(8)
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        f.relay().execute().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_last_allowed_attempt_dead_letters_instead_of_retrying() {
+        let attempts = RelayPolicy::default().max_attempts - 1;
+        let mut f = Fixture::new(message(&requested(), attempts));
+        f.messages.expect_get().returning(|_| Ok(None));
+        f.chat.expect_post_approval().returning(|_| {
+            Err(ChatError::Retryable {
+                reason: "HTTP 500".into(),
+                retry_after: None,
+            })
+        });
+        f.outbox.expect_reschedule().never();
+        f.outbox
+            .expect_dead_letter()
+            .with(eq(7), always(), eq("HTTP 500"))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let report = f.relay().execute().await.unwrap();
+        assert_eq!(report.dead_lettered, 1);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_error_dead_letters_at_once() {
+        let mut f = Fixture::new(message(&requested(), 0));
+        f.messages.expect_get().returning(|_| Ok(None));
+        f.chat.expect_post_approval().returning(|_| {
+            Err(ChatError::Permanent {
+                reason: "channel_not_found".into(),
+            })
+        });
+        f.outbox
+            .expect_dead_letter()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let relay = f.relay();
+        relay.execute().await.unwrap();
+        assert_eq!(relay.totals().dead_lettered, 1);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_payload_is_dead_lettered_without_calling_chat() {
+        let mut bad = message(&requested(), 0);
+        bad.payload = serde_json::json!({"type": "from_the_future"});
+        let mut f = Fixture::new(bad);
+        f.chat.expect_post_approval().never();
+        f.outbox
+            .expect_dead_letter()
+            .withf(|_, _, reason| reason.starts_with("unreadable payload"))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        f.relay().execute().await.unwrap();
+    }
+}

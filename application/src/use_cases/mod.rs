@@ -13,6 +13,8 @@ mod deliver_notifications;
 mod expire_overdue;
 mod get_approval;
 mod list_approvals;
+mod raise_alert;
+mod settle_alert;
 
 pub use authenticate::{Authenticate, AuthenticateError};
 pub use cancel_approval::{CancelApproval, CancelApprovalError};
@@ -23,6 +25,8 @@ pub use deliver_notifications::{DeliverNotifications, DeliveryReport, RelayPolic
 pub use expire_overdue::ExpireOverdue;
 pub use get_approval::{GetApproval, GetApprovalError};
 pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, Page};
+pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
+pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
 
 /// How often a use case reloads and retries after losing an optimistic-concurrency race
 /// before it reports the conflict. Two people clicking at once is normal; five in a row

@@ -1,0 +1,218 @@
+//! Raise an alert — or, when its dedup key is already open, count a repeat.
+
+use std::sync::Arc;
+
+use domain::{
+    Alert, AlertError, AlertId, ChatDestination, DedupKey, Description, Identity, NewAlert,
+    Severity, Title, ValidationError, Violation,
+};
+
+use super::MAX_CONFLICT_RETRIES;
+use crate::ports::{AlertRepository, Clock, IdGenerator, RepositoryError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RaiseAlertInput {
+    pub severity: String,
+    pub summary: String,
+    pub details: Option<String>,
+    pub destination: String,
+    pub dedup_key: String,
+}
+
+/// Whether the call opened an alert or counted a repeat of an open one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raised {
+    Opened,
+    Repeated { count: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RaiseAlertError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("the alert kept changing concurrently; try again")]
+    Conflict,
+    #[error(transparent)]
+    Store(RepositoryError),
+}
+
+#[derive(Clone)]
+pub struct RaiseAlert {
+    alerts: Arc<dyn AlertRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl RaiseAlert {
+    pub fn new(
+        alerts: Arc<dyn AlertRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { alerts, clock, ids }
+    }
+
+    /// Opens an alert, or counts a repeat when an unresolved alert has the same dedup key.
+    ///
+    /// Races are settled by the store: two processes opening the same key at once both try
+    /// to insert, the unique index lets one win, and the loser (`Duplicate`) retries and
+    /// finds the winner's alert to count its repeat on.
+    ///
+    /// # Errors
+    /// `Invalid` for a bad field, `Conflict` after repeated lost races, `Store`.
+    #[tracing::instrument(skip_all, fields(dedup_key = %input.dedup_key, raised_by = %raised_by))]
+    pub async fn execute(
+        &self,
+        raised_by: Identity,
+        input: RaiseAlertInput,
+    ) -> Result<(Alert, Raised), RaiseAlertError> {
+        let new = parse(raised_by, &input)?;
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let now = self.clock.now();
+            let existing = self
+                .alerts
+                .find_unresolved(&new.dedup_key)
+                .await
+                .map_err(RaiseAlertError::Store)?;
+            let (mut alert, raised) = match existing {
+                Some(mut alert) => match alert.repeat(new.clone(), now) {
+                    Ok(count) => (alert, Raised::Repeated { count }),
+                    // Resolved between the lookup and now: open a fresh alert next round.
+                    Err(AlertError::AlreadyResolved) => continue,
+                },
+                None => (
+                    Alert::raise(AlertId::from_uuid(self.ids.new_id()), new.clone(), now),
+                    Raised::Opened,
+                ),
+            };
+            let events = alert.take_events();
+            match self.alerts.save(&alert, &events).await {
+                Ok(()) => return Ok((alert, raised)),
+                Err(RepositoryError::Conflict | RepositoryError::Duplicate) => continue,
+                Err(e) => return Err(RaiseAlertError::Store(e)),
+            }
+        }
+        Err(RaiseAlertError::Conflict)
+    }
+}
+
+fn parse(raised_by: Identity, input: &RaiseAlertInput) -> Result<NewAlert, ValidationError> {
+    Ok(NewAlert {
+        severity: input
+            .severity
+            .parse::<Severity>()
+            .map_err(|_| ValidationError {
+                field: "severity",
+                violation: Violation::Format("must be info, warning or critical"),
+            })?,
+        summary: Title::parse(&input.summary).map_err(|e| ValidationError {
+            field: "summary",
+            ..e
+        })?,
+        details: Description::parse(input.details.as_deref().unwrap_or_default()).map_err(|e| {
+            ValidationError {
+                field: "details",
+                ..e
+            }
+        })?,
+        destination: ChatDestination::parse(&input.destination)?,
+        dedup_key: DedupKey::parse(&input.dedup_key)?,
+        raised_by,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::ports::{MockAlertRepository, MockClock, MockIdGenerator};
+
+    fn input() -> RaiseAlertInput {
+        RaiseAlertInput {
+            severity: "critical".into(),
+            summary: "db-1 disk 97%".into(),
+            details: None,
+            destination: "C1".into(),
+            dedup_key: "disk:db-1".into(),
+        }
+    }
+
+    fn use_case(alerts: MockAlertRepository) -> RaiseAlert {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().return_const(uuid::Uuid::nil());
+        RaiseAlert::new(Arc::new(alerts), Arc::new(clock), Arc::new(ids))
+    }
+
+    #[tokio::test]
+    async fn losing_the_race_to_open_counts_a_repeat_on_the_winner() {
+        let mut alerts = MockAlertRepository::new();
+        let mut seq = mockall::Sequence::new();
+        alerts
+            .expect_find_unresolved()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(None));
+        alerts
+            .expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Err(RepositoryError::Duplicate));
+        alerts
+            .expect_find_unresolved()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| {
+                let new = parse(Identity::parse("other").unwrap(), &input()).unwrap();
+                let mut winner = Alert::raise(
+                    AlertId::from_uuid(uuid::Uuid::max()),
+                    new,
+                    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                );
+                winner.take_events();
+                Ok(Some(winner))
+            });
+        alerts
+            .expect_save()
+            .withf(|alert, events| {
+                alert.id() == AlertId::from_uuid(uuid::Uuid::max())
+                    && events.len() == 1
+                    && events[0].event_type() == "alert.repeated"
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        let (_, raised) = use_case(alerts)
+            .execute(Identity::parse("monitor").unwrap(), input())
+            .await
+            .unwrap();
+        assert_eq!(raised, Raised::Repeated { count: 2 });
+    }
+
+    #[tokio::test]
+    async fn an_unknown_severity_is_invalid() {
+        let mut alerts = MockAlertRepository::new();
+        alerts.expect_save().never();
+        let err = use_case(alerts)
+            .execute(
+                Identity::parse("monitor").unwrap(),
+                RaiseAlertInput {
+                    severity: "meh".into(),
+                    ..input()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            RaiseAlertError::Invalid(ValidationError {
+                field: "severity",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,76 @@
+//! Acknowledge or resolve an alert — from a chat button, a slash command or the REST API.
+
+use std::sync::Arc;
+
+use domain::{Alert, AlertError, AlertId, Identity, TransitionOutcome};
+
+use super::MAX_CONFLICT_RETRIES;
+use crate::ports::{AlertRepository, Clock, RepositoryError};
+
+/// What to do with the alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    Acknowledge,
+    Resolve,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettleAlertError {
+    #[error("no alert has this id")]
+    NotFound,
+    #[error(transparent)]
+    Refused(#[from] AlertError),
+    #[error("the alert kept changing concurrently; try again")]
+    Conflict,
+    #[error(transparent)]
+    Store(RepositoryError),
+}
+
+#[derive(Clone)]
+pub struct SettleAlert {
+    alerts: Arc<dyn AlertRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SettleAlert {
+    pub fn new(alerts: Arc<dyn AlertRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { alerts, clock }
+    }
+
+    /// Applies the action; repeating it is a harmless `Unchanged`.
+    ///
+    /// # Errors
+    /// `NotFound`, `Refused` (acknowledging a resolved alert), `Conflict` after repeated
+    /// lost races, `Store`.
+    #[tracing::instrument(skip_all, fields(alert_id = %id, by = %by, action = ?action))]
+    pub async fn execute(
+        &self,
+        id: AlertId,
+        action: AlertAction,
+        by: Identity,
+    ) -> Result<(Alert, TransitionOutcome), SettleAlertError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut alert = self
+                .alerts
+                .get(id)
+                .await
+                .map_err(SettleAlertError::Store)?
+                .ok_or(SettleAlertError::NotFound)?;
+            let now = self.clock.now();
+            let outcome = match action {
+                AlertAction::Acknowledge => alert.acknowledge(by.clone(), now)?,
+                AlertAction::Resolve => alert.resolve(by.clone(), now),
+            };
+            if outcome == TransitionOutcome::Unchanged {
+                return Ok((alert, outcome));
+            }
+            let events = alert.take_events();
+            match self.alerts.save(&alert, &events).await {
+                Ok(()) => return Ok((alert, outcome)),
+                Err(RepositoryError::Conflict) => continue,
+                Err(e) => return Err(SettleAlertError::Store(e)),
+            }
+        }
+        Err(SettleAlertError::Conflict)
+    }
+}
