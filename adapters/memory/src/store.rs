@@ -4,12 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
-    ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery, MessageRef,
-    Outbox, OutboxMessage, OutboxStats, RepositoryError,
+    AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
+    ListQuery, MessageRef, Outbox, OutboxMessage, OutboxStats, RepositoryError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::{ApprovalEvent, ApprovalId, ApprovalRequest, Identity, Status};
+use domain::{
+    Alert, AlertEvent, AlertId, AlertStatus, ApprovalEvent, ApprovalId, ApprovalRequest, DedupKey,
+    Identity, Status,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,7 @@ struct OutboxRow {
 #[derive(Debug, Default)]
 struct State {
     approvals: BTreeMap<ApprovalId, ApprovalRequest>,
+    alerts: BTreeMap<AlertId, Alert>,
     outbox: BTreeMap<i64, OutboxRow>,
     next_outbox_id: i64,
     api_keys: HashMap<Identity, ApiKeyRecord>,
@@ -102,39 +106,11 @@ impl ApprovalRepository for MemoryStore {
             (version, Some(stored)) if stored == version - 1 => {}
             _ => return Err(RepositoryError::Conflict),
         }
-        // Serialize every event before changing anything, so a failure leaves no trace.
-        let payloads = events
-            .iter()
-            .map(|e| serde_json::to_value(e).map(|p| (e.event_type(), p)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RepositoryError::Corrupt(e.to_string()))?;
+        let rows = outbox_rows("approval", approval.id().as_uuid(), events, |e| {
+            (e.event_type(), e.at())
+        })?;
         state.approvals.insert(approval.id(), approval.clone());
-        for ((event_type, payload), event) in payloads.into_iter().zip(events) {
-            // Rows carry the time of the change they record, so a relay driven by the same
-            // clock finds them due (the SQL stores do the same).
-            let now = event.at();
-            state.next_outbox_id += 1;
-            let id = state.next_outbox_id;
-            state.outbox.insert(
-                id,
-                OutboxRow {
-                    message: OutboxMessage {
-                        id,
-                        aggregate_type: "approval".into(),
-                        aggregate_id: approval.id().as_uuid(),
-                        event_type: event_type.into(),
-                        payload,
-                        attempts: 0,
-                        created_at: now,
-                    },
-                    status: RowStatus::Pending,
-                    next_attempt_at: now,
-                    locked_until: None,
-                    last_error: None,
-                    finished_at: None,
-                },
-            );
-        }
+        state.append_outbox(rows);
         Ok(())
     }
 
@@ -169,6 +145,101 @@ impl ApprovalRepository for MemoryStore {
             .take(limit as usize)
             .map(|(_, id)| id)
             .collect())
+    }
+}
+
+/// Serializes events into outbox rows before anything changes, so a failure leaves no trace.
+/// Rows carry the time of the change they record, so a relay driven by the same clock finds
+/// them due (the SQL stores do the same).
+fn outbox_rows<E: serde::Serialize>(
+    aggregate_type: &str,
+    aggregate_id: Uuid,
+    events: &[E],
+    describe: impl Fn(&E) -> (&'static str, DateTime<Utc>),
+) -> Result<Vec<OutboxMessage>, RepositoryError> {
+    events
+        .iter()
+        .map(|event| {
+            let (event_type, at) = describe(event);
+            Ok(OutboxMessage {
+                id: 0,
+                aggregate_type: aggregate_type.into(),
+                aggregate_id,
+                event_type: event_type.into(),
+                payload: serde_json::to_value(event)
+                    .map_err(|e| RepositoryError::Corrupt(e.to_string()))?,
+                attempts: 0,
+                created_at: at,
+            })
+        })
+        .collect()
+}
+
+impl State {
+    /// The row with this id if it is still pending: delivered and dead rows are final.
+    fn pending_row(&mut self, id: i64) -> Option<&mut OutboxRow> {
+        self.outbox
+            .get_mut(&id)
+            .filter(|row| row.status == RowStatus::Pending)
+    }
+
+    fn append_outbox(&mut self, rows: Vec<OutboxMessage>) {
+        for mut message in rows {
+            self.next_outbox_id += 1;
+            message.id = self.next_outbox_id;
+            self.outbox.insert(
+                message.id,
+                OutboxRow {
+                    next_attempt_at: message.created_at,
+                    message,
+                    status: RowStatus::Pending,
+                    locked_until: None,
+                    last_error: None,
+                    finished_at: None,
+                },
+            );
+        }
+    }
+}
+
+#[async_trait]
+impl AlertRepository for MemoryStore {
+    async fn get(&self, id: AlertId) -> Result<Option<Alert>, RepositoryError> {
+        Ok(self.guard()?.alerts.get(&id).cloned())
+    }
+
+    async fn find_unresolved(&self, key: &DedupKey) -> Result<Option<Alert>, RepositoryError> {
+        Ok(self
+            .guard()?
+            .alerts
+            .values()
+            .find(|a| a.status() != AlertStatus::Resolved && a.state().dedup_key == *key)
+            .cloned())
+    }
+
+    async fn save(&self, alert: &Alert, events: &[AlertEvent]) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        let stored_version = state.alerts.get(&alert.id()).map(Alert::version);
+        match (alert.version(), stored_version) {
+            (1, Some(_)) => return Err(RepositoryError::Duplicate),
+            (1, None) => {
+                let key_taken = state.alerts.values().any(|a| {
+                    a.status() != AlertStatus::Resolved
+                        && a.state().dedup_key == alert.state().dedup_key
+                });
+                if key_taken {
+                    return Err(RepositoryError::Duplicate);
+                }
+            }
+            (version, Some(stored)) if stored == version - 1 => {}
+            _ => return Err(RepositoryError::Conflict),
+        }
+        let rows = outbox_rows("alert", alert.id().as_uuid(), events, |e| {
+            (e.event_type(), e.at())
+        })?;
+        state.alerts.insert(alert.id(), alert.clone());
+        state.append_outbox(rows);
+        Ok(())
     }
 }
 
@@ -208,12 +279,10 @@ impl Outbox for MemoryStore {
 
     async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
-        if let Some(row) = state.outbox.get_mut(&id) {
-            if row.status == RowStatus::Pending {
-                row.status = RowStatus::Delivered;
-                row.locked_until = None;
-                row.finished_at = Some(now);
-            }
+        if let Some(row) = state.pending_row(id) {
+            row.status = RowStatus::Delivered;
+            row.locked_until = None;
+            row.finished_at = Some(now);
         }
         Ok(())
     }
@@ -225,13 +294,11 @@ impl Outbox for MemoryStore {
         error: &str,
     ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
-        if let Some(row) = state.outbox.get_mut(&id) {
-            if row.status == RowStatus::Pending {
-                row.message.attempts += 1;
-                row.next_attempt_at = next_attempt_at;
-                row.locked_until = None;
-                row.last_error = Some(error.to_owned());
-            }
+        if let Some(row) = state.pending_row(id) {
+            row.message.attempts += 1;
+            row.next_attempt_at = next_attempt_at;
+            row.locked_until = None;
+            row.last_error = Some(error.to_owned());
         }
         Ok(())
     }
@@ -243,14 +310,12 @@ impl Outbox for MemoryStore {
         error: &str,
     ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
-        if let Some(row) = state.outbox.get_mut(&id) {
-            if row.status == RowStatus::Pending {
-                row.message.attempts += 1;
-                row.status = RowStatus::Dead;
-                row.locked_until = None;
-                row.last_error = Some(error.to_owned());
-                row.finished_at = Some(now);
-            }
+        if let Some(row) = state.pending_row(id) {
+            row.message.attempts += 1;
+            row.status = RowStatus::Dead;
+            row.locked_until = None;
+            row.last_error = Some(error.to_owned());
+            row.finished_at = Some(now);
         }
         Ok(())
     }
