@@ -7,8 +7,10 @@
 //!
 //! What does not belong here: anything durable. A process restart forgets everything.
 
+mod idempotency;
 mod store;
 mod system;
 
+pub use idempotency::MemoryIdempotency;
 pub use store::MemoryStore;
 pub use system::{ManualClock, SequentialIds};

@@ -9,6 +9,7 @@ mod api_keys;
 mod approval_repository;
 mod chat_gateway;
 mod chat_messages;
+mod idempotency;
 mod outbox;
 mod readiness;
 mod system;
@@ -18,6 +19,7 @@ pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
 pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
+pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use outbox::{Outbox, OutboxMessage, OutboxStats};
 pub use readiness::Readiness;
 pub use system::{Clock, IdGenerator};
@@ -32,6 +34,8 @@ pub use approval_repository::MockApprovalRepository;
 pub use chat_gateway::MockChatGateway;
 #[cfg(any(test, feature = "mocks"))]
 pub use chat_messages::MockChatMessages;
+#[cfg(any(test, feature = "mocks"))]
+pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]
