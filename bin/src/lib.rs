@@ -1,1 +1,43 @@
-//! placeholder
+//! # hexagate — the composition root
+//!
+//! The only crate that knows every adapter. It reads the configuration, opens the store the
+//! configuration names, picks the chat gateway, plugs them into the application's ports, and
+//! runs the HTTP server and the background workers until a shutdown signal.
+//!
+//! What belongs here: configuration ([`config`]), the one wiring function ([`build`] /
+//! [`build_with`] in `wiring.rs`), the system clock and randomness ([`system`]), the
+//! background loops ([`tasks`]), graceful shutdown ([`shutdown`]), logging setup
+//! ([`telemetry`]) and the command line ([`cli`]). What does not: business rules (domain),
+//! use cases (application), and anything technology-specific (adapters) — this crate only
+//! connects them.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library, so end-to-end tests start
+//! the very same application in-process:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = hexagate::Config::from_env([("HEXAGATE_SQLITE_PATH", "/tmp/e2e.db")])?;
+//! let app = hexagate::build(&config).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! tokio::spawn(app.serve(listener, hexagate::Workers::ALL, shutdown.clone()));
+//! // … call the API …
+//! shutdown.cancel();
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod shutdown;
+pub mod system;
+pub mod tasks;
+pub mod telemetry;
+
+mod app;
+mod wiring;
+
+pub use app::{App, Workers};
+pub use config::{Config, ConfigError};
+pub use shutdown::RunError;
+pub use wiring::{Adapters, Persistence, StartupError, Store, build, build_with, open_store};

@@ -1,1 +1,85 @@
-fn main() {}
+//! The `hexagate` binary: parse the command line, read the configuration, run one command.
+//! Everything else lives in the library (`src/lib.rs`), where tests can reach it.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use clap::Parser;
+use hexagate::cli::{ApiKeyCommand, Cli, Command, ConfigCommand, ServeArgs};
+use hexagate::{Config, Workers, shutdown, telemetry};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let command = Cli::parse().command.unwrap_or_default();
+    let config = match Config::from_env(std::env::vars_os()) {
+        Ok(config) => config,
+        Err(error) => return fail(&error),
+    };
+    if let Err(error) = telemetry::init(&config.log) {
+        return fail(&error);
+    }
+    match run(command, &config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.as_ref()),
+    }
+}
+
+async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
+    match command {
+        Command::Serve(ServeArgs { no_relay }) => {
+            let app = hexagate::build(config).await?;
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+            let shutdown = CancellationToken::new();
+            shutdown::cancel_on_signal(shutdown.clone())?;
+            let workers = Workers {
+                relay: !no_relay,
+                ..Workers::ALL
+            };
+            app.serve(listener, workers, shutdown).await?;
+            tracing::info!("stopped");
+        }
+        Command::Relay => {
+            let app = hexagate::build(config).await?;
+            let shutdown = CancellationToken::new();
+            shutdown::cancel_on_signal(shutdown.clone())?;
+            app.run_workers(Workers::ALL, shutdown).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            hexagate::open_store(config).await?;
+        }
+        Command::ApiKey(ApiKeyCommand::Create { name }) => {
+            let app = hexagate::build(config).await?;
+            let created = app.use_cases().create_api_key.execute(&name).await?;
+            // The key alone on stdout, so `KEY=$(hexagate api-key create --name ci)` works.
+            print(created.key.expose_secret());
+            eprintln!(
+                "created API key {}: it is shown only this once; only its hash is stored",
+                created.name
+            );
+        }
+        Command::Config(ConfigCommand::Check) => print(&config.report()),
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout, reason = "a command's output belongs on stdout")]
+fn print(text: &str) {
+    println!("{}", text.trim_end());
+}
+
+/// Prints `error: <error>: <its source>: …` on one line of stderr.
+fn fail(error: &dyn Error) -> ExitCode {
+    let mut line = format!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    eprintln!("{line}");
+    ExitCode::FAILURE
+}

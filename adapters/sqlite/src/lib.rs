@@ -1,1 +1,47 @@
-//! placeholder
+//! # adapter-sqlite — the embedded default store, on SQLite
+//!
+//! [`SqliteStore`] implements every persistence port of `application::ports`:
+//! [`ApprovalRepository`](application::ports::ApprovalRepository),
+//! [`Outbox`](application::ports::Outbox), [`ApiKeyStore`](application::ports::ApiKeyStore),
+//! [`ChatMessages`](application::ports::ChatMessages),
+//! [`IdempotencyStore`](application::ports::IdempotencyStore) and
+//! [`Readiness`](application::ports::Readiness). It is what `cargo run` uses with no
+//! configuration: one local file, created if missing, in WAL mode. The contract suites in
+//! `tests/` hold it to exactly the behaviour of the PostgreSQL store and the in-memory fakes.
+//!
+//! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), mapping rows to
+//! domain types and back, and translating `sqlx::Error` into
+//! [`RepositoryError`](application::ports::RepositoryError) (`errors.rs`). What does not:
+//! business rules, configuration parsing, and running migrations on its own — the
+//! composition root calls [`SqliteStore::migrate`].
+//!
+//! **Why runtime-checked queries here** (`sqlx::query` / `query_as` with `FromRow` rows) when
+//! the PostgreSQL adapter uses the compile-time checked macros: `cargo sqlx prepare
+//! --workspace` checks every macro in the workspace against the one database named by
+//! `DATABASE_URL`, so only one backend can have compile-time checked SQL. PostgreSQL, the
+//! production store, gets it; this crate's SQL is kept honest by the contract suites, which
+//! run every query against a real SQLite file.
+//!
+//! **Concurrency.** SQLite has one writer at a time. A single write statement takes the write
+//! lock before it reads anything, waiting up to the busy timeout for another writer. A
+//! multi-statement write (`save`) runs in a `BEGIN IMMEDIATE` transaction, which takes the
+//! lock at `BEGIN`, so everything the transaction reads — the version it checks included — is
+//! read under the lock and cannot change before the commit. (A plain deferred `BEGIN` that
+//! read first would fail with `SQLITE_BUSY` when it tried to write after another writer
+//! committed, and no busy timeout helps with that.)
+
+mod api_keys;
+mod approvals;
+mod chat_messages;
+mod errors;
+mod idempotency;
+mod outbox;
+mod store;
+mod time;
+
+pub use store::SqliteStore;
+
+/// The schema, embedded from `migrations/` at compile time. Run it with
+/// [`SqliteStore::migrate`]; [`Readiness`](application::ports::Readiness) reports a store
+/// not ready until all of it is applied.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,344 @@
+//! The JSON shapes of the API, and their explicit mapping to and from the domain.
+//!
+//! The wire format belongs to this adapter, not to the domain: renaming a domain field or
+//! variant must not silently change the API, so nothing here serializes a domain type
+//! directly. Every mapping is written out, and the enum mappings are exhaustive `match`es the
+//! compiler checks when the domain grows a variant.
+//!
+//! Request bodies and query strings deny unknown fields: a typo such as
+//! `"requried_approvals": 2` must be an error, not a request silently opened with the default
+//! of one approval. For the same reason a body may not repeat a key: serde's derived structs
+//! refuse a repeated field, and the free-form `metadata` object is read by
+//! [`strict_json`], which refuses repeats at any depth.
+//!
+//! The `ToSchema`/`IntoParams` derives put these shapes in the OpenAPI document; field doc
+//! comments become the field descriptions there.
+
+use application::use_cases::{CreateApprovalInput, Page};
+use chrono::{DateTime, Utc};
+use domain::{ApprovalRequest, Decision, Status, Verdict};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{cursor, strict_json};
+
+/// Body of `POST /v1/approvals`. Only the shape is checked here; the rules (lengths, ranges,
+/// URL form) are the domain's and are checked by the use case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewApproval)]
+pub(crate) struct CreateApprovalBody {
+    /// What is to be decided: 1–200 characters, one line.
+    title: String,
+    /// Context for the approvers: up to 4000 characters.
+    description: Option<String>,
+    /// Where to ask, e.g. a Slack channel id.
+    destination: String,
+    /// Any JSON object up to 8 KiB, kept and returned as is.
+    #[serde(default, deserialize_with = "strict_json::optional")]
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+    /// An absolute http(s) URL to notify when the request settles.
+    callback_url: Option<String>,
+    /// How many distinct approvals settle the request: 1–10, default 1.
+    required_approvals: Option<i64>,
+    /// Only these identities may decide; empty or absent means anyone but the requester.
+    allowed_approvers: Option<Vec<String>>,
+    /// Whether the requester may approve their own request; default false (four eyes).
+    allow_self_approval: Option<bool>,
+    /// Seconds until the request expires: 60 s to 30 days, default 24 h.
+    expires_in_seconds: Option<i64>,
+}
+
+impl From<CreateApprovalBody> for CreateApprovalInput {
+    fn from(body: CreateApprovalBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+            destination: body.destination,
+            metadata: body.metadata,
+            callback_url: body.callback_url,
+            required_approvals: body.required_approvals,
+            allowed_approvers: body.allowed_approvers.unwrap_or_default(),
+            allow_self_approval: body.allow_self_approval.unwrap_or(false),
+            expires_in_seconds: body.expires_in_seconds,
+        }
+    }
+}
+
+/// Body of `POST /v1/approvals/{id}/decisions`. The approver is the caller, never a field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewDecision)]
+pub(crate) struct DecisionBody {
+    pub(crate) verdict: VerdictJson,
+    /// Why, for the record: up to 1000 characters.
+    pub(crate) comment: Option<String>,
+}
+
+/// Query string of `GET /v1/approvals`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListParams {
+    /// Only requests in this state.
+    pub(crate) status: Option<StatusJson>,
+    /// Page size: 1–100, default 20.
+    pub(crate) limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub(crate) cursor: Option<String>,
+}
+
+/// A verdict on the wire: `"approve"` or `"reject"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Verdict)]
+pub(crate) enum VerdictJson {
+    Approve,
+    Reject,
+}
+
+impl VerdictJson {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+        }
+    }
+}
+
+impl From<VerdictJson> for Verdict {
+    fn from(verdict: VerdictJson) -> Self {
+        match verdict {
+            VerdictJson::Approve => Self::Approve,
+            VerdictJson::Reject => Self::Reject,
+        }
+    }
+}
+
+impl From<Verdict> for VerdictJson {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Approve => Self::Approve,
+            Verdict::Reject => Self::Reject,
+        }
+    }
+}
+
+/// A status on the wire, in responses and in the `status` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Status)]
+pub(crate) enum StatusJson {
+    Pending,
+    Approved,
+    Rejected,
+    Expired,
+    Cancelled,
+}
+
+impl StatusJson {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl From<StatusJson> for Status {
+    fn from(status: StatusJson) -> Self {
+        match status {
+            StatusJson::Pending => Self::Pending,
+            StatusJson::Approved => Self::Approved,
+            StatusJson::Rejected => Self::Rejected,
+            StatusJson::Expired => Self::Expired,
+            StatusJson::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<Status> for StatusJson {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Pending => Self::Pending,
+            Status::Approved => Self::Approved,
+            Status::Rejected => Self::Rejected,
+            Status::Expired => Self::Expired,
+            Status::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// An approval request as the API shows it. Every field is always present; optional ones
+/// are `null` when unset.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Approval)]
+pub(crate) struct ApprovalResponse {
+    id: Uuid,
+    title: String,
+    description: String,
+    /// The API key name that opened the request.
+    requester: String,
+    destination: String,
+    #[schema(value_type = Object)]
+    metadata: Map<String, Value>,
+    #[schema(required)]
+    callback_url: Option<String>,
+    policy: PolicyResponse,
+    status: StatusJson,
+    /// In the order they were made.
+    decisions: Vec<DecisionResponse>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    /// When the request left `pending`.
+    #[schema(required)]
+    resolved_at: Option<DateTime<Utc>>,
+    /// Increases with every change.
+    version: i64,
+}
+
+/// Who may decide, and how many must approve.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Policy)]
+struct PolicyResponse {
+    required_approvals: u8,
+    /// Empty when anyone but the requester may decide.
+    allowed_approvers: Vec<String>,
+    allow_self_approval: bool,
+}
+
+/// One approver's verdict.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Decision)]
+struct DecisionResponse {
+    approver: String,
+    verdict: VerdictJson,
+    #[schema(required)]
+    comment: Option<String>,
+    decided_at: DateTime<Utc>,
+}
+
+impl From<&ApprovalRequest> for ApprovalResponse {
+    fn from(approval: &ApprovalRequest) -> Self {
+        let policy = approval.policy();
+        Self {
+            id: approval.id().as_uuid(),
+            title: approval.title().to_string(),
+            description: approval.description().to_string(),
+            requester: approval.requester().to_string(),
+            destination: approval.destination().to_string(),
+            metadata: approval.metadata().as_map().clone(),
+            callback_url: approval.callback_url().map(ToString::to_string),
+            policy: PolicyResponse {
+                required_approvals: policy.required_approvals().get(),
+                allowed_approvers: policy
+                    .allowed_approvers()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                allow_self_approval: policy.allow_self_approval(),
+            },
+            status: approval.status().into(),
+            decisions: approval
+                .decisions()
+                .iter()
+                .map(DecisionResponse::from)
+                .collect(),
+            created_at: approval.created_at(),
+            expires_at: approval.expires_at(),
+            resolved_at: approval.resolved_at(),
+            version: approval.version(),
+        }
+    }
+}
+
+impl From<&Decision> for DecisionResponse {
+    fn from(decision: &Decision) -> Self {
+        Self {
+            approver: decision.approver.to_string(),
+            verdict: decision.verdict.into(),
+            comment: decision.comment.as_ref().map(ToString::to_string),
+            decided_at: decision.decided_at,
+        }
+    }
+}
+
+/// One page of `GET /v1/approvals`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ApprovalPage)]
+pub(crate) struct ApprovalPageResponse {
+    items: Vec<ApprovalResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
+
+impl From<&Page> for ApprovalPageResponse {
+    fn from(page: &Page) -> Self {
+        Self {
+            items: page.items.iter().map(ApprovalResponse::from).collect(),
+            next_cursor: page.next.map(cursor::encode),
+        }
+    }
+}
+
+/// Body of `GET /healthz` and a successful `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Health)]
+pub(crate) struct HealthResponse {
+    pub(crate) status: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_round_trip_through_the_domain() {
+        for status in Status::ALL {
+            let json = StatusJson::from(status);
+            assert_eq!(Status::from(json), status);
+            assert_eq!(
+                serde_json::to_value(json).unwrap(),
+                Value::from(json.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn verdict_names_round_trip_through_the_domain() {
+        for verdict in [Verdict::Approve, Verdict::Reject] {
+            let json = VerdictJson::from(verdict);
+            assert_eq!(Verdict::from(json), verdict);
+            assert_eq!(
+                serde_json::to_value(json).unwrap(),
+                Value::from(json.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn optional_create_fields_fall_back_to_the_domain_defaults() {
+        let body: CreateApprovalBody =
+            serde_json::from_str(r#"{"title":"t","destination":"C1"}"#).unwrap();
+        let input = CreateApprovalInput::from(body);
+        assert!(input.allowed_approvers.is_empty());
+        assert!(!input.allow_self_approval);
+        assert_eq!(input.required_approvals, None);
+        assert_eq!(input.expires_in_seconds, None);
+    }
+
+    #[test]
+    fn a_misspelled_field_is_refused_rather_than_ignored() {
+        let result = serde_json::from_str::<CreateApprovalBody>(
+            r#"{"title":"t","destination":"C1","requried_approvals":2}"#,
+        );
+        assert!(result.is_err());
+    }
+}

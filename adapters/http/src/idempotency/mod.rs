@@ -1,0 +1,372 @@
+//! `Idempotency-Key` on every `POST` under `/v1` (IETF draft
+//! `draft-ietf-httpapi-idempotency-key-header`): a client that retries a request with the
+//! same key gets the first answer again instead of a second effect.
+//!
+//! The flow, for a `POST` that carries the header (any other request passes untouched):
+//!
+//! 1. Authenticate: keys are scoped to the client, so two clients may pick the same key.
+//! 2. Read the key (`header.rs`) and the body (within the body limit), and fingerprint the
+//!    request: SHA-256 over method, path with query, and body.
+//! 3. Claim the key in the [`IdempotencyStore`]:
+//!    - `Acquired` → run the handler. A lasting answer (any status below 500 that is not a
+//!      transient problem such as a lost race) is stored with `complete` for replay; a
+//!      transient one is forgotten with `release`, so the retry it invites can run.
+//!    - `Completed` → replay the stored status, headers and body, marked
+//!      `Idempotent-Replayed: true`. A replayed problem keeps the `request_id` of the request
+//!      that produced it; the response's `x-request-id` header names the retry.
+//!    - `InFlight` → 409 `idempotency-key-in-flight` with `Retry-After: 1`.
+//!    - `Mismatch` → 422 `idempotency-key-reused`.
+//!
+//! Known gap: the business write and `complete` are two commits. If the process dies, or the
+//! request is cut short (timeout, panic, client gone) between them, the key stays in flight
+//! until its lock runs out; after that a retry executes again. Closing it needs the stored
+//! response to commit in the business transaction, which the ports do not offer yet (see
+//! ARCHITECTURE.md, "Idempotency keys").
+
+mod header;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::ports::{Claim, Clock, IdempotencyKey, IdempotencyStore, StoredResponse};
+use application::use_cases::Authenticate;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use domain::Identity;
+use sha2::{Digest, Sha256};
+
+use header::IDEMPOTENCY_KEY;
+
+use crate::auth::{self, Authenticated};
+use crate::problem::{Problem, ProblemType, problem_type_of};
+use crate::state::{ApiState, HttpSettings};
+
+/// Marks a response that repeats a stored one.
+const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// The response headers worth replaying; the rest (date, request id) belong to each answer.
+const STORED_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, LOCATION];
+
+/// The shortest time a claimed key stays locked.
+const MIN_LOCK: Duration = Duration::from_secs(60);
+
+/// What the middleware needs: the store, the time, and the way to identify the caller.
+pub(crate) struct Idempotency {
+    store: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
+    authenticate: Authenticate,
+    ttl: TimeDelta,
+    lock: TimeDelta,
+    body_limit: usize,
+}
+
+impl Idempotency {
+    pub(crate) fn new(api: &ApiState, settings: &HttpSettings) -> Self {
+        Self {
+            store: api.idempotency.clone(),
+            clock: api.clock.clone(),
+            authenticate: api.use_cases.authenticate.clone(),
+            // Out of chrono's range means "forever" in practice; saturate rather than fail.
+            ttl: TimeDelta::from_std(settings.idempotency_ttl).unwrap_or(TimeDelta::MAX),
+            lock: TimeDelta::from_std(lock_duration(settings.request_timeout))
+                .unwrap_or(TimeDelta::MAX),
+            body_limit: settings.body_limit_bytes,
+        }
+    }
+}
+
+/// How long a claimed key stays in flight before another request may take it over. It must
+/// outlast the request holding it, which the timeout bounds, or a retry would run beside the
+/// original; twice the timeout leaves room for the store calls around the handler, and the
+/// one-minute floor absorbs clock skew between instances sharing one store.
+fn lock_duration(request_timeout: Duration) -> Duration {
+    request_timeout.saturating_mul(2).max(MIN_LOCK)
+}
+
+/// Middleware (a route layer on the `/v1` routes): see the module docs for the flow.
+pub(crate) async fn enforce(
+    State(idempotency): State<Arc<Idempotency>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST || !request.headers().contains_key(IDEMPOTENCY_KEY) {
+        return next.run(request).await;
+    }
+    idempotency
+        .handle(request, next)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+impl Idempotency {
+    async fn handle(&self, request: Request, next: Next) -> Result<Response, Problem> {
+        // First, so a request without a valid API key gets the same 401 as without the header.
+        let caller = auth::authenticate(&self.authenticate, request.headers()).await?;
+        let Some(key) = header::read(request.headers())? else {
+            return Ok(next.run(request).await);
+        };
+        let (mut parts, body) = request.into_parts();
+        let body = buffer(body, self.body_limit).await?;
+        let fingerprint = fingerprint(&parts.method, &parts.uri, &body);
+
+        let now = self.clock.now();
+        let claim = self
+            .store
+            .claim(
+                &caller.0,
+                &key,
+                &fingerprint,
+                now,
+                later(now, self.lock),
+                later(now, self.ttl),
+            )
+            .await?;
+        match claim {
+            Claim::Acquired => {}
+            Claim::Completed(stored) => {
+                tracing::info!(idempotency_key = key.as_str(), "replayed a stored response");
+                return replay(stored);
+            }
+            Claim::InFlight => {
+                return Err(Problem::new(
+                    ProblemType::IdempotencyKeyInFlight,
+                    "a request with this Idempotency-Key is still being processed; retry \
+                     shortly to get its result",
+                ));
+            }
+            Claim::Mismatch => {
+                return Err(Problem::new(
+                    ProblemType::IdempotencyKeyReused,
+                    "this Idempotency-Key was used for a request with another method, path \
+                     or body; use a new key for a new request",
+                ));
+            }
+        }
+
+        let scope = caller.0.clone();
+        // The handler's `Authenticated` extractor takes the caller from here.
+        parts.extensions.insert::<Authenticated>(caller);
+        let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+        self.settle(&scope, &key, response).await
+    }
+
+    /// Stores a lasting answer for replay, or releases the key after a transient one.
+    async fn settle(
+        &self,
+        scope: &Identity,
+        key: &IdempotencyKey,
+        response: Response,
+    ) -> Result<Response, Problem> {
+        let transient = response.status().is_server_error()
+            || problem_type_of(&response).is_some_and(ProblemType::is_transient);
+        if transient {
+            if let Err(error) = self.store.release(scope, key).await {
+                tracing::warn!(
+                    %error,
+                    idempotency_key = key.as_str(),
+                    "could not release the key; retries get 409 until its lock runs out"
+                );
+            }
+            return Ok(response);
+        }
+
+        let (parts, body) = response.into_parts();
+        // The handlers' bodies are already in memory; this only collects them.
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "could not read a response body to store it");
+                Problem::internal()
+            })?;
+        let stored = StoredResponse {
+            status: parts.status.as_u16(),
+            headers: stored_headers(&parts.headers),
+            body: body.to_vec(),
+        };
+        if let Err(error) = self.store.complete(scope, key, &stored).await {
+            // The work is done and its answer is right, so send it; only the replay is lost.
+            tracing::error!(
+                %error,
+                idempotency_key = key.as_str(),
+                "could not store the response; a retry after the lock runs out executes again"
+            );
+        }
+        Ok(Response::from_parts(parts, Body::from(body)))
+    }
+}
+
+/// Reads the whole request body, which the fingerprint and the store both need.
+///
+/// # Errors
+/// `body-too-large` past the limit (a body without `Content-Length` is only caught here);
+/// `malformed-body` when the client stops sending halfway.
+async fn buffer(body: Body, limit: usize) -> Result<Bytes, Problem> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if is_length_limit(&error) {
+            Problem::new(
+                ProblemType::BodyTooLarge,
+                "the request body exceeds the size limit",
+            )
+        } else {
+            Problem::new(
+                ProblemType::MalformedBody,
+                "the request body could not be read",
+            )
+        }
+    })
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+/// SHA-256, hex-encoded, over the method, the path with its query, and the body bytes. A
+/// newline separates the parts: neither a method nor a request target can contain one, so
+/// two different requests never hash the same input.
+fn fingerprint(method: &Method, uri: &Uri, body: &[u8]) -> String {
+    let target = uri.path_and_query().map_or("/", |target| target.as_str());
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str());
+    hasher.update(b"\n");
+    hasher.update(target);
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+fn later(now: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
+    now.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    STORED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// The stored answer, as it was first sent, marked as a replay.
+///
+/// # Errors
+/// A 500 problem when the stored record is not a valid response (a corrupt store).
+fn replay(stored: StoredResponse) -> Result<Response, Problem> {
+    let corrupt = |what: &str| {
+        tracing::error!(what, "a stored idempotent response is corrupt");
+        Problem::internal()
+    };
+    let status = StatusCode::from_u16(stored.status).map_err(|_| corrupt("status"))?;
+    let mut response = Response::new(Body::from(stored.body));
+    *response.status_mut() = status;
+    for (name, value) in &stored.headers {
+        let name = HeaderName::try_from(name.as_str()).map_err(|_| corrupt("header name"))?;
+        let value = HeaderValue::try_from(value.as_str()).map_err(|_| corrupt("header value"))?;
+        response.headers_mut().append(name, value);
+    }
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_outlasts_the_request_and_clock_skew() {
+        assert_eq!(lock_duration(Duration::from_secs(10)), MIN_LOCK);
+        assert_eq!(
+            lock_duration(Duration::from_secs(45)),
+            Duration::from_secs(90)
+        );
+        assert_eq!(lock_duration(Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn the_fingerprint_covers_method_target_and_body() {
+        let uri = |s: &str| s.parse::<Uri>().unwrap();
+        let base = fingerprint(&Method::POST, &uri("/v1/approvals"), b"{}");
+        assert_eq!(base.len(), 64);
+        assert_eq!(
+            base,
+            fingerprint(&Method::POST, &uri("/v1/approvals"), b"{}")
+        );
+        for other in [
+            fingerprint(&Method::PUT, &uri("/v1/approvals"), b"{}"),
+            fingerprint(&Method::POST, &uri("/v1/approvals?x=1"), b"{}"),
+            fingerprint(&Method::POST, &uri("/v1/approvals"), b"{ }"),
+            // The separator keeps the parts apart: path and body cannot trade bytes.
+            fingerprint(&Method::POST, &uri("/v1/approvals/"), b"{}"),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn a_replay_repeats_status_headers_and_body_and_says_so() {
+        let stored = StoredResponse {
+            status: 201,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("location".into(), "/v1/approvals/1".into()),
+            ],
+            body: b"{\"id\":1}".to_vec(),
+        };
+        let response = replay(stored).unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(response.headers()[LOCATION], "/v1/approvals/1");
+        assert_eq!(response.headers()[IDEMPOTENT_REPLAYED], "true");
+    }
+
+    #[test]
+    fn a_corrupt_record_is_a_500_not_a_panic() {
+        for stored in [
+            StoredResponse {
+                status: 1000,
+                headers: vec![],
+                body: vec![],
+            },
+            StoredResponse {
+                status: 200,
+                headers: vec![("bad name".into(), "x".into())],
+                body: vec![],
+            },
+            StoredResponse {
+                status: 200,
+                headers: vec![("x".into(), "bad\nvalue".into())],
+                body: vec![],
+            },
+        ] {
+            let problem = replay(stored).unwrap_err().into_response();
+            assert_eq!(problem.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    }
+
+    #[test]
+    fn only_replayable_headers_are_stored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("x-request-id", HeaderValue::from_static("abc"));
+        assert_eq!(
+            stored_headers(&headers),
+            [("content-type".to_owned(), "application/json".to_owned())]
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! `/v1/approvals`: create, read, list, decide, cancel.
+//!
+//! Each handler's `#[utoipa::path]` is its OpenAPI entry, and the `…Problems` type after it
+//! lists the problem types it can answer with beyond those of every `/v1` route.
+
+use std::sync::Arc;
+
+use application::use_cases::{DecideInput, ListApprovalsInput};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use utoipa::IntoResponses;
+
+use crate::auth::Authenticated;
+use crate::cursor;
+use crate::dto::{
+    ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams,
+};
+use crate::extract::{ApprovalIdParam, JsonBody, QueryParams};
+use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
+use crate::problem::{Problem, ProblemType};
+use crate::state::AppState;
+
+/// Ask for a decision: opens an approval request and posts it to its chat destination.
+///
+/// The caller becomes the requester. Answers 201 with a `Location` header.
+#[utoipa::path(
+    post,
+    path = "/v1/approvals",
+    tag = "approvals",
+    operation_id = "create_approval",
+    security(("api_key" = [])),
+    params(IdempotencyKeyHeader),
+    request_body = CreateApprovalBody,
+    responses(
+        (
+            status = CREATED,
+            description = "The request is open and its chat message is on its way",
+            body = ApprovalResponse,
+            headers(("Location" = String, description = "Where the request can be fetched")),
+        ),
+        CreateProblems,
+    ),
+)]
+pub(super) async fn create(
+    State(app): State<Arc<AppState>>,
+    Authenticated(requester): Authenticated,
+    JsonBody(body): JsonBody<CreateApprovalBody>,
+) -> Result<impl IntoResponse, Problem> {
+    let approval = app
+        .use_cases
+        .create_approval
+        .execute(requester, body.into())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, app.approval_location(approval.id()))],
+        Json(ApprovalResponse::from(&approval)),
+    ))
+}
+
+pub(super) struct CreateProblems;
+
+impl IntoResponses for CreateProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::MalformedBody,
+                ProblemType::UnsupportedMediaType,
+                ProblemType::Validation,
+            ],
+        ])
+    }
+}
+
+/// Fetch one approval request with its decisions.
+#[utoipa::path(
+    get,
+    path = "/v1/approvals/{id}",
+    tag = "approvals",
+    operation_id = "get_approval",
+    security(("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The approval request's id")),
+    responses((status = OK, description = "The request", body = ApprovalResponse), GetProblems),
+)]
+pub(super) async fn get(
+    State(app): State<Arc<AppState>>,
+    _: Authenticated,
+    ApprovalIdParam(id): ApprovalIdParam,
+) -> Result<Json<ApprovalResponse>, Problem> {
+    let approval = app.use_cases.get_approval.execute(id).await?;
+    Ok(Json(ApprovalResponse::from(&approval)))
+}
+
+pub(super) struct GetProblems;
+
+impl IntoResponses for GetProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            &[ProblemType::InvalidPath, ProblemType::ApprovalNotFound],
+        ])
+    }
+}
+
+/// List approval requests, newest first, one keyset page at a time.
+///
+/// Pass the `next_cursor` of a page as `cursor` to get the next one.
+#[utoipa::path(
+    get,
+    path = "/v1/approvals",
+    tag = "approvals",
+    operation_id = "list_approvals",
+    security(("api_key" = [])),
+    params(ListParams),
+    responses((status = OK, description = "One page", body = ApprovalPageResponse), ListProblems),
+)]
+pub(super) async fn list(
+    State(app): State<Arc<AppState>>,
+    _: Authenticated,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<ApprovalPageResponse>, Problem> {
+    let after = params.cursor.as_deref().map(cursor::decode).transpose()?;
+    let page = app
+        .use_cases
+        .list_approvals
+        .execute(ListApprovalsInput {
+            status: params.status.map(Into::into),
+            limit: params.limit,
+            after,
+        })
+        .await?;
+    Ok(Json(ApprovalPageResponse::from(&page)))
+}
+
+pub(super) struct ListProblems;
+
+impl IntoResponses for ListProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            &[
+                ProblemType::InvalidQuery,
+                ProblemType::InvalidCursor,
+                ProblemType::Validation,
+            ],
+        ])
+    }
+}
+
+/// Approve or reject: the caller is the approver.
+///
+/// Repeating the same verdict is a harmless 200, so clients may retry even without an
+/// `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/v1/approvals/{id}/decisions",
+    tag = "approvals",
+    operation_id = "decide",
+    security(("api_key" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The approval request's id"),
+        IdempotencyKeyHeader,
+    ),
+    request_body = DecisionBody,
+    responses(
+        (status = OK, description = "The decision is recorded", body = ApprovalResponse),
+        DecideProblems,
+    ),
+)]
+pub(super) async fn decide(
+    State(app): State<Arc<AppState>>,
+    Authenticated(approver): Authenticated,
+    ApprovalIdParam(approval_id): ApprovalIdParam,
+    JsonBody(body): JsonBody<DecisionBody>,
+) -> Result<Json<ApprovalResponse>, Problem> {
+    let decided = app
+        .use_cases
+        .decide
+        .execute(DecideInput {
+            approval_id,
+            approver,
+            verdict: body.verdict.into(),
+            comment: body.comment,
+        })
+        .await?;
+    Ok(Json(ApprovalResponse::from(&decided.approval)))
+}
+
+pub(super) struct DecideProblems;
+
+impl IntoResponses for DecideProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::InvalidPath,
+                ProblemType::MalformedBody,
+                ProblemType::UnsupportedMediaType,
+                ProblemType::Validation,
+                ProblemType::ApproverNotAllowed,
+                ProblemType::ApprovalNotFound,
+                ProblemType::NotPending,
+                ProblemType::ConcurrentUpdate,
+                ProblemType::SelfApproval,
+                ProblemType::ApprovalExpired,
+                ProblemType::ConflictingVerdict,
+            ],
+        ])
+    }
+}
+
+/// Withdraw a pending request. Only its requester may.
+#[utoipa::path(
+    post,
+    path = "/v1/approvals/{id}/cancel",
+    tag = "approvals",
+    operation_id = "cancel_approval",
+    security(("api_key" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The approval request's id"),
+        IdempotencyKeyHeader,
+    ),
+    responses(
+        (status = OK, description = "The request is cancelled", body = ApprovalResponse),
+        CancelProblems,
+    ),
+)]
+pub(super) async fn cancel(
+    State(app): State<Arc<AppState>>,
+    Authenticated(by): Authenticated,
+    ApprovalIdParam(id): ApprovalIdParam,
+) -> Result<Json<ApprovalResponse>, Problem> {
+    let approval = app.use_cases.cancel_approval.execute(id, by).await?;
+    Ok(Json(ApprovalResponse::from(&approval)))
+}
+
+pub(super) struct CancelProblems;
+
+impl IntoResponses for CancelProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::InvalidPath,
+                ProblemType::NotRequester,
+                ProblemType::ApprovalNotFound,
+                ProblemType::NotPending,
+                ProblemType::ConcurrentUpdate,
+            ],
+        ])
+    }
+}

@@ -1,0 +1,68 @@
+//! Probes for orchestrators and load balancers. No authentication: they reveal nothing and
+//! must work before any API key exists.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::dto::HealthResponse;
+use crate::openapi::{Responses, problem_responses};
+use crate::problem::{Problem, ProblemType};
+use crate::state::AppState;
+
+/// Liveness: the process is alive and serving HTTP.
+///
+/// Checks nothing else on purpose: a liveness probe that fails when the database is down
+/// would restart healthy processes.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "liveness",
+    responses((status = OK, description = "Alive", body = HealthResponse), LiveProblems),
+)]
+pub(super) async fn live() -> Json<HealthResponse> {
+    Json(HealthResponse { status: "ok" })
+}
+
+pub(super) struct LiveProblems;
+
+impl utoipa::IntoResponses for LiveProblems {
+    fn responses() -> Responses {
+        problem_responses(&[])
+    }
+}
+
+/// Readiness: this instance can serve traffic — the store answers and is migrated.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readiness",
+    responses((status = OK, description = "Ready", body = HealthResponse), ReadyProblems),
+)]
+pub(super) async fn ready(
+    State(app): State<Arc<AppState>>,
+) -> Result<Json<HealthResponse>, Problem> {
+    match app.readiness.check().await {
+        Ok(()) => Ok(Json(HealthResponse { status: "ready" })),
+        Err(error) => {
+            // Warn, not error: being unready is an expected state during start-up and
+            // outages, and the probe repeats every few seconds.
+            tracing::warn!(%error, "not ready");
+            Err(Problem::new(
+                ProblemType::Unavailable,
+                "the service is not ready to serve requests",
+            ))
+        }
+    }
+}
+
+pub(super) struct ReadyProblems;
+
+impl utoipa::IntoResponses for ReadyProblems {
+    fn responses() -> Responses {
+        problem_responses(&[&[ProblemType::Unavailable]])
+    }
+}

@@ -1,0 +1,168 @@
+//! One `approvals` row, and the mapping between it and the aggregate.
+//!
+//! **Why decisions live in a JSONB column, not a table of their own.** Decisions belong to
+//! the aggregate: they are always read and written together with it and never queried on
+//! their own. There are few of them (a request settles at its N-th approval or first reject,
+//! and N ≤ 10), and the aggregate's version check already guarantees one verdict per
+//! approver. A column keeps `save` a single-row write and every read a single-table query,
+//! with no child rows to diff. When this does not apply: if you need to query decisions
+//! across requests ("everything alice approved this month"), give them a table with an index.
+
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::str::FromStr;
+
+use application::ports::RepositoryError;
+use chrono::{DateTime, Utc};
+use domain::{
+    ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, ChatDestination, Comment, Decision,
+    Description, Identity, Metadata, Policy, RequiredApprovals, Status, Title, Verdict,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::corrupt;
+
+/// The columns of `approvals`, in the types sqlx maps them to.
+pub(crate) struct ApprovalRow {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub requester: String,
+    pub destination: String,
+    pub metadata: serde_json::Value,
+    pub callback_url: Option<String>,
+    pub required_approvals: i16,
+    pub allowed_approvers: Vec<String>,
+    pub allow_self_approval: bool,
+    pub status: String,
+    pub decisions: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+/// One element of the `decisions` array. The adapter owns this stored format, so renaming a
+/// domain field can never silently change what is on disk.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredDecision {
+    approver: String,
+    verdict: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    decided_at: DateTime<Utc>,
+}
+
+impl ApprovalRow {
+    /// The row that stores `approval`.
+    pub(crate) fn from_approval(approval: &ApprovalRequest) -> Result<Self, RepositoryError> {
+        let decisions: Vec<StoredDecision> = approval
+            .decisions()
+            .iter()
+            .map(|d| StoredDecision {
+                approver: d.approver.to_string(),
+                verdict: d.verdict.as_str().to_owned(),
+                comment: d.comment.as_ref().map(ToString::to_string),
+                decided_at: d.decided_at,
+            })
+            .collect();
+        let policy = approval.policy();
+        Ok(Self {
+            id: approval.id().as_uuid(),
+            title: approval.title().to_string(),
+            description: approval.description().to_string(),
+            requester: approval.requester().to_string(),
+            destination: approval.destination().to_string(),
+            metadata: serde_json::Value::Object(approval.metadata().as_map().clone()),
+            callback_url: approval.callback_url().map(ToString::to_string),
+            required_approvals: i16::from(policy.required_approvals().get()),
+            allowed_approvers: policy
+                .allowed_approvers()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            allow_self_approval: policy.allow_self_approval(),
+            status: approval.status().as_str().to_owned(),
+            decisions: serde_json::to_value(decisions)
+                .map_err(|e| corrupt("serializing decisions", e))?,
+            created_at: approval.created_at(),
+            expires_at: approval.expires_at(),
+            resolved_at: approval.resolved_at(),
+            version: approval.version(),
+        })
+    }
+
+    /// Rebuilds the aggregate, re-validating every field: a row edited by hand into something
+    /// the domain forbids is reported as `Corrupt`, never loaded.
+    pub(crate) fn into_approval(self) -> Result<ApprovalRequest, RepositoryError> {
+        let id = self.id;
+        let requester = Identity::parse(&self.requester).map_err(invalid(id, "requester"))?;
+        let allowed_approvers = self
+            .allowed_approvers
+            .iter()
+            .map(|a| Identity::parse(a))
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map_err(invalid(id, "allowed_approvers"))?;
+        let policy = Policy::new(
+            RequiredApprovals::new(self.required_approvals.into())
+                .map_err(invalid(id, "required_approvals"))?,
+            allowed_approvers,
+            self.allow_self_approval,
+            &requester,
+        )
+        .map_err(invalid(id, "policy"))?;
+        let decisions = serde_json::from_value::<Vec<StoredDecision>>(self.decisions)
+            .map_err(invalid(id, "decisions"))?
+            .into_iter()
+            .map(|d| d.into_decision(id))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(ApprovalRequest::restore(ApprovalState {
+            id: ApprovalId::from_uuid(id),
+            title: Title::parse(&self.title).map_err(invalid(id, "title"))?,
+            description: Description::parse(&self.description)
+                .map_err(invalid(id, "description"))?,
+            requester,
+            destination: ChatDestination::parse(&self.destination)
+                .map_err(invalid(id, "destination"))?,
+            metadata: Metadata::parse(self.metadata).map_err(invalid(id, "metadata"))?,
+            callback_url: self
+                .callback_url
+                .as_deref()
+                .map(CallbackUrl::parse)
+                .transpose()
+                .map_err(invalid(id, "callback_url"))?,
+            policy,
+            status: Status::from_str(&self.status).map_err(invalid(id, "status"))?,
+            decisions,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            resolved_at: self.resolved_at,
+            version: self.version,
+        }))
+    }
+}
+
+impl StoredDecision {
+    fn into_decision(self, approval: Uuid) -> Result<Decision, RepositoryError> {
+        let what = format!("approval {approval}: decision by {:?}", self.approver);
+        Ok(Decision {
+            approver: Identity::parse(&self.approver).map_err(|e| corrupt(&what, e))?,
+            verdict: Verdict::from_str(&self.verdict)
+                .map_err(|()| corrupt(&what, format!("unknown verdict {:?}", self.verdict)))?,
+            comment: self
+                .comment
+                .as_deref()
+                .map(Comment::parse)
+                .transpose()
+                .map_err(|e| corrupt(&what, e))?,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+/// Names the approval and the field that failed to load.
+fn invalid<E: Display>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> RepositoryError {
+    move |e| corrupt(&format!("approval {id}: {field}"), e)
+}

@@ -1,0 +1,226 @@
+//! The relay's side of the outbox on PostgreSQL. Rows are written by
+//! `ApprovalRepository::save` (src/approvals/mod.rs), in the transaction of the change they
+//! describe; this module leases, finishes and counts them.
+//!
+//! Every time comparison uses the caller's `now`, never the database's `now()`: the relay's
+//! clock is a port, and a test moves it by hand.
+
+use application::ports::{Outbox, OutboxMessage, OutboxStats, RepositoryError};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::PostgresStore;
+use crate::errors::{corrupt, translate};
+
+#[async_trait]
+impl Outbox for PostgresStore {
+    /// One statement leases the batch. Why it is safe with several relays, each running it
+    /// in its own READ COMMITTED transaction:
+    ///
+    /// * **No row is handed out twice.** `FOR UPDATE SKIP LOCKED` passes over rows another
+    ///   claim is leasing right now. A row whose lease another claim *committed* after our
+    ///   snapshot was taken is not locked any more, so we lock it — and PostgreSQL then
+    ///   re-checks our `WHERE` against its newest version, sees the fresh `locked_until`, and
+    ///   drops it.
+    /// * **An update never overtakes the post of its aggregate.** Only a row with no older
+    ///   pending row of its aggregate qualifies. That `NOT EXISTS` reads the statement's
+    ///   snapshot and takes no locks, so an older row that another relay holds still counts
+    ///   as pending: its successor waits until it is delivered or dead — final states, which
+    ///   once committed are seen by every later snapshot. The snapshot cannot miss an older
+    ///   row either: writes to one aggregate are serialized by its version check (writing
+    ///   version v + 1 needs committed version v), so its outbox ids grow in commit order.
+    ///
+    /// The CTE is `MATERIALIZED` so the locking subquery runs exactly once; as an
+    /// `IN (subquery)` the planner may re-run it inside a join and lease more than `limit`.
+    #[tracing::instrument(
+        name = "postgres.outbox.claim",
+        skip(self, now, lease),
+        level = "debug"
+    )]
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, RepositoryError> {
+        // An absurdly long lease saturates instead of overflowing: it means "until released".
+        let locked_until = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        sqlx::query_as!(
+            OutboxMessage,
+            r#"WITH claimable AS MATERIALIZED (
+                   SELECT candidate.id
+                   FROM outbox AS candidate
+                   WHERE candidate.status = 'pending'
+                     AND candidate.next_attempt_at <= $1
+                     AND (candidate.locked_until IS NULL OR candidate.locked_until <= $1)
+                     AND NOT EXISTS (
+                         SELECT FROM outbox AS older
+                         WHERE older.aggregate_id = candidate.aggregate_id
+                           AND older.status = 'pending'
+                           AND older.id < candidate.id)
+                   ORDER BY candidate.id
+                   LIMIT $2
+                   FOR UPDATE OF candidate SKIP LOCKED
+               ),
+               claimed AS (
+                   UPDATE outbox
+                   SET locked_until = $3
+                   FROM claimable
+                   WHERE outbox.id = claimable.id
+                   RETURNING outbox.id, outbox.aggregate_type, outbox.aggregate_id,
+                             outbox.event_type, outbox.payload, outbox.attempts,
+                             outbox.created_at
+               )
+               SELECT id AS "id!", aggregate_type AS "aggregate_type!",
+                      aggregate_id AS "aggregate_id!", event_type AS "event_type!",
+                      payload AS "payload!", attempts AS "attempts!",
+                      created_at AS "created_at!"
+               FROM claimed
+               ORDER BY id"#,
+            now,
+            i64::from(limit),
+            locked_until,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(translate)
+    }
+
+    #[tracing::instrument(
+        name = "postgres.outbox.mark_delivered",
+        skip(self, now),
+        level = "debug"
+    )]
+    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+        // `status = 'pending'` makes a repeated call (a relay whose lease ran out) a no-op.
+        sqlx::query!(
+            "UPDATE outbox
+             SET status = 'delivered', locked_until = NULL, finished_at = $2
+             WHERE id = $1 AND status = 'pending'",
+            id,
+            now
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(
+        name = "postgres.outbox.reschedule",
+        skip(self, error),
+        level = "debug"
+    )]
+    async fn reschedule(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "UPDATE outbox
+             SET attempts = attempts + 1, next_attempt_at = $2, locked_until = NULL,
+                 last_error = $3
+             WHERE id = $1 AND status = 'pending'",
+            id,
+            next_attempt_at,
+            error
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(
+        name = "postgres.outbox.dead_letter",
+        skip(self, now, error),
+        level = "debug"
+    )]
+    async fn dead_letter(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "UPDATE outbox
+             SET status = 'dead', attempts = attempts + 1, locked_until = NULL,
+                 last_error = $3, finished_at = $2
+             WHERE id = $1 AND status = 'pending'",
+            id,
+            now,
+            error
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "UPDATE outbox SET locked_until = NULL WHERE id = ANY($1)",
+            ids
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.dead_letters", skip(self), level = "debug")]
+    async fn dead_letters(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+        let rows = sqlx::query!(
+            r#"SELECT id, aggregate_type, aggregate_id, event_type, payload, attempts,
+                      created_at, COALESCE(last_error, '') AS "last_error!"
+               FROM outbox
+               WHERE status = 'dead'
+               ORDER BY id DESC
+               LIMIT $1"#,
+            i64::from(limit)
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let message = OutboxMessage {
+                    id: row.id,
+                    aggregate_type: row.aggregate_type,
+                    aggregate_id: row.aggregate_id,
+                    event_type: row.event_type,
+                    payload: row.payload,
+                    attempts: row.attempts,
+                    created_at: row.created_at,
+                };
+                (message, row.last_error)
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.stats", skip_all, level = "debug")]
+    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
+        // Two scalar subqueries, so each count walks its own partial index and never the
+        // delivered rows.
+        let counts = sqlx::query!(
+            r#"SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS "pending!",
+                      (SELECT count(*) FROM outbox WHERE status = 'dead') AS "dead!""#
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(translate)?;
+        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
+        Ok(OutboxStats {
+            pending: count(counts.pending)?,
+            dead: count(counts.dead)?,
+        })
+    }
+}

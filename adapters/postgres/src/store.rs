@@ -1,0 +1,169 @@
+//! The store itself: connecting, migrating, and telling whether it is ready.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use application::ports::{Readiness, RepositoryError};
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::MIGRATOR;
+use crate::errors::{is_undefined_table, translate};
+
+/// How the connection pool behaves. The composition root fills it from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections kept open at most. Each costs the server a process, so keep
+    /// `instances × max_connections` well below its `max_connections`.
+    pub max_connections: u32,
+    /// How long a query waits for a connection (and [`PostgresStore::connect`] for the first
+    /// one) before failing with `Unavailable`. Short, so an outage turns into quick 503s
+    /// instead of requests piling up.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Every persistence port on one PostgreSQL connection pool. Cloning is cheap and shares the
+/// pool, so the composition root hands one store to every port.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// checks that it answers. Does not migrate: call [`migrate`](Self::migrate) for that.
+    ///
+    /// # Errors
+    /// `Unavailable` when the URL is malformed, the settings are unusable, or no connection
+    /// could be made within `settings.acquire_timeout` (server down or unreachable, wrong
+    /// credentials, unknown database). The message never contains the URL, which may hold a
+    /// password.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, RepositoryError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(RepositoryError::Unavailable(
+                "the PostgreSQL URL must start with postgres:// or postgresql://".into(),
+            ));
+        }
+        if settings.max_connections == 0 {
+            return Err(RepositoryError::Unavailable(
+                "the PostgreSQL pool needs max_connections of at least 1".into(),
+            ));
+        }
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| RepositoryError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?
+            // Names our sessions in pg_stat_activity, for whoever operates the database.
+            .application_name("hexagate");
+        let server = format!("{}:{}", options.get_host(), options.get_port());
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            // `connect_with` retries refused connections until the acquire timeout, and bounds
+            // each attempt by it too, so a server that accepts TCP but never answers cannot
+            // hang start-up.
+            .connect_with(options)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => RepositoryError::Unavailable(format!(
+                    "could not connect to PostgreSQL at {server} within {:?}",
+                    settings.acquire_timeout
+                )),
+                other => RepositoryError::Unavailable(format!(
+                    "could not connect to PostgreSQL at {server}: {other}"
+                )),
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// Wraps an existing pool, e.g. one a test created. The pool's acquire timeout also
+    /// bounds [`Readiness::check`].
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Applies the embedded migrations that the database has not seen yet. Safe to run from
+    /// several instances at once: sqlx serializes them with an advisory lock.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached, a migration fails, or an applied
+    /// migration differs from the embedded one (someone edited a released migration).
+    pub async fn migrate(&self) -> Result<(), RepositoryError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| RepositoryError::Unavailable(format!("migrating PostgreSQL failed: {e}")))
+    }
+
+    /// Closes every connection, waiting for the ones in use to be returned. For graceful
+    /// shutdown; any later call fails with `Unavailable`.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Lists what the database still lacks of [`MIGRATOR`].
+    async fn missing_migrations(&self) -> Result<Vec<String>, RepositoryError> {
+        // This query doubles as the liveness probe (`SELECT 1`): if it answers, so does the
+        // server.
+        let applied =
+            match sqlx::query!("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|row| (row.version, row.checksum))
+                    .collect::<Vec<_>>(),
+                // No bookkeeping table at all: nothing was ever migrated.
+                Err(e) if is_undefined_table(&e) => Vec::new(),
+                Err(e) => return Err(translate(e)),
+            };
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter_map(|m| match applied.iter().find(|(v, _)| *v == m.version) {
+                None => Some(format!("{} ({}) is not applied", m.version, m.description)),
+                Some((_, checksum)) if **checksum != *m.checksum => Some(format!(
+                    "{} ({}) differs from the applied one",
+                    m.version, m.description
+                )),
+                Some(_) => None,
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Readiness for PostgresStore {
+    /// Ready when the server answers and every embedded migration is applied unchanged.
+    /// Migrations newer than this binary do not make it unready: during a rolling deploy the
+    /// new version migrates first while the old one keeps serving.
+    #[tracing::instrument(name = "postgres.readiness", skip_all, level = "debug")]
+    async fn check(&self) -> Result<(), RepositoryError> {
+        // The pool bounds waiting for a connection; this bounds the query on it as well.
+        let timeout = self.pool.options().get_acquire_timeout();
+        let missing = tokio::time::timeout(timeout, self.missing_migrations())
+            .await
+            .map_err(|_| {
+                RepositoryError::Unavailable(format!(
+                    "PostgreSQL did not answer within {timeout:?}"
+                ))
+            })??;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(RepositoryError::Unavailable(format!(
+                "the database schema is not up to date (run `hexagate migrate`): migration {}",
+                missing.join(", migration ")
+            )))
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The gateway against a fake Slack (wiremock) that checks every call it receives: the
+//! method's path, `Authorization: Bearer`, the JSON content type, and the message's shape.
+//! A call that fails those checks gets wiremock's 404, which the gateway reports as a
+//! permanent "unexpected HTTP 404" — so each test also asserts the reason it expects.
+
+// Test code: a panic is a failed test with a clear message, not a crashed service, and the
+// clippy.toml allowances for tests only cover `#[test]` functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use adapter_slack::{SlackGateway, SlackSettings};
+use application::ports::{ChatError, ChatGateway, MessageRef};
+use chrono::{TimeZone, Utc};
+use domain::{
+    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
+    Policy, RequiredApprovals, Title, Ttl, Verdict,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{bearer_token, body_partial_json, header, method, path};
+use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+
+const TOKEN: &str = "xoxb-test";
+const CHANNEL: &str = "C0123456789";
+const TS: &str = "1700000000.000100";
+
+/// Accepts only a body that is a well-formed message call: JSON with a channel, a non-empty
+/// fallback `text`, non-empty `blocks` that each have a type, and for updates a `ts`.
+struct MessageCall {
+    update: bool,
+}
+
+impl Match for MessageCall {
+    fn matches(&self, request: &Request) -> bool {
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+            return false;
+        };
+        let text = |key: &str| body[key].as_str().is_some_and(|s| !s.is_empty());
+        let blocks = body["blocks"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty() && b.iter().all(|b| b["type"].is_string()));
+        text("channel") && text("text") && blocks && (!self.update || text("ts"))
+    }
+}
+
+/// A call to Web API `name` as this gateway must make it.
+fn slack_method(name: &str) -> MockBuilder {
+    Mock::given(method("POST"))
+        .and(path(format!("/api/{name}")))
+        .and(bearer_token(TOKEN))
+        .and(header("content-type", "application/json; charset=utf-8"))
+        .and(MessageCall {
+            update: name == "chat.update",
+        })
+}
+
+fn gateway(server: &MockServer) -> SlackGateway {
+    gateway_with_timeout(server, SlackSettings::DEFAULT_TIMEOUT)
+}
+
+fn gateway_with_timeout(server: &MockServer, timeout: Duration) -> SlackGateway {
+    SlackGateway::new(&SlackSettings {
+        api_base_url: format!("{}/api", server.uri()),
+        timeout,
+        ..SlackSettings::new(TOKEN.into(), "signing-secret".into())
+    })
+    .unwrap()
+}
+
+fn approval(title: &str, description: &str) -> ApprovalRequest {
+    let requester = Identity::parse("ci-pipeline").unwrap();
+    let mut approval = ApprovalRequest::open(
+        ApprovalId::from_uuid(uuid::Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0001,
+        )),
+        NewApproval {
+            title: Title::parse(title).unwrap(),
+            description: Description::parse(description).unwrap(),
+            destination: ChatDestination::parse(CHANNEL).unwrap(),
+            metadata: Metadata::default(),
+            callback_url: None,
+            policy: Policy::new(
+                RequiredApprovals::default(),
+                BTreeSet::new(),
+                false,
+                &requester,
+            )
+            .unwrap(),
+            ttl: Ttl::default(),
+            requester,
+        },
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+    );
+    approval.take_events();
+    approval
+}
+
+fn pending() -> ApprovalRequest {
+    approval("Deploy api v1.4.2", "to production")
+}
+
+fn message_ref() -> MessageRef {
+    MessageRef {
+        channel: CHANNEL.into(),
+        message_id: TS.into(),
+    }
+}
+
+fn ok_posted() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "ok": true,
+        "channel": CHANNEL,
+        "ts": TS,
+        "message": {"type": "message", "subtype": "bot_message", "bot_id": "B0BOT", "ts": TS, "text": "…"}
+    }))
+}
+
+fn slack_error(code: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": code}))
+}
+
+async fn only_body(server: &MockServer) -> Value {
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    serde_json::from_slice(&requests[0].body).unwrap()
+}
+
+#[tokio::test]
+async fn posting_sends_block_kit_buttons_and_returns_where_the_message_lives() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .and(body_partial_json(
+            json!({"channel": CHANNEL, "unfurl_links": false}),
+        ))
+        .respond_with(ok_posted())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let approval = pending();
+
+    let posted = gateway(&server).post_approval(&approval).await.unwrap();
+
+    assert_eq!(posted, message_ref());
+    let body = only_body(&server).await;
+    assert_eq!(body["text"], "Approval requested: Deploy api v1.4.2");
+    let actions = &body["blocks"][2];
+    assert_eq!(actions["type"], "actions");
+    let buttons: Vec<(&str, &str)> = actions["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["action_id"].as_str().unwrap(),
+                b["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let id = approval.id().to_string();
+    assert_eq!(
+        buttons,
+        [
+            ("approval_approve", id.as_str()),
+            ("approval_reject", id.as_str())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn posting_returns_the_channel_id_slack_answers_with() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C0RESOLVED", "ts": TS})),
+        )
+        .mount(&server)
+        .await;
+
+    let posted = gateway(&server).post_approval(&pending()).await.unwrap();
+
+    assert_eq!(posted.channel, "C0RESOLVED");
+}
+
+#[tokio::test]
+async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
+    let server = MockServer::start().await;
+    slack_method("chat.update")
+        .and(body_partial_json(json!({"channel": CHANNEL, "ts": TS})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": CHANNEL, "ts": TS, "text": "…"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut approval = pending();
+    approval
+        .decide(
+            Identity::parse("slack:U0ALICE").unwrap(),
+            Verdict::Approve,
+            None,
+            Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
+        )
+        .unwrap();
+
+    gateway(&server)
+        .update_approval(&message_ref(), &approval)
+        .await
+        .unwrap();
+
+    let body = only_body(&server).await;
+    assert_eq!(body["text"], "Approved: Deploy api v1.4.2");
+    let blocks = body["blocks"].as_array().unwrap();
+    assert!(blocks.iter().all(|b| b["type"] != "actions"));
+    assert_eq!(
+        blocks[2]["text"]["text"],
+        ":white_check_mark: *Approved* by <@U0ALICE>"
+    );
+}
+
+#[tokio::test]
+async fn error_codes_are_classified_as_slack_documents_them() {
+    let server = MockServer::start().await;
+    let gateway = gateway(&server);
+    let cases = [
+        ("chat.postMessage", "invalid_auth", false),
+        ("chat.postMessage", "token_revoked", false),
+        ("chat.postMessage", "missing_scope", false),
+        ("chat.postMessage", "channel_not_found", false),
+        ("chat.postMessage", "not_in_channel", false),
+        ("chat.postMessage", "is_archived", false),
+        ("chat.postMessage", "invalid_blocks", false),
+        ("chat.postMessage", "ratelimited", true),
+        ("chat.postMessage", "rate_limited", true),
+        ("chat.postMessage", "service_unavailable", true),
+        ("chat.postMessage", "internal_error", true),
+        ("chat.postMessage", "request_timeout", true),
+        ("chat.postMessage", "fatal_error", true),
+        ("chat.update", "message_not_found", false),
+        ("chat.update", "cant_update_message", false),
+        ("chat.update", "edit_window_closed", false),
+        ("chat.update", "internal_error", true),
+    ];
+    for (name, code, retryable) in cases {
+        server.reset().await;
+        slack_method(name)
+            .respond_with(slack_error(code))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let error = if name == "chat.update" {
+            gateway
+                .update_approval(&message_ref(), &pending())
+                .await
+                .unwrap_err()
+        } else {
+            gateway.post_approval(&pending()).await.unwrap_err()
+        };
+
+        assert!(error.to_string().contains(code), "{name} {code}: {error}");
+        assert_eq!(
+            matches!(error, ChatError::Retryable { .. }),
+            retryable,
+            "{name} {code}: {error}"
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn http_429_is_retried_after_the_seconds_slack_asks_for() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(json!({"ok": false, "error": "ratelimited"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    slack_method("chat.postMessage")
+        .respond_with(ok_posted())
+        .mount(&server)
+        .await;
+    let gateway = gateway(&server);
+
+    let first = gateway.post_approval(&pending()).await;
+    let second = gateway.post_approval(&pending()).await;
+
+    assert!(matches!(
+        first,
+        Err(ChatError::Retryable { retry_after: Some(after), .. }) if after == Duration::from_secs(1)
+    ));
+    assert_eq!(second, Ok(message_ref()));
+}
+
+#[tokio::test]
+async fn http_429_without_retry_after_waits_thirty_seconds() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(ResponseTemplate::new(429))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = gateway(&server)
+        .post_approval(&pending())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(
+        error,
+        ChatError::Retryable { retry_after: Some(after), .. } if after == Duration::from_secs(30)
+    ));
+}
+
+#[tokio::test]
+async fn a_server_error_is_retryable() {
+    let server = MockServer::start().await;
+    slack_method("chat.update")
+        .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = gateway(&server)
+        .update_approval(&message_ref(), &pending())
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        error,
+        ChatError::Retryable {
+            reason: "chat.update: Slack answered HTTP 500 Internal Server Error".into(),
+            retry_after: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_answer_is_retryable() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = gateway(&server)
+        .post_approval(&pending())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&error, ChatError::Retryable { reason, .. } if reason.contains("unreadable answer")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_slack_is_a_retryable_timeout() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(ok_posted().set_delay(Duration::from_secs(2)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gateway = gateway_with_timeout(&server, Duration::from_millis(200));
+
+    let error = gateway.post_approval(&pending()).await.unwrap_err();
+
+    assert_eq!(
+        error,
+        ChatError::Retryable {
+            reason: "chat.postMessage: no answer within 200ms".into(),
+            retry_after: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_slack_is_retryable() {
+    // A port that was just free: nothing listens there. (A dropped MockServer would not do;
+    // wiremock pools and reuses its servers.)
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gateway = SlackGateway::new(&SlackSettings {
+        api_base_url: format!("http://127.0.0.1:{port}/api"),
+        ..SlackSettings::new(TOKEN.into(), "signing-secret".into())
+    })
+    .unwrap();
+
+    let error = gateway.post_approval(&pending()).await.unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            ChatError::Retryable {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn long_texts_are_cut_to_block_kit_limits_before_sending() {
+    let server = MockServer::start().await;
+    slack_method("chat.postMessage")
+        .respond_with(ok_posted())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let title = format!("Deploy {}", "é".repeat(Title::MAX_CHARS - 7));
+    let description = "<&>".repeat(Description::MAX_CHARS / 3);
+
+    gateway(&server)
+        .post_approval(&approval(&title, &description))
+        .await
+        .unwrap();
+
+    let body = only_body(&server).await;
+    let chars = |value: &Value| value.as_str().unwrap().chars().count();
+    assert!(chars(&body["text"]) <= 4000);
+    let section = &body["blocks"][0]["text"]["text"];
+    assert!(chars(section) <= 3000);
+    assert!(
+        section
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("*{title}*\n&lt;&amp;&gt;"))
+    );
+    let reject = &body["blocks"][2]["elements"][1];
+    assert!(chars(&reject["text"]["text"]) <= 75);
+    let confirm_title = &reject["confirm"]["title"]["text"];
+    assert_eq!(chars(confirm_title), 100);
+    assert!(confirm_title.as_str().unwrap().ends_with("é…”?"));
+    assert!(chars(&reject["confirm"]["text"]["text"]) <= 300);
+}

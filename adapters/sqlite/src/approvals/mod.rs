@@ -1,0 +1,210 @@
+//! `ApprovalRepository` on SQLite — and the transaction boundary of the whole service:
+//! `save` writes the aggregate and its outbox rows in one transaction.
+
+mod row;
+
+use application::ports::{ApprovalRepository, ListQuery, RepositoryError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
+use uuid::Uuid;
+
+use self::row::ApprovalRow;
+use crate::SqliteStore;
+use crate::errors::{corrupt, translate};
+use crate::time::to_micros;
+
+/// The `aggregate_type` of outbox rows written for approvals.
+const AGGREGATE_TYPE: &str = "approval";
+
+/// `SELECT <every column of ApprovalRow> FROM approvals <rest>`, as one static string.
+macro_rules! select_approvals {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, title, description, requester, destination, metadata, callback_url,
+                    required_approvals, allowed_approvers, allow_self_approval, status,
+                    decisions, created_at, expires_at, resolved_at, version
+             FROM approvals ",
+            $rest
+        )
+    };
+}
+
+#[async_trait]
+impl ApprovalRepository for SqliteStore {
+    #[tracing::instrument(name = "sqlite.approvals.get", skip_all, fields(approval_id = %id), level = "debug")]
+    async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
+        sqlx::query_as::<_, ApprovalRow>(select_approvals!("WHERE id = ?"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(translate)?
+            .map(ApprovalRow::into_approval)
+            .transpose()
+    }
+
+    #[tracing::instrument(
+        name = "sqlite.approvals.save",
+        skip_all,
+        fields(approval_id = %approval.id(), version = approval.version(), events = events.len()),
+        level = "debug"
+    )]
+    async fn save(
+        &self,
+        approval: &ApprovalRequest,
+        events: &[ApprovalEvent],
+    ) -> Result<(), RepositoryError> {
+        // Everything that can fail without the database fails before the transaction opens.
+        let row = ApprovalRow::from_approval(approval)?;
+        let payloads = events
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("serializing an event", e))?;
+
+        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
+        // failed save leaves neither the new state nor a single outbox row behind.
+        let mut tx = self.begin_write().await?;
+        if row.version == 1 {
+            // A unique violation on the primary key becomes `Duplicate` in `translate`.
+            sqlx::query(
+                "INSERT INTO approvals (
+                     id, title, description, requester, destination, metadata, callback_url,
+                     required_approvals, allowed_approvers, allow_self_approval, status,
+                     decisions, created_at, expires_at, resolved_at, version)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(row.id)
+            .bind(&row.title)
+            .bind(&row.description)
+            .bind(&row.requester)
+            .bind(&row.destination)
+            .bind(&row.metadata)
+            .bind(&row.callback_url)
+            .bind(row.required_approvals)
+            .bind(&row.allowed_approvers)
+            .bind(row.allow_self_approval)
+            .bind(&row.status)
+            .bind(&row.decisions)
+            .bind(row.created_at)
+            .bind(row.expires_at)
+            .bind(row.resolved_at)
+            .bind(row.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(translate)?;
+        } else {
+            // Optimistic concurrency: the row changes only if it still holds the version this
+            // change was based on. We hold the write lock, so nobody can change it between
+            // this check and the commit.
+            let updated = sqlx::query(
+                "UPDATE approvals
+                 SET title = ?2, description = ?3, requester = ?4, destination = ?5,
+                     metadata = ?6, callback_url = ?7, required_approvals = ?8,
+                     allowed_approvers = ?9, allow_self_approval = ?10, status = ?11,
+                     decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
+                     version = ?16
+                 WHERE id = ?1 AND version = ?17",
+            )
+            .bind(row.id)
+            .bind(&row.title)
+            .bind(&row.description)
+            .bind(&row.requester)
+            .bind(&row.destination)
+            .bind(&row.metadata)
+            .bind(&row.callback_url)
+            .bind(row.required_approvals)
+            .bind(&row.allowed_approvers)
+            .bind(row.allow_self_approval)
+            .bind(&row.status)
+            .bind(&row.decisions)
+            .bind(row.created_at)
+            .bind(row.expires_at)
+            .bind(row.resolved_at)
+            .bind(row.version)
+            .bind(row.version - 1)
+            .execute(&mut *tx)
+            .await
+            .map_err(translate)?
+            .rows_affected();
+            if updated == 0 {
+                return Err(RepositoryError::Conflict);
+            }
+        }
+        // One row per event, in order: ids are assigned in insertion order, which is the
+        // order the relay delivers them in.
+        for (event, payload) in events.iter().zip(payloads) {
+            // The event's own time, not the database's: a relay driven by the same clock
+            // finds the row due, which keeps tests with a manual clock deterministic.
+            let at = to_micros(event.at());
+            sqlx::query(
+                "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
+                                     next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )
+            .bind(AGGREGATE_TYPE)
+            .bind(row.id)
+            .bind(event.event_type())
+            .bind(payload)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(translate)?;
+        }
+        tx.commit().await.map_err(translate)
+    }
+
+    #[tracing::instrument(name = "sqlite.approvals.list", skip_all, level = "debug")]
+    async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {
+        // Keyset pagination: ids are UUID v7, so `id` order is creation order. Starting below
+        // the greatest possible UUID keeps one indexable `id < ?` for the first page too.
+        let before = query.after.map_or(Uuid::max(), |after| after.as_uuid());
+        let limit = i64::from(query.limit);
+        let rows = match query.status {
+            Some(status) => {
+                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                    "WHERE status = ? AND id < ? ORDER BY id DESC LIMIT ?"
+                ))
+                .bind(status.as_str())
+                .bind(before)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await
+            }
+            None => {
+                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                    "WHERE id < ? ORDER BY id DESC LIMIT ?"
+                ))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await
+            }
+        }
+        .map_err(translate)?;
+        rows.into_iter().map(ApprovalRow::into_approval).collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.approvals.overdue", skip_all, level = "debug")]
+    async fn overdue(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        // `status = 'pending'` is spelled out, not bound: only a literal lets the planner use
+        // the partial index `approvals_pending_by_expiry`.
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id
+             FROM approvals
+             WHERE status = 'pending' AND expires_at <= ?
+             ORDER BY expires_at, id
+             LIMIT ?",
+        )
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
+    }
+}

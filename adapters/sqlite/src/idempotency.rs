@@ -1,0 +1,148 @@
+//! `IdempotencyStore` on SQLite: one row per (client, key), claimed under the write lock.
+
+use application::ports::{
+    Claim, IdempotencyKey, IdempotencyStore, RepositoryError, StoredResponse,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::Identity;
+
+use crate::SqliteStore;
+use crate::errors::{corrupt, translate};
+use crate::time::to_micros;
+
+/// The columns a claim that did not acquire the key needs to answer.
+#[derive(sqlx::FromRow)]
+struct Holder {
+    fingerprint: String,
+    response_status: Option<i64>,
+    response_headers: Option<String>,
+    response_body: Option<Vec<u8>>,
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.idempotency.claim", skip_all, fields(scope = %scope), level = "debug")]
+    async fn claim(
+        &self,
+        scope: &Identity,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, RepositoryError> {
+        // Both statements run under the write lock, so the record cannot change between
+        // failing to take it and reading who holds it.
+        let mut tx = self.begin_write().await?;
+        // Insert a new record, or take over an expired one or an abandoned one (same
+        // request, lock run out, no response).
+        let acquired: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, locked_until, expires_at)
+             VALUES (?1, ?2, ?3, ?5, ?6)
+             ON CONFLICT (scope, key) DO UPDATE
+             SET fingerprint = excluded.fingerprint,
+                 locked_until = excluded.locked_until,
+                 expires_at = excluded.expires_at,
+                 response_status = NULL,
+                 response_headers = NULL,
+                 response_body = NULL
+             WHERE idempotency_keys.expires_at <= ?4
+                OR (idempotency_keys.response_status IS NULL
+                    AND idempotency_keys.locked_until <= ?4
+                    AND idempotency_keys.fingerprint = excluded.fingerprint)
+             RETURNING 1",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .bind(fingerprint)
+        .bind(to_micros(now))
+        .bind(to_micros(locked_until))
+        .bind(to_micros(expires_at))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(translate)?;
+        if acquired.is_some() {
+            tx.commit().await.map_err(translate)?;
+            return Ok(Claim::Acquired);
+        }
+        let holder: Holder = sqlx::query_as(
+            "SELECT fingerprint, response_status, response_headers, response_body
+             FROM idempotency_keys
+             WHERE scope = ? AND key = ?",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(translate)?;
+        // Nothing was written; dropping the transaction ends it.
+        drop(tx);
+        if holder.fingerprint != fingerprint {
+            return Ok(Claim::Mismatch);
+        }
+        match (
+            holder.response_status,
+            holder.response_headers,
+            holder.response_body,
+        ) {
+            (Some(status), Some(headers), Some(body)) => Ok(Claim::Completed(StoredResponse {
+                status: u16::try_from(status).map_err(|e| corrupt("stored response status", e))?,
+                headers: serde_json::from_str(&headers)
+                    .map_err(|e| corrupt("stored response headers", e))?,
+                body,
+            })),
+            _ => Ok(Claim::InFlight),
+        }
+    }
+
+    #[tracing::instrument(name = "sqlite.idempotency.complete", skip_all, fields(scope = %scope), level = "debug")]
+    async fn complete(
+        &self,
+        scope: &Identity,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> Result<(), RepositoryError> {
+        let headers = serde_json::to_string(&response.headers)
+            .map_err(|e| corrupt("serializing response headers", e))?;
+        sqlx::query(
+            "UPDATE idempotency_keys
+             SET response_status = ?3, response_headers = ?4, response_body = ?5
+             WHERE scope = ?1 AND key = ?2",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .bind(i64::from(response.status))
+        .bind(headers)
+        .bind(&response.body)
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.idempotency.release", skip_all, fields(scope = %scope), level = "debug")]
+    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError> {
+        // A completed record stays: its response must keep replaying.
+        sqlx::query(
+            "DELETE FROM idempotency_keys
+             WHERE scope = ? AND key = ? AND response_status IS NULL",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.idempotency.purge_expired", skip_all, level = "debug")]
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
+        let purged = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
+            .bind(to_micros(now))
+            .execute(self.pool())
+            .await
+            .map_err(translate)?;
+        Ok(purged.rows_affected())
+    }
+}

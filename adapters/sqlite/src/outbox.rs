@@ -1,0 +1,228 @@
+//! The relay's side of the outbox on SQLite. Rows are written by `ApprovalRepository::save`
+//! (src/approvals/mod.rs), in the transaction of the change they describe; this module
+//! leases, finishes and counts them.
+//!
+//! Every time comparison uses the caller's `now`, never the database's clock: the relay's
+//! clock is a port, and a test moves it by hand.
+
+use application::ports::{Outbox, OutboxMessage, OutboxStats, RepositoryError};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::errors::{corrupt, translate};
+use crate::time::{from_micros, to_micros};
+
+/// The columns of an outbox row the relay sees.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    aggregate_type: String,
+    aggregate_id: Uuid,
+    event_type: String,
+    payload: String,
+    attempts: i32,
+    created_at: i64,
+}
+
+impl MessageRow {
+    fn into_message(self) -> Result<OutboxMessage, RepositoryError> {
+        Ok(OutboxMessage {
+            id: self.id,
+            payload: serde_json::from_str(&self.payload)
+                .map_err(|e| corrupt(&format!("outbox message {}: payload", self.id), e))?,
+            aggregate_type: self.aggregate_type,
+            aggregate_id: self.aggregate_id,
+            event_type: self.event_type,
+            attempts: self.attempts,
+            created_at: from_micros(self.created_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    /// One `UPDATE … WHERE id IN (SELECT …) RETURNING` statement. A write statement takes
+    /// SQLite's single write lock before it reads, so no other claim can run between choosing
+    /// the rows and leasing them (PostgreSQL needs `FOR UPDATE SKIP LOCKED` for that). Only a row with no older pending
+    /// row of its aggregate qualifies, so an update never overtakes the post of its aggregate.
+    #[tracing::instrument(name = "sqlite.outbox.claim", skip(self, now, lease), level = "debug")]
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, RepositoryError> {
+        // An absurdly long lease saturates instead of overflowing: it means "until released".
+        let locked_until = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let rows = sqlx::query_as::<_, MessageRow>(
+            "UPDATE outbox
+             SET locked_until = ?3
+             WHERE id IN (
+                 SELECT candidate.id
+                 FROM outbox AS candidate
+                 WHERE candidate.status = 'pending'
+                   AND candidate.next_attempt_at <= ?1
+                   AND (candidate.locked_until IS NULL OR candidate.locked_until <= ?1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM outbox AS older
+                       WHERE older.aggregate_id = candidate.aggregate_id
+                         AND older.status = 'pending'
+                         AND older.id < candidate.id)
+                 ORDER BY candidate.id
+                 LIMIT ?2)
+             RETURNING id, aggregate_type, aggregate_id, event_type, payload, attempts,
+                       created_at",
+        )
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .bind(to_micros(locked_until))
+        .fetch_all(self.pool())
+        .await
+        .map_err(translate)?;
+        // RETURNING yields rows in no particular order; the port promises oldest first.
+        let mut messages = rows
+            .into_iter()
+            .map(MessageRow::into_message)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.sort_by_key(|m| m.id);
+        Ok(messages)
+    }
+
+    #[tracing::instrument(
+        name = "sqlite.outbox.mark_delivered",
+        skip(self, now),
+        level = "debug"
+    )]
+    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+        // `status = 'pending'` makes a repeated call (a relay whose lease ran out) a no-op.
+        sqlx::query(
+            "UPDATE outbox
+             SET status = 'delivered', locked_until = NULL, finished_at = ?2
+             WHERE id = ?1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(to_micros(now))
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.reschedule", skip(self, error), level = "debug")]
+    async fn reschedule(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        sqlx::query(
+            "UPDATE outbox
+             SET attempts = attempts + 1, next_attempt_at = ?2, locked_until = NULL,
+                 last_error = ?3
+             WHERE id = ?1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(to_micros(next_attempt_at))
+        .bind(error)
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(
+        name = "sqlite.outbox.dead_letter",
+        skip(self, now, error),
+        level = "debug"
+    )]
+    async fn dead_letter(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), RepositoryError> {
+        sqlx::query(
+            "UPDATE outbox
+             SET status = 'dead', attempts = attempts + 1, locked_until = NULL,
+                 last_error = ?3, finished_at = ?2
+             WHERE id = ?1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(to_micros(now))
+        .bind(error)
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
+        // SQLite has no array parameters; the ids go in as one JSON array.
+        let ids = serde_json::to_string(ids).map_err(|e| corrupt("serializing ids", e))?;
+        sqlx::query(
+            "UPDATE outbox SET locked_until = NULL
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.dead_letters", skip(self), level = "debug")]
+    async fn dead_letters(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+        #[derive(sqlx::FromRow)]
+        struct DeadRow {
+            #[sqlx(flatten)]
+            message: MessageRow,
+            last_error: Option<String>,
+        }
+        let rows = sqlx::query_as::<_, DeadRow>(
+            "SELECT id, aggregate_type, aggregate_id, event_type, payload, attempts,
+                    created_at, last_error
+             FROM outbox
+             WHERE status = 'dead'
+             ORDER BY id DESC
+             LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(translate)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok((
+                    row.message.into_message()?,
+                    row.last_error.unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.stats", skip_all, level = "debug")]
+    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
+        // Two scalar subqueries, so each count walks its own partial index and never the
+        // delivered rows.
+        let (pending, dead): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'),
+                    (SELECT count(*) FROM outbox WHERE status = 'dead')",
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(translate)?;
+        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
+        Ok(OutboxStats {
+            pending: count(pending)?,
+            dead: count(dead)?,
+        })
+    }
+}

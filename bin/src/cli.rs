@@ -1,0 +1,114 @@
+//! The command line: subcommands and their flags. Settings come from the environment
+//! (see [`crate::config`]); flags only choose what this process does.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hexagate",
+    version,
+    about = "Approval gates with chat as the interface: machines ask, people decide in chat.",
+    after_long_help = crate::config::help(),
+)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the REST API and run the outbox relay and the expiry sweeper (the default).
+    Serve(ServeArgs),
+    /// Run only the outbox relay and the expiry sweeper, without the REST API: a worker
+    /// process for scaling delivery apart from request handling.
+    Relay,
+    /// Apply pending database migrations and exit. `serve` also applies them at start-up.
+    Migrate,
+    /// Manage API keys for REST clients.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Self::Serve(ServeArgs::default())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ServeArgs {
+    /// Do not deliver chat messages from this process; run `hexagate relay` elsewhere.
+    #[arg(long)]
+    pub no_relay: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once on standard output. Only its hash is stored.
+    Create {
+        /// The key's name: the identity its requests and decisions are recorded under
+        /// (letters, digits and . _ : @ -).
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the environment and print the effective configuration, secrets redacted.
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Option<Command> {
+        Cli::try_parse_from(args).unwrap().command
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        assert_eq!(parse(&["hexagate"]).unwrap_or_default(), Command::default());
+        assert_eq!(
+            parse(&["hexagate", "serve", "--no-relay"]),
+            Some(Command::Serve(ServeArgs { no_relay: true }))
+        );
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        assert_eq!(parse(&["hexagate", "relay"]), Some(Command::Relay));
+        assert_eq!(parse(&["hexagate", "migrate"]), Some(Command::Migrate));
+        assert_eq!(
+            parse(&["hexagate", "api-key", "create", "--name", "ci"]),
+            Some(Command::ApiKey(ApiKeyCommand::Create { name: "ci".into() }))
+        );
+        assert_eq!(
+            parse(&["hexagate", "config", "check"]),
+            Some(Command::Config(ConfigCommand::Check))
+        );
+    }
+
+    #[test]
+    fn api_key_create_requires_a_name() {
+        assert!(Cli::try_parse_from(["hexagate", "api-key", "create"]).is_err());
+    }
+
+    #[test]
+    fn long_help_lists_the_environment() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("DATABASE_URL"));
+    }
+}

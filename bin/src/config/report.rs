@@ -1,0 +1,107 @@
+//! The configuration in effect, written back in the syntax of the variables, for
+//! `hexagate config check`.
+
+use std::time::Duration;
+
+use super::Config;
+use super::variables::{
+    ADDR, BODY_LIMIT, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL,
+    IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL,
+    RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID,
+    SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
+};
+
+impl Config {
+    /// Every setting in effect, as `(variable, value)` in the syntax the variable takes, with
+    /// secrets shown as `***`. Unset optional settings have an empty value. This is what
+    /// `hexagate config check` prints, and it reads back as an environment file.
+    pub fn effective(&self) -> Vec<(&'static str, String)> {
+        let secret = |set: bool| if set { "***" } else { "" }.to_owned();
+        let slack = self.slack.as_ref();
+        vec![
+            (ADDR.name, self.addr.to_string()),
+            (PUBLIC_URL.name, self.public_url.clone().unwrap_or_default()),
+            (DATABASE_URL.name, self.database.display_url().to_owned()),
+            (
+                DB_MAX_CONNECTIONS.name,
+                self.pool.max_connections.to_string(),
+            ),
+            (
+                DB_ACQUIRE_TIMEOUT.name,
+                format_duration(self.pool.acquire_timeout),
+            ),
+            (LOG_FORMAT.name, self.log.format.as_str().to_owned()),
+            (RUST_LOG.name, self.log.filter.clone()),
+            (BODY_LIMIT.name, format_size(self.http.body_limit)),
+            (
+                REQUEST_TIMEOUT.name,
+                format_duration(self.http.request_timeout),
+            ),
+            (MAX_IN_FLIGHT.name, self.http.max_in_flight.to_string()),
+            (
+                IDEMPOTENCY_TTL.name,
+                format_duration(self.http.idempotency_ttl),
+            ),
+            (SHUTDOWN_GRACE.name, format_duration(self.shutdown_grace)),
+            (RELAY_BATCH_SIZE.name, self.relay.batch_size.to_string()),
+            (
+                RELAY_IDLE_INTERVAL.name,
+                format_duration(self.relay.idle_interval),
+            ),
+            (
+                RELAY_MAX_BACKOFF.name,
+                format_duration(self.relay.max_backoff),
+            ),
+            (
+                EXPIRY_SWEEP_INTERVAL.name,
+                format_duration(self.expiry_sweep_interval),
+            ),
+            (SLACK_BOT_TOKEN.name, secret(slack.is_some())),
+            (SLACK_SIGNING_SECRET.name, secret(slack.is_some())),
+            (
+                SLACK_APP_ID.name,
+                slack.and_then(|s| s.app_id.clone()).unwrap_or_default(),
+            ),
+            (
+                SLACK_API_BASE_URL.name,
+                slack.map(|s| s.api_base_url.clone()).unwrap_or_default(),
+            ),
+            (
+                SLACK_TIMEOUT.name,
+                slack
+                    .map(|s| format_duration(s.timeout))
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
+
+    /// What `hexagate config check` prints: [`effective`](Self::effective) as an environment
+    /// file.
+    pub fn report(&self) -> String {
+        let mut text = String::from("# effective configuration; secrets are shown as ***\n");
+        for (name, value) in self.effective() {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+        text
+    }
+}
+
+/// The inverse of `values::duration`, choosing the largest exact unit.
+pub(super) fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    match millis {
+        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m if m % 1000 == 0 => format!("{}s", m / 1000),
+        m => format!("{m}ms"),
+    }
+}
+
+/// The inverse of `values::byte_size`, choosing the largest exact unit.
+pub(super) fn format_size(bytes: usize) -> String {
+    match bytes {
+        b if b % (1024 * 1024) == 0 => format!("{}MiB", b / (1024 * 1024)),
+        b if b % 1024 == 0 => format!("{}KiB", b / 1024),
+        b => b.to_string(),
+    }
+}

@@ -1,0 +1,347 @@
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
+
+use super::report::{format_duration, format_size};
+use super::variables::{
+    DATABASE_URL, SLACK_API_BASE_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
+    SQLITE_PATH,
+};
+use super::*;
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_env(vars.iter().copied())
+}
+
+fn problems(vars: &[(&str, &str)]) -> Vec<Problem> {
+    config(vars)
+        .expect_err("the configuration should be refused")
+        .problems
+}
+
+fn effective(config: &Config, variable: &Variable) -> String {
+    config
+        .effective()
+        .into_iter()
+        .find(|(name, _)| *name == variable.name)
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("{} is not in the effective configuration", variable.name))
+}
+
+const SLACK: [(&str, &str); 2] = [
+    ("SLACK_BOT_TOKEN", "xoxb-bot-token-value"),
+    ("SLACK_SIGNING_SECRET", "signing-secret-value"),
+];
+
+#[test]
+fn no_environment_means_a_local_sqlite_file_and_the_console() {
+    let config = config(&[]).unwrap();
+    assert_eq!(config.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
+    assert_eq!(config.public_url, None);
+    assert_eq!(config.reachable_url(), "http://127.0.0.1:8080");
+    assert!(matches!(
+        &config.database,
+        Database::Sqlite { url } if url == "sqlite:./hexagate.db"
+    ));
+    assert!(config.slack.is_none());
+    assert_eq!(
+        config.log,
+        LogConfig {
+            format: LogFormat::Pretty,
+            filter: "info".into()
+        }
+    );
+}
+
+#[test]
+fn documented_defaults_are_the_defaults_in_effect() {
+    let config = config(&[]).unwrap();
+    let shown: HashMap<_, _> = config.effective().into_iter().collect();
+    for variable in VARIABLES {
+        // Slack settings only show when Slack is configured; SQLite's path shows in the URL.
+        if variable.default.is_empty()
+            || variable.name.starts_with("SLACK_")
+            || variable == SQLITE_PATH
+        {
+            continue;
+        }
+        assert_eq!(
+            shown.get(variable.name).map(String::as_str),
+            Some(variable.default),
+            "{} documents a default that is not the one in effect",
+            variable.name
+        );
+    }
+    let slack = Config::from_env(SLACK).unwrap();
+    assert_eq!(
+        effective(&slack, &SLACK_API_BASE_URL),
+        SLACK_API_BASE_URL.default
+    );
+    assert_eq!(effective(&slack, &SLACK_TIMEOUT), SLACK_TIMEOUT.default);
+}
+
+#[test]
+fn every_bad_value_is_reported_at_once() {
+    let found = problems(&[
+        ("HEXAGATE_ADDR", "localhost"),
+        ("HEXAGATE_PUBLIC_URL", "gate.example.com"),
+        ("DATABASE_URL", "mysql://root:hunter2@db/app"),
+        ("HEXAGATE_DB_MAX_CONNECTIONS", "0"),
+        ("HEXAGATE_DB_ACQUIRE_TIMEOUT", "5"),
+        ("HEXAGATE_LOG_FORMAT", "xml"),
+        ("RUST_LOG", "hexagate=loud"),
+        ("HEXAGATE_BODY_LIMIT", "1GB"),
+        ("HEXAGATE_REQUEST_TIMEOUT", "0s"),
+        ("HEXAGATE_MAX_IN_FLIGHT", "none"),
+        ("HEXAGATE_IDEMPOTENCY_TTL", "1y"),
+        ("HEXAGATE_SHUTDOWN_GRACE", "soon"),
+        ("HEXAGATE_RELAY_BATCH_SIZE", "1000"),
+        ("HEXAGATE_RELAY_IDLE_INTERVAL", "1 s"),
+        ("HEXAGATE_RELAY_MAX_BACKOFF", "-1s"),
+        ("HEXAGATE_EXPIRY_SWEEP_INTERVAL", "1d"),
+        ("SLACK_BOT_TOKEN", "xoxb-bot-token-value"),
+        ("SLACK_API_BASE_URL", "slack.com/api"),
+        ("SLACK_TIMEOUT", "forever"),
+    ]);
+    let named: Vec<&str> = found.iter().map(|p| p.variable).collect();
+    assert_eq!(
+        named,
+        [
+            "HEXAGATE_ADDR",
+            "HEXAGATE_PUBLIC_URL",
+            "DATABASE_URL",
+            "HEXAGATE_DB_MAX_CONNECTIONS",
+            "HEXAGATE_DB_ACQUIRE_TIMEOUT",
+            "HEXAGATE_LOG_FORMAT",
+            "RUST_LOG",
+            "HEXAGATE_BODY_LIMIT",
+            "HEXAGATE_REQUEST_TIMEOUT",
+            "HEXAGATE_MAX_IN_FLIGHT",
+            "HEXAGATE_IDEMPOTENCY_TTL",
+            "HEXAGATE_SHUTDOWN_GRACE",
+            "HEXAGATE_RELAY_BATCH_SIZE",
+            "HEXAGATE_RELAY_IDLE_INTERVAL",
+            "HEXAGATE_RELAY_MAX_BACKOFF",
+            "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
+            "SLACK_API_BASE_URL",
+            "SLACK_TIMEOUT",
+            "SLACK_SIGNING_SECRET",
+        ]
+    );
+}
+
+#[test]
+fn the_error_message_lists_each_problem_on_its_own_line() {
+    let error = config(&[
+        ("HEXAGATE_ADDR", "localhost"),
+        ("HEXAGATE_LOG_FORMAT", "xml"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid configuration\n  \
+         HEXAGATE_ADDR=\"localhost\": expected an IP address and port such as 127.0.0.1:8080 \
+         or 0.0.0.0:8080\n  \
+         HEXAGATE_LOG_FORMAT=\"xml\": expected pretty or json"
+    );
+}
+
+#[test]
+fn postgres_urls_select_postgres_and_never_show_the_password() {
+    for scheme in ["postgres", "postgresql"] {
+        let url = format!("{scheme}://app:hunter2@db:5432/hexagate");
+        let config = config(&[("DATABASE_URL", &url)]).unwrap();
+        let Database::Postgres { url: secret, .. } = &config.database else {
+            panic!("{scheme}:// should select PostgreSQL");
+        };
+        assert_eq!(secret.expose_secret(), url);
+        assert_eq!(
+            effective(&config, &DATABASE_URL),
+            format!("{scheme}://app:***@db:5432/hexagate")
+        );
+        assert_eq!(
+            config.database.to_string(),
+            format!("PostgreSQL at {scheme}://app:***@db:5432/hexagate")
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}
+
+#[test]
+fn sqlite_urls_are_used_as_given() {
+    let config = config(&[("DATABASE_URL", "sqlite:/var/lib/hexagate/data.db")]).unwrap();
+    assert!(matches!(
+        &config.database,
+        Database::Sqlite { url } if url == "sqlite:/var/lib/hexagate/data.db"
+    ));
+}
+
+#[test]
+fn the_sqlite_path_sets_the_default_file() {
+    let config = config(&[("HEXAGATE_SQLITE_PATH", "/tmp/gate #1.db")]).unwrap();
+    assert_eq!(config.database.display_url(), "sqlite:/tmp/gate %231.db");
+}
+
+#[test]
+fn a_sqlite_path_beside_a_database_url_is_ambiguous() {
+    let found = problems(&[
+        ("DATABASE_URL", "sqlite:a.db"),
+        ("HEXAGATE_SQLITE_PATH", "b.db"),
+    ]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variable, "HEXAGATE_SQLITE_PATH");
+}
+
+#[test]
+fn unsupported_database_urls_are_refused_without_echoing_them() {
+    let found = problems(&[("DATABASE_URL", "mysql://root:hunter2@db/app")]);
+    let message = found[0].to_string();
+    assert_eq!(
+        message,
+        "DATABASE_URL: unsupported scheme \"mysql\"; expected postgres://, postgresql:// or sqlite:"
+    );
+    let found = problems(&[("DATABASE_URL", "postgres://app:hunter2@[db/app")]);
+    assert_eq!(found[0].to_string(), "DATABASE_URL: is not a valid URL");
+}
+
+#[test]
+fn slack_needs_both_the_bot_token_and_the_signing_secret() {
+    let found = problems(&[SLACK[0]]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variable, "SLACK_SIGNING_SECRET");
+
+    let found = problems(&[SLACK[1]]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variable, "SLACK_BOT_TOKEN");
+
+    let found = problems(&[("SLACK_APP_ID", "A0123")]);
+    assert_eq!(found[0].variable, "SLACK_APP_ID");
+}
+
+#[test]
+fn slack_secrets_are_redacted_in_debug_and_in_the_effective_configuration() {
+    let config = Config::from_env(SLACK.into_iter().chain([
+        ("SLACK_APP_ID", "A0123"),
+        ("SLACK_API_BASE_URL", "http://127.0.0.1:9999/api/"),
+    ]))
+    .unwrap();
+    let slack = config.slack.as_ref().unwrap();
+    assert_eq!(slack.bot_token.expose_secret(), "xoxb-bot-token-value");
+    assert_eq!(slack.signing_secret.expose_secret(), "signing-secret-value");
+    assert_eq!(slack.app_id.as_deref(), Some("A0123"));
+    assert_eq!(slack.api_base_url, "http://127.0.0.1:9999/api");
+
+    let debug = format!("{config:?}");
+    let shown = format!("{:?}", config.effective());
+    for secret in ["xoxb-bot-token-value", "signing-secret-value"] {
+        assert!(!debug.contains(secret), "Debug shows {secret}");
+        assert!(!shown.contains(secret), "config check shows {secret}");
+    }
+    assert_eq!(effective(&config, &SLACK_BOT_TOKEN), "***");
+    assert_eq!(effective(&config, &SLACK_SIGNING_SECRET), "***");
+}
+
+#[test]
+fn config_check_prints_an_environment_file_without_secrets() {
+    let config = Config::from_env(SLACK.into_iter().chain([(
+        "DATABASE_URL",
+        "postgres://app:hunter2@db/hexagate?password=hunter2",
+    )]))
+    .unwrap();
+    let report = config.report();
+    assert!(report.starts_with("# effective configuration"));
+    assert!(report.contains("\nHEXAGATE_ADDR=127.0.0.1:8080\n"));
+    assert!(report.contains("\nDATABASE_URL=postgres://app:***@db/hexagate?password=***\n"));
+    assert!(report.contains("\nSLACK_BOT_TOKEN=***\n"));
+    for secret in ["hunter2", "xoxb-bot-token-value", "signing-secret-value"] {
+        assert!(!report.contains(secret), "config check shows {secret}");
+    }
+}
+
+#[test]
+fn secrets_are_not_echoed_in_problems() {
+    let found = problems(&[("SLACK_BOT_TOKEN", "xoxb-bot-token-value")]);
+    assert!(found.iter().all(|p| p.value.is_none()));
+}
+
+#[test]
+fn empty_values_count_as_unset() {
+    let config = config(&[
+        ("HEXAGATE_ADDR", ""),
+        ("DATABASE_URL", ""),
+        ("SLACK_BOT_TOKEN", ""),
+        ("SLACK_SIGNING_SECRET", ""),
+    ])
+    .unwrap();
+    assert_eq!(config.addr.port(), 8080);
+    assert!(matches!(config.database, Database::Sqlite { .. }));
+    assert!(config.slack.is_none());
+}
+
+#[cfg(unix)]
+#[test]
+fn values_that_are_not_utf8_are_reported() {
+    use std::os::unix::ffi::OsStringExt;
+
+    let found = Config::from_env([(
+        OsString::from("HEXAGATE_ADDR"),
+        OsString::from_vec(vec![0xff, 0xfe]),
+    )])
+    .unwrap_err()
+    .problems;
+    assert_eq!(found[0].to_string(), "HEXAGATE_ADDR: is not valid UTF-8");
+}
+
+#[test]
+fn the_reachable_url_falls_back_to_a_usable_form_of_the_address() {
+    let any_interface = config(&[("HEXAGATE_ADDR", "0.0.0.0:9000")]).unwrap();
+    assert_eq!(any_interface.reachable_url(), "http://127.0.0.1:9000");
+    let ipv6 = config(&[("HEXAGATE_ADDR", "[::1]:9000")]).unwrap();
+    assert_eq!(ipv6.reachable_url(), "http://[::1]:9000");
+    let public = config(&[
+        ("HEXAGATE_ADDR", "0.0.0.0:9000"),
+        ("HEXAGATE_PUBLIC_URL", "https://gate.example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(
+        public.public_url.as_deref(),
+        Some("https://gate.example.com")
+    );
+    assert_eq!(public.reachable_url(), "https://gate.example.com");
+}
+
+#[test]
+fn formatted_durations_and_sizes_read_back() {
+    for text in ["250ms", "1500ms", "1s", "90s", "1m", "5m", "2h"] {
+        let duration = values::duration(text).unwrap();
+        assert_eq!(format_duration(duration), text);
+    }
+    for text in ["1000", "64KiB", "1MiB", "1025"] {
+        let size = values::byte_size(text).unwrap();
+        assert_eq!(format_size(size), text);
+    }
+}
+
+#[test]
+fn help_lists_every_variable() {
+    let help = help();
+    for variable in VARIABLES {
+        assert!(
+            help.contains(variable.name),
+            "--help misses {}",
+            variable.name
+        );
+    }
+}
+
+#[test]
+fn the_readme_documents_every_variable() {
+    let readme = include_str!("../../../README.md");
+    for variable in VARIABLES {
+        assert!(
+            readme.contains(&format!("`{}`", variable.name)),
+            "README.md does not document {}",
+            variable.name
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! The environment variables hexagate reads, declared once: name, default, one-line
+//! description. `--help`, `config check` and a README test all read this list.
+
+/// One environment variable hexagate reads, for `--help`, the README and `config check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    /// The value used when the variable is unset, written as one would set it; empty when
+    /// the default is derived (see `about`).
+    pub default: &'static str,
+    pub about: &'static str,
+    /// Secrets are never echoed, not even in error messages.
+    pub secret: bool,
+}
+
+const fn plain(name: &'static str, default: &'static str, about: &'static str) -> Variable {
+    Variable {
+        name,
+        default,
+        about,
+        secret: false,
+    }
+}
+
+pub const ADDR: Variable = plain(
+    "HEXAGATE_ADDR",
+    "127.0.0.1:8080",
+    "address and port the HTTP server listens on",
+);
+pub const PUBLIC_URL: Variable = plain(
+    "HEXAGATE_PUBLIC_URL",
+    "",
+    "externally visible base URL, for Location headers and the console's curl commands",
+);
+pub const DATABASE_URL: Variable = Variable {
+    secret: true,
+    ..plain(
+        "DATABASE_URL",
+        "",
+        "postgres://… or sqlite:…; unset = SQLite file at HEXAGATE_SQLITE_PATH",
+    )
+};
+pub const SQLITE_PATH: Variable = plain(
+    "HEXAGATE_SQLITE_PATH",
+    "./hexagate.db",
+    "SQLite file used when DATABASE_URL is unset (created if missing)",
+);
+pub const DB_MAX_CONNECTIONS: Variable = plain(
+    "HEXAGATE_DB_MAX_CONNECTIONS",
+    "10",
+    "PostgreSQL connection pool size",
+);
+pub const DB_ACQUIRE_TIMEOUT: Variable = plain(
+    "HEXAGATE_DB_ACQUIRE_TIMEOUT",
+    "5s",
+    "longest wait for a PostgreSQL connection, also at start-up",
+);
+pub const LOG_FORMAT: Variable = plain(
+    "HEXAGATE_LOG_FORMAT",
+    "pretty",
+    "pretty (human-readable) or json (one object per line)",
+);
+pub const RUST_LOG: Variable = plain("RUST_LOG", "info", "log filter, e.g. info,hexagate=debug");
+pub const BODY_LIMIT: Variable = plain(
+    "HEXAGATE_BODY_LIMIT",
+    "64KiB",
+    "largest accepted request body",
+);
+pub const REQUEST_TIMEOUT: Variable = plain(
+    "HEXAGATE_REQUEST_TIMEOUT",
+    "10s",
+    "longest time one HTTP request may take",
+);
+pub const MAX_IN_FLIGHT: Variable = plain(
+    "HEXAGATE_MAX_IN_FLIGHT",
+    "512",
+    "most /v1 requests handled at once; beyond it requests get 503",
+);
+pub const IDEMPOTENCY_TTL: Variable = plain(
+    "HEXAGATE_IDEMPOTENCY_TTL",
+    "24h",
+    "how long a used Idempotency-Key is remembered",
+);
+pub const SHUTDOWN_GRACE: Variable = plain(
+    "HEXAGATE_SHUTDOWN_GRACE",
+    "30s",
+    "how long shutdown waits for requests and the relay to finish",
+);
+pub const RELAY_BATCH_SIZE: Variable = plain(
+    "HEXAGATE_RELAY_BATCH_SIZE",
+    "10",
+    "outbox messages the relay claims per round",
+);
+pub const RELAY_IDLE_INTERVAL: Variable = plain(
+    "HEXAGATE_RELAY_IDLE_INTERVAL",
+    "1s",
+    "relay pause when the outbox is empty",
+);
+pub const RELAY_MAX_BACKOFF: Variable = plain(
+    "HEXAGATE_RELAY_MAX_BACKOFF",
+    "30s",
+    "longest relay pause after repeated store errors",
+);
+pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
+    "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
+    "30s",
+    "how often overdue approval requests are expired",
+);
+pub const SLACK_BOT_TOKEN: Variable = Variable {
+    secret: true,
+    ..plain(
+        "SLACK_BOT_TOKEN",
+        "",
+        "Slack bot token (xoxb-…); unset = console chat gateway",
+    )
+};
+pub const SLACK_SIGNING_SECRET: Variable = Variable {
+    secret: true,
+    ..plain(
+        "SLACK_SIGNING_SECRET",
+        "",
+        "Slack signing secret; required with SLACK_BOT_TOKEN",
+    )
+};
+pub const SLACK_APP_ID: Variable = plain(
+    "SLACK_APP_ID",
+    "",
+    "Slack app id; interactions from other apps are refused",
+);
+pub const SLACK_API_BASE_URL: Variable = plain(
+    "SLACK_API_BASE_URL",
+    "https://slack.com/api",
+    "Slack Web API base URL (tests point it at a fake)",
+);
+pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
+
+/// Every variable, in the order `--help` and `config check` show them.
+pub const VARIABLES: [Variable; 22] = [
+    ADDR,
+    PUBLIC_URL,
+    DATABASE_URL,
+    SQLITE_PATH,
+    DB_MAX_CONNECTIONS,
+    DB_ACQUIRE_TIMEOUT,
+    LOG_FORMAT,
+    RUST_LOG,
+    BODY_LIMIT,
+    REQUEST_TIMEOUT,
+    MAX_IN_FLIGHT,
+    IDEMPOTENCY_TTL,
+    SHUTDOWN_GRACE,
+    RELAY_BATCH_SIZE,
+    RELAY_IDLE_INTERVAL,
+    RELAY_MAX_BACKOFF,
+    EXPIRY_SWEEP_INTERVAL,
+    SLACK_BOT_TOKEN,
+    SLACK_SIGNING_SECRET,
+    SLACK_APP_ID,
+    SLACK_API_BASE_URL,
+    SLACK_TIMEOUT,
+];
+
+/// The environment-variable section of `hexagate --help`.
+pub fn help() -> String {
+    let mut text = String::from("Environment variables (empty counts as unset):\n");
+    for variable in VARIABLES {
+        text.push_str(&format!("  {:<31} {}", variable.name, variable.about));
+        if !variable.default.is_empty() {
+            text.push_str(&format!(" [default: {}]", variable.default));
+        }
+        text.push('\n');
+    }
+    text
+}

@@ -1,0 +1,275 @@
+//! The composition root: the one place that knows every adapter and plugs them into the ports.
+//!
+//! [`build`] chooses the adapters the configuration asks for and hands them to
+//! [`build_with`], which does all the wiring. `main` calls `build`; end-to-end tests call
+//! `build` too, or `build_with` with fakes (a manual clock, predictable ids). Either way
+//! there is exactly one wiring, so tests cannot drift from production.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_console::ConsoleGateway;
+use adapter_http::{ApiState, HttpSettings};
+use adapter_postgres::{PoolSettings, PostgresStore};
+use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
+use adapter_sqlite::SqliteStore;
+use application::ports::{
+    ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock, IdGenerator,
+    IdempotencyStore, Outbox, Readiness, RepositoryError,
+};
+use application::use_cases::RelayPolicy;
+use application::{Ports, UseCases};
+use secrecy::ExposeSecret;
+
+use crate::app::{App, Schedule};
+use crate::config::{Config, Database, SlackConfig};
+use crate::system::{RandomIds, SystemClock};
+use crate::telemetry;
+
+/// The persistence ports the use cases share, in one object. Both SQL stores implement all
+/// of them on one connection pool, and one store behind every port is what makes a save and
+/// its outbox rows a single transaction.
+pub trait Store: ApprovalRepository + Outbox + ApiKeyStore + ChatMessages + Readiness {}
+
+impl<T> Store for T where T: ApprovalRepository + Outbox + ApiKeyStore + ChatMessages + Readiness {}
+
+/// The opened database, as the ports see it. With a SQL store both handles are the same
+/// store; they are separate so tests can pair the in-memory fakes, which are two types.
+#[derive(Clone)]
+pub struct Persistence {
+    pub store: Arc<dyn Store>,
+    /// The REST adapter's `Idempotency-Key` records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+}
+
+impl Persistence {
+    /// Both handles on one store.
+    fn of<S>(store: S) -> Self
+    where
+        S: Store + IdempotencyStore + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            store: store.clone(),
+            idempotency: store,
+        }
+    }
+}
+
+/// The driven adapters [`build_with`] plugs into the ports.
+#[derive(Clone)]
+pub struct Adapters {
+    pub persistence: Persistence,
+    pub chat: Arc<dyn ChatGateway>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Why the application could not start. Each is one line, printed on stderr by `main`.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open {database}")]
+    OpenStore {
+        database: String,
+        #[source]
+        error: RepositoryError,
+    },
+    #[error("cannot migrate {database}")]
+    Migrate {
+        database: String,
+        #[source]
+        error: RepositoryError,
+    },
+    #[error("cannot set up Slack")]
+    Slack(#[source] SlackSetupError),
+}
+
+/// Opens the configured store (migrating it), chooses the chat gateway, and wires the
+/// application with the real clock and randomness.
+///
+/// # Errors
+/// [`StartupError`] when the store cannot be opened or migrated, or Slack cannot be set up.
+pub async fn build(config: &Config) -> Result<App, StartupError> {
+    let persistence = open_store(config).await?;
+    let chat = chat_gateway(config)?;
+    build_with(
+        config,
+        Adapters {
+            persistence,
+            chat,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+        },
+    )
+}
+
+/// Wires the application from the given adapters: ports, use cases, and the HTTP routes
+/// (the REST API, plus Slack's interaction routes when Slack is configured), wrapped in the
+/// HTTP edge middleware. `/metrics` serves the process's Prometheus recorder, which the
+/// first call installs.
+///
+/// # Errors
+/// [`StartupError::Slack`] when the Slack settings are unusable.
+pub fn build_with(config: &Config, adapters: Adapters) -> Result<App, StartupError> {
+    let Adapters {
+        persistence: Persistence { store, idempotency },
+        chat,
+        clock,
+        ids,
+    } = adapters;
+    let ports = Ports {
+        approvals: store.clone(),
+        outbox: store.clone(),
+        api_keys: store.clone(),
+        messages: store.clone(),
+        chat,
+        clock: clock.clone(),
+        ids,
+    };
+    let use_cases = UseCases::new(&ports, relay_policy(config));
+
+    let metrics = telemetry::metrics();
+    let api = adapter_http::router(
+        ApiState {
+            use_cases: use_cases.clone(),
+            readiness: store,
+            idempotency,
+            clock: clock.clone(),
+            metrics: metrics.clone(),
+        },
+        &HttpSettings {
+            body_limit_bytes: config.http.body_limit,
+            request_timeout: config.http.request_timeout,
+            public_base_url: config.public_url.clone(),
+            max_in_flight: usize::try_from(config.http.max_in_flight).unwrap_or(usize::MAX),
+            idempotency_ttl: config.http.idempotency_ttl,
+        },
+    );
+    let router = match &config.slack {
+        Some(slack) => {
+            let state = SlackState::new(use_cases.clone(), &slack_settings(slack), clock)
+                .map_err(StartupError::Slack)?;
+            api.merge(adapter_slack::routes(state))
+        }
+        None => api,
+    };
+
+    Ok(App::new(
+        adapter_http::with_edge(router),
+        use_cases,
+        metrics,
+        Schedule {
+            relay: config.relay,
+            expiry_sweep_interval: config.expiry_sweep_interval,
+            shutdown_grace: config.shutdown_grace,
+        },
+    ))
+}
+
+/// Connects to the configured database and applies pending migrations.
+///
+/// # Errors
+/// [`StartupError::OpenStore`] when the database cannot be reached within the acquire
+/// timeout, [`StartupError::Migrate`] when a migration fails.
+pub async fn open_store(config: &Config) -> Result<Persistence, StartupError> {
+    let database = config.database.to_string();
+    tracing::info!(store = %database, "opening the store");
+    let open_error = |error| StartupError::OpenStore {
+        database: database.clone(),
+        error,
+    };
+    let migrate_error = |error| StartupError::Migrate {
+        database: database.clone(),
+        error,
+    };
+    let persistence = match &config.database {
+        Database::Sqlite { url } => {
+            let store = SqliteStore::connect(url).await.map_err(open_error)?;
+            store.migrate().await.map_err(migrate_error)?;
+            Persistence::of(store)
+        }
+        Database::Postgres { url, .. } => {
+            let settings = PoolSettings {
+                max_connections: config.pool.max_connections,
+                acquire_timeout: config.pool.acquire_timeout,
+            };
+            let store = PostgresStore::connect(url.expose_secret(), settings)
+                .await
+                .map_err(open_error)?;
+            store.migrate().await.map_err(migrate_error)?;
+            Persistence::of(store)
+        }
+    };
+    tracing::info!(store = %database, "store ready, migrations applied");
+    Ok(persistence)
+}
+
+/// Slack when its credentials are configured, otherwise the console.
+fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupError> {
+    match &config.slack {
+        Some(slack) => {
+            let gateway = SlackGateway::new(&slack_settings(slack)).map_err(StartupError::Slack)?;
+            tracing::info!(api = %slack.api_base_url, "chat: posting to Slack");
+            Ok(Arc::new(gateway))
+        }
+        None => {
+            let public_url = config.reachable_url();
+            tracing::info!(
+                %public_url,
+                "chat: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), so \
+                 approval messages are written to this log with the curl commands to decide them"
+            );
+            Ok(Arc::new(ConsoleGateway::new(&public_url)))
+        }
+    }
+}
+
+fn slack_settings(slack: &SlackConfig) -> SlackSettings {
+    SlackSettings {
+        bot_token: slack.bot_token.clone(),
+        signing_secret: slack.signing_secret.clone(),
+        app_id: slack.app_id.clone(),
+        api_base_url: slack.api_base_url.clone(),
+        timeout: slack.timeout,
+    }
+}
+
+/// The relay's tuning. A claim must outlast the batch it covers, or a second relay could
+/// deliver a message this one is still sending; so the lease grows with the batch size and
+/// the chat timeout, with a 2× margin for the store calls around each message.
+fn relay_policy(config: &Config) -> RelayPolicy {
+    let default = RelayPolicy::default();
+    let chat_timeout = config.slack.as_ref().map_or(Duration::ZERO, |s| s.timeout);
+    let batch_time = chat_timeout
+        .saturating_mul(config.relay.batch_size)
+        .saturating_mul(2);
+    RelayPolicy {
+        batch_size: config.relay.batch_size,
+        lease: default.lease.max(batch_time),
+        ..default
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_env(vars.iter().copied()).unwrap()
+    }
+
+    #[test]
+    fn the_relay_lease_outlasts_a_batch_of_slow_chat_calls() {
+        let console = relay_policy(&config(&[("HEXAGATE_RELAY_BATCH_SIZE", "50")]));
+        assert_eq!(console.batch_size, 50);
+        assert_eq!(console.lease, RelayPolicy::default().lease);
+
+        let slack = relay_policy(&config(&[
+            ("SLACK_BOT_TOKEN", "xoxb-token"),
+            ("SLACK_SIGNING_SECRET", "secret"),
+            ("SLACK_TIMEOUT", "10s"),
+            ("HEXAGATE_RELAY_BATCH_SIZE", "50"),
+        ]));
+        assert_eq!(slack.lease, Duration::from_secs(50 * 10 * 2));
+    }
+}

@@ -1,0 +1,186 @@
+//! The port contract suites against PostgreSQL (a database of its own per test, see
+//! `tests::postgres`), plus what only the PostgreSQL adapter has: bounded connection
+//! failures, readiness before migrating, corrupt rows.
+
+// Helpers outside `#[test]` functions are test code too: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod postgres {
+    tests::contract_tests!(tests::backends::postgres);
+
+    mod adapter {
+        use std::time::{Duration, Instant};
+
+        use adapter_postgres::{PoolSettings, PostgresStore};
+        use application::ports::{
+            ApiKeyHash, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery, MessageRef,
+            Outbox, Readiness, RepositoryError,
+        };
+        use sqlx::postgres::PgPoolOptions;
+        use sqlx::{Connection, PgConnection};
+        use tests::contract::fixtures::{Fixture, new_approval};
+        use tests::postgres::TestDatabase;
+        use tokio::net::TcpListener;
+
+        const TIMEOUT: Duration = Duration::from_millis(500);
+
+        /// A local port nothing listens on.
+        async fn closed_port() -> u16 {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            listener.local_addr().unwrap().port()
+        }
+
+        fn is_unavailable<T: std::fmt::Debug>(result: &Result<T, RepositoryError>) -> bool {
+            matches!(result, Err(RepositoryError::Unavailable(_)))
+        }
+
+        fn settings() -> PoolSettings {
+            PoolSettings {
+                max_connections: 2,
+                acquire_timeout: TIMEOUT,
+            }
+        }
+
+        #[tokio::test]
+        async fn connecting_to_a_closed_port_is_unavailable_within_the_timeout() {
+            let url = format!(
+                "postgres://postgres@127.0.0.1:{}/hexagate",
+                closed_port().await
+            );
+            let started = Instant::now();
+
+            let result = PostgresStore::connect(&url, settings()).await;
+
+            assert!(is_unavailable(&result), "{result:?}");
+            assert!(started.elapsed() < TIMEOUT + Duration::from_secs(2));
+        }
+
+        #[tokio::test]
+        async fn connecting_to_a_server_that_never_answers_is_unavailable_within_the_timeout() {
+            // Accepts TCP connections and then says nothing, like a hung server.
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let silent = tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((socket, _)) = listener.accept().await {
+                    held.push(socket);
+                }
+            });
+            let url = format!("postgres://postgres@127.0.0.1:{port}/hexagate");
+            let started = Instant::now();
+
+            let result = PostgresStore::connect(&url, settings()).await;
+
+            assert!(is_unavailable(&result), "{result:?}");
+            assert!(started.elapsed() < TIMEOUT + Duration::from_secs(2));
+            silent.abort();
+        }
+
+        #[tokio::test]
+        async fn a_malformed_url_is_refused_without_echoing_it() {
+            for url in [
+                "sqlite:hexagate.db",
+                "postgres://user:s3cret@host:notaport/db",
+            ] {
+                let result = PostgresStore::connect(url, settings()).await;
+                assert!(is_unavailable(&result), "{url}: {result:?}");
+                let message = format!("{result:?}");
+                assert!(
+                    !message.contains("s3cret"),
+                    "the password leaked: {message}"
+                );
+            }
+        }
+
+        /// The server goes away while the service runs: every port reports `Unavailable`
+        /// within the acquire timeout, never a panic or a hang.
+        #[tokio::test]
+        async fn a_store_whose_server_is_gone_reports_unavailable_on_every_port() {
+            let url = format!(
+                "postgres://postgres@127.0.0.1:{}/hexagate",
+                closed_port().await
+            );
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(TIMEOUT)
+                .connect_lazy(&url)
+                .unwrap();
+            let store = PostgresStore::from_pool(pool);
+            let fixture = Fixture::default();
+            let mut approval = fixture.open(new_approval(1));
+            let events = approval.take_events();
+            let now = fixture.now();
+            let started = Instant::now();
+
+            assert!(is_unavailable(&store.save(&approval, &events).await));
+            assert!(is_unavailable(
+                &ApprovalRepository::get(&store, approval.id()).await
+            ));
+            let query = ListQuery {
+                status: None,
+                after: None,
+                limit: 10,
+            };
+            assert!(is_unavailable(&store.list(&query).await));
+            assert!(is_unavailable(&store.overdue(now, 10).await));
+            assert!(is_unavailable(
+                &store.claim(now, 10, chrono::Duration::minutes(1)).await
+            ));
+            assert!(is_unavailable(&store.mark_delivered(1, now).await));
+            assert!(is_unavailable(&store.stats().await));
+            assert!(is_unavailable(
+                &store.find_by_hash(&ApiKeyHash::of("k")).await
+            ));
+            let message = MessageRef {
+                channel: "C1".into(),
+                message_id: "1".into(),
+            };
+            assert!(is_unavailable(
+                &store.put(approval.id().as_uuid(), &message).await
+            ));
+            assert!(is_unavailable(&store.check().await));
+            assert!(started.elapsed() < 10 * (TIMEOUT + Duration::from_secs(1)));
+        }
+
+        #[tokio::test]
+        async fn readiness_reports_missing_migrations_until_migrated() {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url(), PoolSettings::default())
+                .await
+                .unwrap();
+
+            let before = store.check().await;
+            assert!(
+                matches!(&before, Err(RepositoryError::Unavailable(m)) if m.contains("not applied")),
+                "{before:?}"
+            );
+            store.migrate().await.unwrap();
+            assert_eq!(store.check().await, Ok(()));
+            // Migrating again is a no-op.
+            store.migrate().await.unwrap();
+            assert_eq!(store.check().await, Ok(()));
+        }
+
+        #[tokio::test]
+        async fn a_row_the_domain_refuses_is_reported_corrupt() {
+            let database = TestDatabase::create().await;
+            let store = database.migrated_store().await;
+            let fixture = Fixture::default();
+            let mut approval = fixture.open(new_approval(1));
+            let events = approval.take_events();
+            store.save(&approval, &events).await.unwrap();
+
+            // Someone edits the row by hand into something no request can be.
+            let mut conn = PgConnection::connect(&database.url()).await.unwrap();
+            sqlx::query("UPDATE approvals SET title = ''")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+
+            let loaded = ApprovalRepository::get(&store, approval.id()).await;
+            assert!(
+                matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
+                "{loaded:?}"
+            );
+        }
+    }
+}
