@@ -13,12 +13,12 @@ mod postgres {
 
         use adapter_postgres::{PoolSettings, PostgresStore};
         use application::ports::{
-            ApiKeyHash, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery, MessageRef,
-            Outbox, Readiness, RepositoryError,
+            AlertRepository, ApiKeyHash, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery,
+            MessageRef, Outbox, Readiness, RepositoryError,
         };
         use sqlx::postgres::PgPoolOptions;
         use sqlx::{Connection, PgConnection};
-        use tests::contract::fixtures::{Fixture, new_approval};
+        use tests::contract::fixtures::{Fixture, new_alert, new_approval};
         use tests::postgres::TestDatabase;
         use tokio::net::TcpListener;
 
@@ -111,9 +111,22 @@ mod postgres {
             let now = fixture.now();
             let started = Instant::now();
 
-            assert!(is_unavailable(&store.save(&approval, &events).await));
+            assert!(is_unavailable(
+                &ApprovalRepository::save(&store, &approval, &events).await
+            ));
             assert!(is_unavailable(
                 &ApprovalRepository::get(&store, approval.id()).await
+            ));
+            let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
+            let alert_events = alert.take_events();
+            assert!(is_unavailable(
+                &AlertRepository::save(&store, &alert, &alert_events).await
+            ));
+            assert!(is_unavailable(
+                &AlertRepository::get(&store, alert.id()).await
+            ));
+            assert!(is_unavailable(
+                &store.find_unresolved(&alert.state().dedup_key).await
             ));
             let query = ListQuery {
                 status: None,
@@ -167,7 +180,9 @@ mod postgres {
             let fixture = Fixture::default();
             let mut approval = fixture.open(new_approval(1));
             let events = approval.take_events();
-            store.save(&approval, &events).await.unwrap();
+            ApprovalRepository::save(&store, &approval, &events)
+                .await
+                .unwrap();
 
             // Someone edits the row by hand into something no request can be.
             let mut conn = PgConnection::connect(&database.url()).await.unwrap();
@@ -180,6 +195,36 @@ mod postgres {
             assert!(
                 matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
                 "{loaded:?}"
+            );
+        }
+
+        #[tokio::test]
+        async fn an_alert_row_the_domain_refuses_is_reported_corrupt() {
+            let database = TestDatabase::create().await;
+            let store = database.migrated_store().await;
+            let fixture = Fixture::default();
+            let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
+            let events = alert.take_events();
+            AlertRepository::save(&store, &alert, &events)
+                .await
+                .unwrap();
+
+            // Someone edits the row by hand into something no alert can be.
+            let mut conn = PgConnection::connect(&database.url()).await.unwrap();
+            sqlx::query("UPDATE alerts SET severity = 'catastrophic'")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+
+            let loaded = AlertRepository::get(&store, alert.id()).await;
+            assert!(
+                matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+                "{loaded:?}"
+            );
+            let found = store.find_unresolved(&alert.state().dedup_key).await;
+            assert!(
+                matches!(&found, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+                "{found:?}"
             );
         }
     }

@@ -9,9 +9,9 @@ mod sqlite {
 
     mod adapter {
         use adapter_sqlite::SqliteStore;
-        use application::ports::{ApprovalRepository, Readiness, RepositoryError};
+        use application::ports::{AlertRepository, ApprovalRepository, Readiness, RepositoryError};
         use sqlx::{Connection, SqliteConnection};
-        use tests::contract::fixtures::{Fixture, new_approval};
+        use tests::contract::fixtures::{Fixture, new_alert, new_approval};
 
         fn url_in(dir: &tempfile::TempDir, form: &str) -> String {
             format!("{form}{}", dir.path().join("hexagate.db").display())
@@ -52,8 +52,14 @@ mod sqlite {
                 let mut approval = fixture.open(new_approval(1));
                 let events = approval.take_events();
                 // The in-memory database must survive between calls (one kept connection).
-                store.save(&approval, &events).await.unwrap();
-                assert_eq!(store.get(approval.id()).await, Ok(Some(approval)), "{url}");
+                ApprovalRepository::save(&store, &approval, &events)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    ApprovalRepository::get(&store, approval.id()).await,
+                    Ok(Some(approval)),
+                    "{url}"
+                );
                 assert_eq!(store.check().await, Ok(()), "{url}");
             }
         }
@@ -109,7 +115,9 @@ mod sqlite {
             let fixture = Fixture::default();
             let mut approval = fixture.open(new_approval(1));
             let events = approval.take_events();
-            store.save(&approval, &events).await.unwrap();
+            ApprovalRepository::save(&store, &approval, &events)
+                .await
+                .unwrap();
 
             // Someone edits the row by hand into something no request can be.
             let mut conn = SqliteConnection::connect(&url).await.unwrap();
@@ -118,10 +126,42 @@ mod sqlite {
                 .await
                 .unwrap();
 
-            let loaded = store.get(approval.id()).await;
+            let loaded = ApprovalRepository::get(&store, approval.id()).await;
             assert!(
                 matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
                 "{loaded:?}"
+            );
+        }
+
+        #[tokio::test]
+        async fn an_alert_row_the_domain_refuses_is_reported_corrupt() {
+            let dir = tempfile::tempdir().unwrap();
+            let url = url_in(&dir, "sqlite:");
+            let store = SqliteStore::connect(&url).await.unwrap();
+            store.migrate().await.unwrap();
+            let fixture = Fixture::default();
+            let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
+            let events = alert.take_events();
+            AlertRepository::save(&store, &alert, &events)
+                .await
+                .unwrap();
+
+            // Someone edits the row by hand into something no alert can be.
+            let mut conn = SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query("UPDATE alerts SET severity = 'catastrophic'")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+
+            let loaded = AlertRepository::get(&store, alert.id()).await;
+            assert!(
+                matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+                "{loaded:?}"
+            );
+            let found = store.find_unresolved(&alert.state().dedup_key).await;
+            assert!(
+                matches!(&found, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+                "{found:?}"
             );
         }
     }

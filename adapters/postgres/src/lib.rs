@@ -2,6 +2,7 @@
 //!
 //! [`PostgresStore`] implements every persistence port of `application::ports`:
 //! [`ApprovalRepository`](application::ports::ApprovalRepository),
+//! [`AlertRepository`](application::ports::AlertRepository),
 //! [`Outbox`](application::ports::Outbox), [`ApiKeyStore`](application::ports::ApiKeyStore),
 //! [`ChatMessages`](application::ports::ChatMessages),
 //! [`IdempotencyStore`](application::ports::IdempotencyStore) and
@@ -21,6 +22,7 @@
 //! `cargo sqlx prepare --workspace -- --all-targets` against a migrated database and commit
 //! the result (`scripts/check-sqlx-cache.sh` fails CI when it is stale).
 
+mod alerts;
 mod api_keys;
 mod approvals;
 mod chat_messages;

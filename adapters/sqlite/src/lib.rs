@@ -2,6 +2,7 @@
 //!
 //! [`SqliteStore`] implements every persistence port of `application::ports`:
 //! [`ApprovalRepository`](application::ports::ApprovalRepository),
+//! [`AlertRepository`](application::ports::AlertRepository),
 //! [`Outbox`](application::ports::Outbox), [`ApiKeyStore`](application::ports::ApiKeyStore),
 //! [`ChatMessages`](application::ports::ChatMessages),
 //! [`IdempotencyStore`](application::ports::IdempotencyStore) and
@@ -30,6 +31,7 @@
 //! read first would fail with `SQLITE_BUSY` when it tried to write after another writer
 //! committed, and no busy timeout helps with that.)
 
+mod alerts;
 mod api_keys;
 mod approvals;
 mod chat_messages;

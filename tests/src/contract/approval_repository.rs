@@ -201,7 +201,7 @@ pub async fn a_failed_save_writes_no_outbox_rows(store: &Store) {
 
     let messages = drain(store, fixture.now()).await;
     assert_eq!(
-        event_types_of(&messages, stored.id()),
+        event_types_of(&messages, stored.id().as_uuid()),
         [
             "approval.requested",
             "approval.decision_recorded",
@@ -413,7 +413,7 @@ pub async fn concurrent_decisions_record_exactly_one(store: &Store) {
     let messages = drain(store, fixture.now()).await;
     for id in requests {
         assert_eq!(
-            event_types_of(&messages, id),
+            event_types_of(&messages, id.as_uuid()),
             [
                 "approval.requested",
                 "approval.decision_recorded",

@@ -8,9 +8,10 @@ use adapter_memory::{ManualClock, SequentialIds};
 use application::ports::{Clock, IdGenerator, OutboxMessage};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
-    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
-    Policy, RequiredApprovals, Title, Ttl, Verdict,
+    Alert, AlertId, ApprovalId, ApprovalRequest, ChatDestination, DedupKey, Description, Identity,
+    Metadata, NewAlert, NewApproval, Policy, RequiredApprovals, Severity, Title, Ttl, Verdict,
 };
+use uuid::Uuid;
 
 use super::Store;
 
@@ -46,17 +47,30 @@ pub fn new_approval(required: i64) -> NewApproval {
     }
 }
 
+/// A minimal valid alert by `monitor` with this dedup key.
+pub fn new_alert(dedup_key: &str) -> NewAlert {
+    NewAlert {
+        severity: Severity::Warning,
+        summary: Title::parse("db-1 disk 91% full").unwrap(),
+        details: Description::default(),
+        destination: ChatDestination::parse("C0123456789").unwrap(),
+        dedup_key: DedupKey::parse(dedup_key).unwrap(),
+        raised_by: identity("monitor"),
+    }
+}
+
 /// A clock that only moves when told to, and ids that count up (time-ordered like UUID v7).
+/// Both are shared, so use cases under test can draw from them too.
 pub struct Fixture {
     pub clock: Arc<ManualClock>,
-    pub ids: SequentialIds,
+    pub ids: Arc<SequentialIds>,
 }
 
 impl Default for Fixture {
     fn default() -> Self {
         Self {
             clock: Arc::new(ManualClock::new(start_time())),
-            ids: SequentialIds::default(),
+            ids: Arc::new(SequentialIds::default()),
         }
     }
 }
@@ -70,6 +84,12 @@ impl Fixture {
     /// pending.
     pub fn open(&self, new: NewApproval) -> ApprovalRequest {
         ApprovalRequest::open(ApprovalId::from_uuid(self.ids.new_id()), new, self.now())
+    }
+
+    /// Raises the alert `new` now, with the next id, without storing it. Its `Raised` event is
+    /// still pending.
+    pub fn open_alert(&self, new: NewAlert) -> Alert {
+        Alert::raise(AlertId::from_uuid(self.ids.new_id()), new, self.now())
     }
 
     /// Opens and stores a request, with its `Requested` event.
@@ -121,11 +141,11 @@ pub async fn drain(store: &Store, now: DateTime<Utc>) -> Vec<OutboxMessage> {
     }
 }
 
-/// The event types of `messages` that belong to `approval`, in order.
-pub fn event_types_of(messages: &[OutboxMessage], approval: ApprovalId) -> Vec<&str> {
+/// The event types of `messages` that belong to the aggregate `aggregate_id`, in order.
+pub fn event_types_of(messages: &[OutboxMessage], aggregate_id: Uuid) -> Vec<&str> {
     messages
         .iter()
-        .filter(|m| m.aggregate_id == approval.as_uuid())
+        .filter(|m| m.aggregate_id == aggregate_id)
         .map(|m| m.event_type.as_str())
         .collect()
 }

@@ -9,6 +9,7 @@
 //! To add a rule: write it as `pub async fn rule_in_a_sentence(store: &Store)` in the
 //! suite's module and add its name to the list in [`contract_tests!`](crate::contract_tests).
 
+pub mod alert_repository;
 pub mod api_keys;
 pub mod approval_repository;
 pub mod chat_messages;
@@ -21,12 +22,14 @@ use std::any::Any;
 use std::sync::Arc;
 
 use application::ports::{
-    ApiKeyStore, ApprovalRepository, ChatMessages, IdempotencyStore, Outbox, Readiness,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, IdempotencyStore, Outbox,
+    Readiness,
 };
 
 /// The ports of one store under test, all backed by the same storage.
 pub struct Store {
     pub approvals: Arc<dyn ApprovalRepository>,
+    pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
     pub messages: Arc<dyn ChatMessages>,
@@ -43,12 +46,19 @@ impl Store {
     /// `storage` alive as long as the ports.
     pub fn new<S, I>(store: S, idempotency: I, storage: impl Any + Send + Sync) -> Self
     where
-        S: ApprovalRepository + Outbox + ApiKeyStore + ChatMessages + Readiness + 'static,
+        S: ApprovalRepository
+            + AlertRepository
+            + Outbox
+            + ApiKeyStore
+            + ChatMessages
+            + Readiness
+            + 'static,
         I: IdempotencyStore + 'static,
     {
         let store = Arc::new(store);
         Self {
             approvals: store.clone(),
+            alerts: store.clone(),
             outbox: store.clone(),
             api_keys: store.clone(),
             messages: store.clone(),
@@ -84,6 +94,19 @@ macro_rules! contract_tests {
             list_pages_stay_stable_when_requests_are_added_between_pages,
             overdue_returns_pending_requests_past_their_expiry_oldest_first,
             concurrent_decisions_record_exactly_one,
+        ]);
+        $crate::contract_tests!(@suite $backend, alert_repository: [
+            round_trips_every_field,
+            get_returns_none_for_an_unknown_id,
+            find_unresolved_finds_open_and_acknowledged_alerts_but_not_resolved_ones,
+            inserting_an_existing_id_is_a_duplicate,
+            a_second_unresolved_alert_with_the_same_dedup_key_is_a_duplicate,
+            after_resolving_a_new_alert_with_the_same_key_can_be_inserted,
+            saving_a_stale_version_is_a_conflict,
+            updating_an_alert_that_was_never_stored_is_a_conflict,
+            a_failed_save_writes_no_outbox_rows,
+            each_event_becomes_one_outbox_row_in_order,
+            concurrent_raises_of_one_key_open_one_alert_and_count_every_raise,
         ]);
         $crate::contract_tests!(@suite $backend, outbox: [
             claim_leases_due_messages_oldest_first,

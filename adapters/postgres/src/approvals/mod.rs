@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use self::row::ApprovalRow;
 use crate::PostgresStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
+use crate::outbox::NewOutboxRows;
 
 /// The `aggregate_type` of outbox rows written for approvals.
 const AGGREGATE_TYPE: &str = "approval";
@@ -49,11 +50,7 @@ impl ApprovalRepository for PostgresStore {
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
         let row = ApprovalRow::from_approval(approval)?;
-        let payloads = events
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt("serializing an event", e))?;
+        let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
 
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
         // failed save leaves neither the new state nor a single outbox row behind.
@@ -125,26 +122,8 @@ impl ApprovalRepository for PostgresStore {
                 return Err(RepositoryError::Conflict);
             }
         }
-        // One row per event, in order: the identity column numbers them in insertion order,
-        // which is the order the relay delivers them in. A save raises at most three events,
-        // so a statement each is clearer than a bulk insert and costs nothing noticeable.
-        for (event, payload) in events.iter().zip(payloads) {
-            sqlx::query!(
-                "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
-                                     next_attempt_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)",
-                AGGREGATE_TYPE,
-                row.id,
-                event.event_type(),
-                payload,
-                // The event's own time, not the database's: a relay driven by the same clock
-                // finds the row due, which keeps tests with a manual clock deterministic.
-                event.at(),
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        }
+        // Its events, in the same transaction.
+        outbox.insert(&mut tx).await?;
         tx.commit().await.map_err(translate)
     }
 

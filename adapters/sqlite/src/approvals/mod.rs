@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use self::row::ApprovalRow;
 use crate::SqliteStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
+use crate::outbox::NewOutboxRows;
 use crate::time::to_micros;
 
 /// The `aggregate_type` of outbox rows written for approvals.
@@ -56,11 +57,7 @@ impl ApprovalRepository for SqliteStore {
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
         let row = ApprovalRow::from_approval(approval)?;
-        let payloads = events
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt("serializing an event", e))?;
+        let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
 
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
         // failed save leaves neither the new state nor a single outbox row behind.
@@ -131,26 +128,8 @@ impl ApprovalRepository for SqliteStore {
                 return Err(RepositoryError::Conflict);
             }
         }
-        // One row per event, in order: ids are assigned in insertion order, which is the
-        // order the relay delivers them in.
-        for (event, payload) in events.iter().zip(payloads) {
-            // The event's own time, not the database's: a relay driven by the same clock
-            // finds the row due, which keeps tests with a manual clock deterministic.
-            let at = to_micros(event.at());
-            sqlx::query(
-                "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
-                                     next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            )
-            .bind(AGGREGATE_TYPE)
-            .bind(row.id)
-            .bind(event.event_type())
-            .bind(payload)
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        }
+        // Its events, in the same transaction.
+        outbox.insert(&mut tx).await?;
         tx.commit().await.map_err(translate)
     }
 

@@ -1,0 +1,152 @@
+//! `AlertRepository` on SQLite: the same transaction boundary as approvals, plus the dedup
+//! invariant, which the unique index `alerts_unresolved_dedup_key` enforces
+//! (migrations/0006_alerts.sql).
+
+mod row;
+
+use application::ports::{AlertRepository, RepositoryError};
+use async_trait::async_trait;
+use domain::{Alert, AlertEvent, AlertId, DedupKey};
+
+use self::row::AlertRow;
+use crate::SqliteStore;
+use crate::errors::translate;
+use crate::outbox::NewOutboxRows;
+
+/// The `aggregate_type` of outbox rows written for alerts.
+const AGGREGATE_TYPE: &str = "alert";
+
+/// `SELECT <every column of AlertRow> FROM alerts <rest>`, as one static string.
+macro_rules! select_alerts {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, severity, summary, details, destination, dedup_key, raised_by, status,
+                    count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
+                    resolved_by, resolved_at, version
+             FROM alerts ",
+            $rest
+        )
+    };
+}
+
+#[async_trait]
+impl AlertRepository for SqliteStore {
+    #[tracing::instrument(name = "sqlite.alerts.get", skip_all, fields(alert_id = %id), level = "debug")]
+    async fn get(&self, id: AlertId) -> Result<Option<Alert>, RepositoryError> {
+        sqlx::query_as::<_, AlertRow>(select_alerts!("WHERE id = ?"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(translate)?
+            .map(AlertRow::into_alert)
+            .transpose()
+    }
+
+    #[tracing::instrument(
+        name = "sqlite.alerts.find_unresolved",
+        skip_all,
+        fields(dedup_key = %key),
+        level = "debug"
+    )]
+    async fn find_unresolved(&self, key: &DedupKey) -> Result<Option<Alert>, RepositoryError> {
+        // `status <> 'resolved'` is spelled out, not bound: SQLite uses a partial index only
+        // when the query's WHERE contains the index's condition literally. That index,
+        // `alerts_unresolved_dedup_key`, also guarantees at most one row.
+        sqlx::query_as::<_, AlertRow>(select_alerts!(
+            "WHERE dedup_key = ? AND status <> 'resolved'"
+        ))
+        .bind(key.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(translate)?
+        .map(AlertRow::into_alert)
+        .transpose()
+    }
+
+    #[tracing::instrument(
+        name = "sqlite.alerts.save",
+        skip_all,
+        fields(alert_id = %alert.id(), version = alert.version(), events = events.len()),
+        level = "debug"
+    )]
+    async fn save(&self, alert: &Alert, events: &[AlertEvent]) -> Result<(), RepositoryError> {
+        // Everything that can fail without the database fails before the transaction opens.
+        let row = AlertRow::from_alert(alert);
+        let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
+
+        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
+        // failed save leaves neither the new state nor a single outbox row behind.
+        let mut tx = self.begin_write().await?;
+        if row.version == 1 {
+            // Two unique indexes can refuse this row, and `translate` turns either violation
+            // into `Duplicate`: the primary key (the id exists) and
+            // `alerts_unresolved_dedup_key` (the key already has an unresolved alert). We hold
+            // the write lock, so no other insert of the same key can be in flight.
+            sqlx::query(
+                "INSERT INTO alerts (
+                     id, severity, summary, details, destination, dedup_key, raised_by, status,
+                     count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
+                     resolved_by, resolved_at, version)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(row.id)
+            .bind(&row.severity)
+            .bind(&row.summary)
+            .bind(&row.details)
+            .bind(&row.destination)
+            .bind(&row.dedup_key)
+            .bind(&row.raised_by)
+            .bind(&row.status)
+            .bind(row.count)
+            .bind(row.created_at)
+            .bind(row.last_raised_at)
+            .bind(&row.acknowledged_by)
+            .bind(row.acknowledged_at)
+            .bind(&row.resolved_by)
+            .bind(row.resolved_at)
+            .bind(row.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(translate)?;
+        } else {
+            // Optimistic concurrency: the row changes only if it still holds the version this
+            // change was based on. We hold the write lock, so nobody can change it between
+            // this check and the commit.
+            let updated = sqlx::query(
+                "UPDATE alerts
+                 SET severity = ?2, summary = ?3, details = ?4, destination = ?5,
+                     dedup_key = ?6, raised_by = ?7, status = ?8, count = ?9, created_at = ?10,
+                     last_raised_at = ?11, acknowledged_by = ?12, acknowledged_at = ?13,
+                     resolved_by = ?14, resolved_at = ?15, version = ?16
+                 WHERE id = ?1 AND version = ?17",
+            )
+            .bind(row.id)
+            .bind(&row.severity)
+            .bind(&row.summary)
+            .bind(&row.details)
+            .bind(&row.destination)
+            .bind(&row.dedup_key)
+            .bind(&row.raised_by)
+            .bind(&row.status)
+            .bind(row.count)
+            .bind(row.created_at)
+            .bind(row.last_raised_at)
+            .bind(&row.acknowledged_by)
+            .bind(row.acknowledged_at)
+            .bind(&row.resolved_by)
+            .bind(row.resolved_at)
+            .bind(row.version)
+            .bind(row.version - 1)
+            .execute(&mut *tx)
+            .await
+            .map_err(translate)?
+            .rows_affected();
+            if updated == 0 {
+                return Err(RepositoryError::Conflict);
+            }
+        }
+        // Its events, in the same transaction.
+        outbox.insert(&mut tx).await?;
+        tx.commit().await.map_err(translate)
+    }
+}
