@@ -3,17 +3,19 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock, IdGenerator, Outbox,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
+    IdGenerator, Outbox,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, Decide, DeliverNotifications,
-    ExpireOverdue, GetApproval, ListApprovals, RelayPolicy,
+    ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert, RelayPolicy, SettleAlert,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
 #[derive(Clone)]
 pub struct Ports {
     pub approvals: Arc<dyn ApprovalRepository>,
+    pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
     pub chat: Arc<dyn ChatGateway>,
@@ -33,6 +35,9 @@ pub struct UseCases {
     pub expire_overdue: ExpireOverdue,
     pub create_api_key: CreateApiKey,
     pub authenticate: Authenticate,
+    pub raise_alert: RaiseAlert,
+    pub get_alert: GetAlert,
+    pub settle_alert: SettleAlert,
     pub deliver_notifications: DeliverNotifications,
 }
 
@@ -55,9 +60,17 @@ impl UseCases {
                 ports.ids.clone(),
             ),
             authenticate: Authenticate::new(ports.api_keys.clone()),
+            raise_alert: RaiseAlert::new(
+                ports.alerts.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
+            get_alert: GetAlert::new(ports.alerts.clone()),
+            settle_alert: SettleAlert::new(ports.alerts.clone(), ports.clock.clone()),
             deliver_notifications: DeliverNotifications::new(
                 ports.outbox.clone(),
                 ports.approvals.clone(),
+                ports.alerts.clone(),
                 ports.chat.clone(),
                 ports.messages.clone(),
                 ports.clock.clone(),

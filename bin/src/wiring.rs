@@ -14,8 +14,8 @@ use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
 use application::ports::{
-    ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock, IdGenerator,
-    IdempotencyStore, Outbox, Readiness, RepositoryError,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
+    IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
 };
 use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
@@ -29,9 +29,15 @@ use crate::telemetry;
 /// The persistence ports the use cases share, in one object. Both SQL stores implement all
 /// of them on one connection pool, and one store behind every port is what makes a save and
 /// its outbox rows a single transaction.
-pub trait Store: ApprovalRepository + Outbox + ApiKeyStore + ChatMessages + Readiness {}
+pub trait Store:
+    ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChatMessages + Readiness
+{
+}
 
-impl<T> Store for T where T: ApprovalRepository + Outbox + ApiKeyStore + ChatMessages + Readiness {}
+impl<T> Store for T where
+    T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChatMessages + Readiness
+{
+}
 
 /// The opened database, as the ports see it. With a SQL store both handles are the same
 /// store; they are separate so tests can pair the in-memory fakes, which are two types.
@@ -119,6 +125,8 @@ pub fn build_with(config: &Config, adapters: Adapters) -> Result<App, StartupErr
     } = adapters;
     let ports = Ports {
         approvals: store.clone(),
+        alerts: store.clone(),
+        alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
         messages: store.clone(),

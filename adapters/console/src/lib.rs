@@ -5,14 +5,14 @@
 //! log, together with the exact `curl` commands that decide it through the REST API. It is
 //! the zero-configuration default and a readable example of the smallest possible adapter.
 //!
-//! What belongs here: turning an [`ApprovalRequest`] into readable text. What does not: any
+//! What belongs here: turning an [`ApprovalRequest`] or an [`Alert`] into readable text. What does not: any
 //! network call, any state (the message reference is the approval id, so nothing needs
 //! remembering), and any decision logic — deciding happens through the REST API like any
 //! other client.
 
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
-use domain::{ApprovalRequest, Status};
+use domain::{Alert, AlertStatus, ApprovalRequest, Status};
 
 /// The `channel` of every [`MessageRef`] this gateway returns.
 pub const CHANNEL: &str = "console";
@@ -61,6 +61,77 @@ impl ChatGateway for ConsoleGateway {
         );
         Ok(())
     }
+
+    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError> {
+        tracing::info!(
+            alert_id = %alert.id(),
+            destination = %alert.state().destination,
+            "{}",
+            render_alert(alert, &self.base_url)
+        );
+        Ok(MessageRef {
+            channel: CHANNEL.to_owned(),
+            message_id: alert.id().to_string(),
+        })
+    }
+
+    async fn update_alert(&self, _message: &MessageRef, alert: &Alert) -> Result<(), ChatError> {
+        tracing::info!(
+            alert_id = %alert.id(),
+            status = alert.status().as_str(),
+            "{}",
+            render_alert(alert, &self.base_url)
+        );
+        Ok(())
+    }
+}
+
+/// The text logged for an alert: what is wrong, how often, and how to act on it while it is
+/// unresolved.
+pub fn render_alert(alert: &Alert, base_url: &str) -> String {
+    let base_url = base_url.trim_end_matches('/');
+    let state = alert.state();
+    let id = alert.id();
+    let mut lines = vec![
+        format!(
+            "alert {id} [{} {}] {}",
+            state.severity.as_str(),
+            state.status.as_str(),
+            state.summary
+        ),
+        format!(
+            "  raised {} time(s) by {} for {}, last at {}",
+            state.count,
+            state.raised_by,
+            state.destination,
+            state.last_raised_at.to_rfc3339()
+        ),
+    ];
+    lines.extend(
+        state
+            .details
+            .as_str()
+            .lines()
+            .map(|line| format!("  | {line}")),
+    );
+    if let Some(by) = &state.acknowledged_by {
+        lines.push(format!("  acknowledged by {by}"));
+    }
+    if let Some(by) = &state.resolved_by {
+        lines.push(format!("  resolved by {by}"));
+    }
+    if state.status != AlertStatus::Resolved {
+        let auth = r#"-H "Authorization: Bearer $HEXAGATE_API_KEY""#;
+        if state.status == AlertStatus::Open {
+            lines.push(format!(
+                "    acknowledge: curl -X POST {base_url}/v1/alerts/{id}/acknowledge {auth}"
+            ));
+        }
+        lines.push(format!(
+            "    resolve:     curl -X POST {base_url}/v1/alerts/{id}/resolve {auth}"
+        ));
+    }
+    lines.join("\n")
 }
 
 /// The text logged for a new request: what is asked, by whom, and how to answer it.
@@ -272,5 +343,38 @@ mod tests {
             }
         );
         assert_eq!(gateway.update_approval(&posted, &request).await, Ok(()));
+    }
+
+    #[test]
+    fn an_open_alert_shows_how_to_acknowledge_and_resolve_it() {
+        use domain::{AlertId, ChatDestination, DedupKey, Description, NewAlert, Severity, Title};
+
+        let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut alert = Alert::raise(
+            AlertId::from_uuid(uuid::Uuid::nil()),
+            NewAlert {
+                severity: Severity::Critical,
+                summary: Title::parse("db-1 disk 97%").unwrap(),
+                details: Description::parse("grows 1%/h").unwrap(),
+                destination: ChatDestination::parse("C1").unwrap(),
+                dedup_key: DedupKey::parse("disk:db-1").unwrap(),
+                raised_by: domain::Identity::parse("monitor").unwrap(),
+            },
+            at,
+        );
+        let text = render_alert(&alert, "http://127.0.0.1:8080/");
+        assert!(text.contains("[critical open] db-1 disk 97%"), "{text}");
+        assert!(text.contains(
+            "acknowledge: curl -X POST http://127.0.0.1:8080/v1/alerts/00000000-0000-0000-0000-000000000000/acknowledge"
+        ));
+        assert!(text.contains("  | grows 1%/h"));
+
+        alert.resolve(domain::Identity::parse("slack:U1").unwrap(), at);
+        let text = render_alert(&alert, "http://127.0.0.1:8080");
+        assert!(text.contains("resolved by slack:U1"), "{text}");
+        assert!(
+            !text.contains("curl"),
+            "nothing to do once resolved: {text}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::ApprovalRequest;
+use domain::{Alert, ApprovalRequest};
 
 /// Where a posted message lives, so later events update it instead of posting again.
 /// For Slack: the channel id and the message `ts`.
@@ -28,10 +28,12 @@ pub enum ChatError {
     Permanent { reason: String },
 }
 
-/// Renders approval requests as chat messages with decision buttons.
+/// Renders approval requests and alerts as chat messages with buttons.
 ///
-/// Implementations render the *current* state of the request they are given: a pending
-/// request gets Approve/Reject buttons, a settled one shows its outcome without buttons.
+/// Implementations render the *current* state of what they are given: a pending request gets
+/// Approve/Reject buttons and a settled one shows its outcome without buttons; an unresolved
+/// alert gets Acknowledge/Resolve buttons and its repeat count, a resolved one shows who
+/// resolved it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ChatGateway: Send + Sync {
@@ -52,4 +54,16 @@ pub trait ChatGateway: Send + Sync {
         message: &MessageRef,
         approval: &ApprovalRequest,
     ) -> Result<(), ChatError>;
+
+    /// Posts a new message for this alert to its destination.
+    ///
+    /// # Errors
+    /// As for [`post_approval`](Self::post_approval).
+    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError>;
+
+    /// Replaces the message at `message` with the alert's current state (count, status).
+    ///
+    /// # Errors
+    /// As for [`post_approval`](Self::post_approval).
+    async fn update_alert(&self, message: &MessageRef, alert: &Alert) -> Result<(), ChatError>;
 }

@@ -108,8 +108,7 @@ pub trait IdempotencyStore: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` when the store cannot be reached.
-    async fn release(&self, scope: &Identity, key: &IdempotencyKey)
-    -> Result<(), RepositoryError>;
+    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError>;
 
     /// Deletes every record whose `expires_at` is at or before `now`; returns how many.
     ///

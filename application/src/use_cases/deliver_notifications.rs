@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use domain::{ApprovalEvent, ApprovalRequest};
+use domain::{Alert, AlertEvent, ApprovalEvent, ApprovalRequest};
 
 use crate::ports::{
-    ApprovalRepository, ChatError, ChatGateway, ChatMessages, Clock, Outbox, OutboxMessage,
-    RepositoryError,
+    AlertRepository, ApprovalRepository, ChatError, ChatGateway, ChatMessages, Clock, Outbox,
+    OutboxMessage, RepositoryError,
 };
 
 /// Tuning of the relay. The defaults suit Slack's rate limits and a 2-core instance.
@@ -61,11 +61,18 @@ struct Counters {
 pub struct DeliverNotifications {
     outbox: Arc<dyn Outbox>,
     approvals: Arc<dyn ApprovalRepository>,
+    alerts: Arc<dyn AlertRepository>,
     chat: Arc<dyn ChatGateway>,
     messages: Arc<dyn ChatMessages>,
     clock: Arc<dyn Clock>,
     policy: RelayPolicy,
     counters: Arc<Counters>,
+}
+
+/// What an outbox message is about, loaded in its current state.
+enum Subject {
+    Approval(ApprovalRequest),
+    Alert(Alert),
 }
 
 /// The fate of one message.
@@ -79,6 +86,7 @@ impl DeliverNotifications {
     pub fn new(
         outbox: Arc<dyn Outbox>,
         approvals: Arc<dyn ApprovalRepository>,
+        alerts: Arc<dyn AlertRepository>,
         chat: Arc<dyn ChatGateway>,
         messages: Arc<dyn ChatMessages>,
         clock: Arc<dyn Clock>,
@@ -87,6 +95,7 @@ impl DeliverNotifications {
         Self {
             outbox,
             approvals,
+            alerts,
             chat,
             messages,
             clock,
@@ -171,29 +180,29 @@ impl DeliverNotifications {
     }
 
     async fn deliver(&self, message: &OutboxMessage) -> Result<Fate, RepositoryError> {
-        if message.aggregate_type != "approval" {
-            return Ok(Fate::Dead {
-                reason: format!("unknown aggregate type {:?}", message.aggregate_type),
-            });
-        }
-        let event: ApprovalEvent = match serde_json::from_value(message.payload.clone()) {
-            Ok(event) => event,
-            Err(e) => {
-                return Ok(Fate::Dead {
-                    reason: format!("unreadable payload: {e}"),
-                });
-            }
+        let subject = match self.load_subject(message).await? {
+            Ok(subject) => subject,
+            Err(reason) => return Ok(Fate::Dead { reason }),
         };
-        let Some(approval) = self.approvals.get(event.approval_id()).await? else {
-            return Ok(Fate::Dead {
-                reason: "the approval request no longer exists".into(),
-            });
-        };
-        // Every message shows the request's *current* state, so a redelivered or late event
+        // Every message shows the aggregate's *current* state, so a redelivered or late event
         // can never roll the message back to an older state.
         let result = match self.messages.get(message.aggregate_id).await? {
-            Some(existing) => self.chat.update_approval(&existing, &approval).await,
-            None => self.post(&approval).await?,
+            Some(existing) => match &subject {
+                Subject::Approval(approval) => self.chat.update_approval(&existing, approval).await,
+                Subject::Alert(alert) => self.chat.update_alert(&existing, alert).await,
+            },
+            None => {
+                let posted = match &subject {
+                    Subject::Approval(approval) => self.chat.post_approval(approval).await,
+                    Subject::Alert(alert) => self.chat.post_alert(alert).await,
+                };
+                match posted {
+                    // If recording fails, the retry posts again: a duplicate message, never a
+                    // lost one (at-least-once).
+                    Ok(posted) => Ok(self.messages.put(message.aggregate_id, &posted).await?),
+                    Err(e) => Err(e),
+                }
+            }
         };
         Ok(match result {
             Ok(()) => Fate::Delivered,
@@ -208,17 +217,34 @@ impl DeliverNotifications {
         })
     }
 
-    async fn post(
+    /// Reads the event and loads the aggregate it is about. The inner `Err` is a reason to
+    /// dead-letter: no retry makes an unreadable payload readable or a deleted row reappear.
+    async fn load_subject(
         &self,
-        approval: &ApprovalRequest,
-    ) -> Result<Result<(), ChatError>, RepositoryError> {
-        match self.chat.post_approval(approval).await {
-            Ok(posted) => {
-                self.messages.put(approval.id().as_uuid(), &posted).await?;
-                Ok(Ok(()))
-            }
-            Err(e) => Ok(Err(e)),
-        }
+        message: &OutboxMessage,
+    ) -> Result<Result<Subject, String>, RepositoryError> {
+        let unreadable = |e: serde_json::Error| format!("unreadable payload: {e}");
+        Ok(match message.aggregate_type.as_str() {
+            "approval" => match serde_json::from_value::<ApprovalEvent>(message.payload.clone()) {
+                Err(e) => Err(unreadable(e)),
+                Ok(event) => self
+                    .approvals
+                    .get(event.approval_id())
+                    .await?
+                    .map(Subject::Approval)
+                    .ok_or_else(|| "the approval request no longer exists".to_owned()),
+            },
+            "alert" => match serde_json::from_value::<AlertEvent>(message.payload.clone()) {
+                Err(e) => Err(unreadable(e)),
+                Ok(event) => self
+                    .alerts
+                    .get(event.alert_id())
+                    .await?
+                    .map(Subject::Alert)
+                    .ok_or_else(|| "the alert no longer exists".to_owned()),
+            },
+            other => Err(format!("unknown aggregate type {other:?}")),
+        })
     }
 
     /// Exponential backoff with "equal jitter": half the delay is fixed, half is spread by a
@@ -256,8 +282,8 @@ mod tests {
 
     use super::*;
     use crate::ports::{
-        MessageRef, MockApprovalRepository, MockChatGateway, MockChatMessages, MockClock,
-        MockOutbox,
+        MessageRef, MockAlertRepository, MockApprovalRepository, MockChatGateway, MockChatMessages,
+        MockClock, MockOutbox,
     };
 
     fn now() -> DateTime<Utc> {
@@ -319,6 +345,7 @@ mod tests {
     struct Fixture {
         outbox: MockOutbox,
         approvals: MockApprovalRepository,
+        alerts: MockAlertRepository,
         chat: MockChatGateway,
         messages: MockChatMessages,
     }
@@ -336,6 +363,7 @@ mod tests {
             Self {
                 outbox,
                 approvals,
+                alerts: MockAlertRepository::new(),
                 chat: MockChatGateway::new(),
                 messages: MockChatMessages::new(),
             }
@@ -347,6 +375,7 @@ mod tests {
             DeliverNotifications::new(
                 Arc::new(self.outbox),
                 Arc::new(self.approvals),
+                Arc::new(self.alerts),
                 Arc::new(self.chat),
                 Arc::new(self.messages),
                 Arc::new(clock),
@@ -493,6 +522,54 @@ mod tests {
             .withf(|_, _, reason| reason.starts_with("unreadable payload"))
             .times(1)
             .returning(|_, _, _| Ok(()));
+        f.relay().execute().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn alert_events_update_the_alerts_message() {
+        use domain::{AlertId, ChatDestination, DedupKey, NewAlert, Severity};
+
+        let alert_id = AlertId::from_uuid(uuid::Uuid::max());
+        let repeated = AlertEvent::Repeated {
+            alert_id,
+            count: 2,
+            at: now(),
+        };
+        let mut claimed = message(&requested(), 0);
+        claimed.aggregate_type = "alert".into();
+        claimed.aggregate_id = alert_id.as_uuid();
+        claimed.payload = serde_json::to_value(&repeated).unwrap();
+        let mut f = Fixture::new(claimed);
+        f.alerts.expect_get().returning(move |id| {
+            let mut alert = Alert::raise(
+                id,
+                NewAlert {
+                    severity: Severity::Warning,
+                    summary: Title::parse("disk 91%").unwrap(),
+                    details: Description::default(),
+                    destination: ChatDestination::parse("C1").unwrap(),
+                    dedup_key: DedupKey::parse("disk").unwrap(),
+                    raised_by: Identity::parse("monitor").unwrap(),
+                },
+                now(),
+            );
+            alert.take_events();
+            Ok(Some(alert))
+        });
+        f.messages
+            .expect_get()
+            .with(eq(alert_id.as_uuid()))
+            .returning(|_| Ok(Some(slack_ref())));
+        f.chat.expect_post_alert().never();
+        f.chat
+            .expect_update_alert()
+            .withf(move |message, alert| *message == slack_ref() && alert.id() == alert_id)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        f.outbox
+            .expect_mark_delivered()
+            .times(1)
+            .returning(|_, _| Ok(()));
         f.relay().execute().await.unwrap();
     }
 }

@@ -11,6 +11,7 @@ mod create_approval;
 mod decide;
 mod deliver_notifications;
 mod expire_overdue;
+mod get_alert;
 mod get_approval;
 mod list_approvals;
 mod raise_alert;
@@ -23,6 +24,7 @@ pub use create_approval::{CreateApproval, CreateApprovalError, CreateApprovalInp
 pub use decide::{Decide, DecideError, DecideInput, Decided};
 pub use deliver_notifications::{DeliverNotifications, DeliveryReport, RelayPolicy};
 pub use expire_overdue::ExpireOverdue;
+pub use get_alert::{GetAlert, GetAlertError};
 pub use get_approval::{GetApproval, GetApprovalError};
 pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, Page};
 pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
