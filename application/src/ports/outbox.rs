@@ -11,7 +11,7 @@ use super::RepositoryError;
 pub struct OutboxMessage {
     /// Increasing in insertion order; the delivery order within one aggregate.
     pub id: i64,
-    /// `approval` (alerts will add `alert`).
+    /// `approval` or `alert`.
     pub aggregate_type: String,
     pub aggregate_id: Uuid,
     /// The event's stable name, e.g. `approval.requested`.

@@ -30,7 +30,7 @@ fn fully_specified() -> NewAlert {
     }
 }
 
-/// Stores the alert's pending events with it.
+/// Stores the alert together with the events it raised since the last save.
 async fn save(store: &Store, alert: &mut Alert) -> Result<(), RepositoryError> {
     let events = alert.take_events();
     store.alerts.save(alert, &events).await
