@@ -23,7 +23,8 @@ use crate::problem::{Problem, ProblemType};
 use crate::state::AppState;
 
 /// The authenticated caller: the name of the API key that signed the request. It becomes the
-/// requester of a new approval, the approver of a decision, the canceller of a cancel.
+/// requester of a new approval, the approver of a decision, the canceller of a cancel, and
+/// who raised, acknowledged or resolved an alert.
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub(crate) Identity);
 

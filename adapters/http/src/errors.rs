@@ -6,10 +6,11 @@
 
 use application::ports::RepositoryError;
 use application::use_cases::{
-    CancelApprovalError, CreateApprovalError, DecideError, GetApprovalError, ListApprovalsError,
+    CancelApprovalError, CreateApprovalError, DecideError, GetAlertError, GetApprovalError,
+    ListApprovalsError, RaiseAlertError, SettleAlertError,
 };
 use chrono::SecondsFormat;
-use domain::{CancelError, DecisionError, ValidationError};
+use domain::{AlertError, CancelError, DecisionError, ValidationError};
 
 use crate::dto::{StatusJson, VerdictJson};
 use crate::problem::{Problem, ProblemType};
@@ -30,7 +31,10 @@ impl From<RepositoryError> for Problem {
                     "the data store is unavailable; try again later",
                 )
             }
-            RepositoryError::Conflict => concurrent_update(),
+            RepositoryError::Conflict => Problem::new(
+                ProblemType::ConcurrentUpdate,
+                "the data kept changing concurrently; try again",
+            ),
             // Neither can happen for a correct request: an id collision or a corrupt row is
             // the service's fault, so the client learns only that.
             RepositoryError::Duplicate | RepositoryError::Corrupt(_) => {
@@ -53,7 +57,7 @@ impl From<CreateApprovalError> for Problem {
 impl From<GetApprovalError> for Problem {
     fn from(error: GetApprovalError) -> Self {
         match error {
-            GetApprovalError::NotFound => not_found(),
+            GetApprovalError::NotFound => approval_not_found(),
             GetApprovalError::Store(e) => e.into(),
         }
     }
@@ -71,10 +75,10 @@ impl From<ListApprovalsError> for Problem {
 impl From<DecideError> for Problem {
     fn from(error: DecideError) -> Self {
         match error {
-            DecideError::NotFound => not_found(),
+            DecideError::NotFound => approval_not_found(),
             DecideError::Invalid(e) => e.into(),
             DecideError::Refused(e) => e.into(),
-            DecideError::Conflict => concurrent_update(),
+            DecideError::Conflict => approval_concurrent_update(),
             DecideError::Store(e) => e.into(),
         }
     }
@@ -112,9 +116,9 @@ impl From<DecisionError> for Problem {
 impl From<CancelApprovalError> for Problem {
     fn from(error: CancelApprovalError) -> Self {
         match error {
-            CancelApprovalError::NotFound => not_found(),
+            CancelApprovalError::NotFound => approval_not_found(),
             CancelApprovalError::Refused(e) => e.into(),
-            CancelApprovalError::Conflict => concurrent_update(),
+            CancelApprovalError::Conflict => approval_concurrent_update(),
             CancelApprovalError::Store(e) => e.into(),
         }
     }
@@ -131,16 +135,66 @@ impl From<CancelError> for Problem {
     }
 }
 
-fn not_found() -> Problem {
+impl From<RaiseAlertError> for Problem {
+    fn from(error: RaiseAlertError) -> Self {
+        match error {
+            RaiseAlertError::Invalid(e) => e.into(),
+            RaiseAlertError::Conflict => alert_concurrent_update(),
+            RaiseAlertError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<GetAlertError> for Problem {
+    fn from(error: GetAlertError) -> Self {
+        match error {
+            GetAlertError::NotFound => alert_not_found(),
+            GetAlertError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SettleAlertError> for Problem {
+    fn from(error: SettleAlertError) -> Self {
+        match error {
+            SettleAlertError::NotFound => alert_not_found(),
+            SettleAlertError::Refused(e) => e.into(),
+            SettleAlertError::Conflict => alert_concurrent_update(),
+            SettleAlertError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AlertError> for Problem {
+    fn from(error: AlertError) -> Self {
+        let detail = error.to_string();
+        match error {
+            AlertError::AlreadyResolved => Problem::new(ProblemType::AlertResolved, detail),
+        }
+    }
+}
+
+fn approval_not_found() -> Problem {
     Problem::new(
         ProblemType::ApprovalNotFound,
         "no approval request has this id",
     )
 }
 
-fn concurrent_update() -> Problem {
+fn approval_concurrent_update() -> Problem {
     Problem::new(
         ProblemType::ConcurrentUpdate,
         "the approval request kept changing concurrently; try again",
+    )
+}
+
+fn alert_not_found() -> Problem {
+    Problem::new(ProblemType::AlertNotFound, "no alert has this id")
+}
+
+fn alert_concurrent_update() -> Problem {
+    Problem::new(
+        ProblemType::ConcurrentUpdate,
+        "the alert kept changing concurrently; try again",
     )
 }

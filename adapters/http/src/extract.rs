@@ -8,7 +8,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use domain::ApprovalId;
+use domain::{AlertId, ApprovalId};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -85,23 +85,42 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await?;
+        let id = uuid_in_path(parts, state, "the approval id").await?;
         Ok(Self(ApprovalId::from_uuid(id)))
     }
 }
 
-impl From<PathRejection> for Problem {
-    fn from(rejection: PathRejection) -> Self {
-        match rejection {
-            PathRejection::FailedToDeserializePathParams(_) => Problem::new(
-                ProblemType::InvalidPath,
-                "the approval id in the path must be a UUID",
-            ),
-            // The route has no such parameter: a wiring bug, not the client's fault.
-            other => {
-                tracing::error!(rejection = %other.body_text(), "path extraction failed");
-                Problem::internal()
-            }
+/// The `{id}` of an `/v1/alerts/{id}…` route.
+pub(crate) struct AlertIdParam(pub(crate) AlertId);
+
+impl<S> FromRequestParts<S> for AlertIdParam
+where
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let id = uuid_in_path(parts, state, "the alert id").await?;
+        Ok(Self(AlertId::from_uuid(id)))
+    }
+}
+
+/// The route's single path parameter, which must be a UUID; `what` names it in the problem.
+async fn uuid_in_path<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    what: &str,
+) -> Result<Uuid, Problem> {
+    match Path::<Uuid>::from_request_parts(parts, state).await {
+        Ok(Path(id)) => Ok(id),
+        Err(PathRejection::FailedToDeserializePathParams(_)) => Err(Problem::new(
+            ProblemType::InvalidPath,
+            format!("{what} in the path must be a UUID"),
+        )),
+        // The route has no such parameter: a wiring bug, not the client's fault.
+        Err(other) => {
+            tracing::error!(rejection = %other.body_text(), "path extraction failed");
+            Err(Problem::internal())
         }
     }
 }

@@ -5,7 +5,7 @@
 //! routes into it, and finishes the whole with [`with_edge`].
 //!
 //! What belongs here: routing, the JSON shapes of the API and their explicit mapping to the
-//! domain (`dto.rs`), API key authentication (`auth.rs`), the translation of every use case
+//! domain (`dto/`), API key authentication (`auth.rs`), the translation of every use case
 //! error into an RFC 9457 problem (`errors.rs`, `problem.rs`), the HTTP middleware stacks
 //! (`middleware.rs`: request ids, tracing, metrics, limits, load shedding), idempotency keys
 //! (`idempotency/`), and the OpenAPI document generated from the handlers (`openapi.rs`).
@@ -55,9 +55,9 @@ pub use problem::ProblemType;
 pub use request_metrics::prometheus_recorder;
 pub use state::{ApiState, HttpSettings};
 
-/// The REST API — `/v1/approvals…`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json` —
-/// with its middleware: problem+json for every error, the timeout and body limit, and on
-/// `/v1` load shedding and `Idempotency-Key` handling.
+/// The REST API — `/v1/approvals…`, `/v1/alerts…`, `/healthz`, `/readyz`, `/metrics`,
+/// `/openapi.json` — with its middleware: problem+json for every error, the timeout and body
+/// limit, and on `/v1` load shedding and `Idempotency-Key` handling.
 pub fn router(state: ApiState, settings: &HttpSettings) -> Router {
     let idempotency = Arc::new(idempotency::Idempotency::new(&state, settings));
     let v1 = routes::v1().route_layer(from_fn_with_state(idempotency, idempotency::enforce));

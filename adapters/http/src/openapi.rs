@@ -56,11 +56,17 @@ pub(crate) const V1_POST: &[ProblemType] = &[
 #[openapi(
     info(
         title = "hexagate",
-        description = "Approval gates with chat as the system interface: machines ask for a \
-                       human decision over HTTP, people decide in chat."
+        description = "Approval gates and alerts with chat as the system interface: machines \
+                       ask for a human decision or raise an alert over HTTP, people respond \
+                       in chat."
     ),
     tags(
         (name = "approvals", description = "Ask for a decision, follow it, take part in it."),
+        (
+            name = "alerts",
+            description = "Tell people something is wrong, once per problem; acknowledge and \
+                           resolve it."
+        ),
         (
             name = "operations",
             description = "Probes, metrics and this document; no API key needed."

@@ -23,7 +23,7 @@ const INTERNAL_DETAIL: &str = "the service failed to handle this request";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProblemType {
     /// The body is not the expected JSON document: a syntax error, a wrong type, a missing or
-    /// unknown field, an unknown verdict.
+    /// unknown field, an unknown verdict or severity.
     MalformedBody,
     /// A field was well-formed but broke a rule (too long, out of range, …). Carries `field`.
     Validation,
@@ -31,7 +31,7 @@ pub enum ProblemType {
     InvalidQuery,
     /// The pagination cursor is not one this API handed out.
     InvalidCursor,
-    /// A path parameter is malformed, e.g. an approval id that is not a UUID.
+    /// A path parameter is malformed, e.g. an approval or alert id that is not a UUID.
     InvalidPath,
     /// No, a malformed, or an unknown API key.
     Unauthorized,
@@ -41,6 +41,8 @@ pub enum ProblemType {
     ApproverNotAllowed,
     /// No approval request has this id.
     ApprovalNotFound,
+    /// No alert has this id.
+    AlertNotFound,
     /// No route matches the path.
     RouteNotFound,
     /// The route exists but not for this method (the `Allow` header lists the ones it has).
@@ -62,6 +64,9 @@ pub enum ProblemType {
     ApprovalExpired,
     /// An approver tried to change their verdict. Carries `previous_verdict`.
     ConflictingVerdict,
+    /// The alert is resolved, so it can no longer be acknowledged. A new raise with its
+    /// dedup key opens a new alert.
+    AlertResolved,
     /// A bug or corrupt data; details are logged, never sent.
     Internal,
     /// A dependency (the store) is unavailable; retrying later may succeed.
@@ -80,7 +85,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 27] = [
         Self::MalformedBody,
         Self::Validation,
         Self::InvalidQuery,
@@ -90,6 +95,7 @@ impl ProblemType {
         Self::NotRequester,
         Self::ApproverNotAllowed,
         Self::ApprovalNotFound,
+        Self::AlertNotFound,
         Self::RouteNotFound,
         Self::MethodNotAllowed,
         Self::RequestTimeout,
@@ -100,6 +106,7 @@ impl ProblemType {
         Self::SelfApproval,
         Self::ApprovalExpired,
         Self::ConflictingVerdict,
+        Self::AlertResolved,
         Self::Internal,
         Self::Unavailable,
         Self::IdempotencyKeyInvalid,
@@ -197,6 +204,11 @@ impl ProblemType {
                 S::NOT_FOUND,
                 "Approval request not found",
             ),
+            Self::AlertNotFound => (
+                "https://hexagate.dev/problems/alert-not-found",
+                S::NOT_FOUND,
+                "Alert not found",
+            ),
             Self::RouteNotFound => (
                 "https://hexagate.dev/problems/route-not-found",
                 S::NOT_FOUND,
@@ -246,6 +258,11 @@ impl ProblemType {
                 "https://hexagate.dev/problems/conflicting-verdict",
                 S::UNPROCESSABLE_ENTITY,
                 "Verdict cannot be changed",
+            ),
+            Self::AlertResolved => (
+                "https://hexagate.dev/problems/alert-resolved",
+                S::CONFLICT,
+                "Alert already resolved",
             ),
             Self::Internal => (
                 "https://hexagate.dev/problems/internal",

@@ -6,7 +6,7 @@ use std::time::Duration;
 use application::UseCases;
 use application::ports::{Clock, IdempotencyStore, Readiness};
 use axum::http::HeaderValue;
-use domain::ApprovalId;
+use domain::{AlertId, ApprovalId};
 use metrics_exporter_prometheus::PrometheusHandle;
 use utoipa::openapi::OpenApi;
 
@@ -86,8 +86,8 @@ pub(crate) struct AppState {
     pub(crate) metrics: Option<PrometheusHandle>,
     /// The API's own description, served at `/openapi.json`.
     pub(crate) openapi: OpenApi,
-    /// Prepended to `/v1/approvals/{id}` in `Location`: the base URL without its trailing
-    /// slash, or empty for a path-only location.
+    /// Prepended to the path of a created resource in `Location`: the base URL without its
+    /// trailing slash, or empty for a path-only location.
     location_base: String,
 }
 
@@ -105,6 +105,11 @@ impl AppState {
     /// Where the created request can be fetched.
     pub(crate) fn approval_location(&self, id: ApprovalId) -> String {
         format!("{}/v1/approvals/{id}", self.location_base)
+    }
+
+    /// Where the opened alert can be fetched.
+    pub(crate) fn alert_location(&self, id: AlertId) -> String {
+        format!("{}/v1/alerts/{id}", self.location_base)
     }
 }
 

@@ -9,6 +9,7 @@
 //! Handlers are thin: extract, call one use case, map the result to a DTO. Errors travel as
 //! [`Problem`]s through `?` using the mappings in `errors.rs`.
 
+mod alerts;
 mod approvals;
 mod health;
 mod operations;
@@ -29,6 +30,10 @@ pub(crate) fn v1() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(approvals::get))
         .routes(routes!(approvals::decide))
         .routes(routes!(approvals::cancel))
+        .routes(routes!(alerts::raise))
+        .routes(routes!(alerts::get))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(alerts::resolve))
 }
 
 /// For operators and tools: probes, metrics, and the API description. No API key, never

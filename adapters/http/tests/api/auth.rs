@@ -5,10 +5,14 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
 
-use crate::support::{TestApp, json_body, new_approval};
+use crate::support::{TestApp, json_body, new_alert, new_approval};
 
 /// One request per `/v1` route, each of which would succeed with a valid key.
-fn v1_requests(approval_id: &str, authorization: Option<&str>) -> Vec<Request<Body>> {
+fn v1_requests(
+    approval_id: &str,
+    alert_id: &str,
+    authorization: Option<&str>,
+) -> Vec<Request<Body>> {
     let request = |method: Method, path: String| {
         let builder = Request::builder().method(method).uri(path);
         match authorization {
@@ -37,6 +41,19 @@ fn v1_requests(approval_id: &str, authorization: Option<&str>) -> Vec<Request<Bo
         request(Method::POST, format!("/v1/approvals/{approval_id}/cancel"))
             .body(Body::empty())
             .unwrap(),
+        json_body(
+            request(Method::POST, "/v1/alerts".into()),
+            new_alert("disk-full:db-1").to_string(),
+        ),
+        request(Method::GET, format!("/v1/alerts/{alert_id}"))
+            .body(Body::empty())
+            .unwrap(),
+        request(Method::POST, format!("/v1/alerts/{alert_id}/acknowledge"))
+            .body(Body::empty())
+            .unwrap(),
+        request(Method::POST, format!("/v1/alerts/{alert_id}/resolve"))
+            .body(Body::empty())
+            .unwrap(),
     ]
 }
 
@@ -44,13 +61,15 @@ fn v1_requests(approval_id: &str, authorization: Option<&str>) -> Vec<Request<Bo
 async fn every_v1_route_refuses_a_missing_malformed_or_unknown_key() {
     let app = TestApp::new().await;
     let approval = app.create(&app.ci, new_approval("deploy")).await;
-    let id = approval["id"].as_str().unwrap();
+    let approval_id = approval["id"].as_str().unwrap();
+    let alert = app.raise(&app.ci, new_alert("disk-full:db-1")).await;
+    let alert_id = alert["id"].as_str().unwrap();
     let before = app.snapshot().await;
 
     let unknown = format!("Bearer {}x", app.ci);
     let basic = "Basic Y2k6c2VjcmV0";
     for authorization in [None, Some("Bearer"), Some(basic), Some(unknown.as_str())] {
-        for request in v1_requests(id, authorization) {
+        for request in v1_requests(approval_id, alert_id, authorization) {
             let route = format!("{} {}", request.method(), request.uri());
             let response = app.send(request).await;
             response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    ControlledSaves, Overrides, TestApp, TestResponse, call, json_body, new_approval,
+    ControlledSaves, Overrides, TestApp, TestResponse, call, json_body, new_alert, new_approval,
     pending_request,
 };
 
@@ -49,6 +49,24 @@ async fn a_retry_replays_the_first_answer_byte_for_byte_and_creates_nothing() {
     assert_eq!(retry.header("content-type"), "application/json");
     assert_eq!(app.snapshot().await, after_first);
     assert_eq!(after_first.approvals.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retried_raise_replays_the_opening_instead_of_counting_a_repeat() {
+    let app = TestApp::new().await;
+    let body = new_alert("disk-full:db-1");
+
+    let first = app.send(keyed("/v1/alerts", &app.ci, KEY, &body)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let after_first = app.snapshot().await;
+
+    let retry = app.send(keyed("/v1/alerts", &app.ci, KEY, &body)).await;
+
+    assert_eq!(retry.status, StatusCode::CREATED);
+    assert_eq!(retry.header("idempotent-replayed"), "true");
+    assert_eq!(retry.body, first.body);
+    assert_eq!(retry.header("location"), first.header("location"));
+    assert_eq!(app.snapshot().await, after_first);
 }
 
 #[tokio::test]

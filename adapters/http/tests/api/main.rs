@@ -11,6 +11,7 @@
     reason = "test code: a panic is a failed test with a clear message"
 )]
 
+mod alerts;
 mod approvals;
 mod auth;
 mod bad_input;

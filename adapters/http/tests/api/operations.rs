@@ -7,16 +7,17 @@ use std::time::Duration;
 
 use adapter_http::HttpSettings;
 use adapter_memory::MemoryStore;
-use application::ports::{MockApprovalRepository, Readiness, RepositoryError};
+use application::ports::{MockAlertRepository, MockApprovalRepository, Readiness, RepositoryError};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use domain::ApprovalId;
+use domain::{AlertId, ApprovalId};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::support::{
-    ControlledSaves, Overrides, TestApp, call, json_body, new_approval, pending_request, poll_once,
+    ControlledSaves, Overrides, TestApp, call, json_body, new_alert, new_approval, open_alert,
+    pending_request, poll_once,
 };
 
 fn probe(path: &str) -> Request<Body> {
@@ -140,6 +141,56 @@ async fn a_decision_that_keeps_losing_races_is_a_409_to_retry() {
         .await;
 
     response.assert_problem(StatusCode::CONFLICT, "concurrent-update");
+}
+
+#[tokio::test]
+async fn an_acknowledgement_that_keeps_losing_races_is_a_409_to_retry() {
+    let id = AlertId::from_uuid(Uuid::now_v7());
+    let mut alerts = MockAlertRepository::new();
+    alerts
+        .expect_get()
+        .returning(move |_| Ok(Some(open_alert(id))));
+    alerts
+        .expect_save()
+        .returning(|_, _| Err(RepositoryError::Conflict));
+    let app = TestApp::with(Overrides {
+        alerts: Some(Arc::new(alerts)),
+        ..Overrides::default()
+    })
+    .await;
+
+    let response = app
+        .post_empty(&format!("/v1/alerts/{id}/acknowledge"), &app.alice)
+        .await;
+
+    response.assert_problem(StatusCode::CONFLICT, "concurrent-update");
+}
+
+#[tokio::test]
+async fn an_alert_store_outage_is_a_503_that_leaks_no_internal_detail() {
+    let mut alerts = MockAlertRepository::new();
+    alerts.expect_find_unresolved().returning(|_| {
+        Err(RepositoryError::Unavailable(
+            "connection to db.internal:5432 refused".into(),
+        ))
+    });
+    alerts.expect_save().never();
+    let app = TestApp::with(Overrides {
+        alerts: Some(Arc::new(alerts)),
+        ..Overrides::default()
+    })
+    .await;
+
+    let response = app
+        .post("/v1/alerts", &app.ci, &new_alert("disk-full:db-1"))
+        .await;
+
+    response.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert!(
+        !response.text().contains("db.internal"),
+        "{}",
+        response.text()
+    );
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use std::task::Poll;
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
 use adapter_memory::{ManualClock, MemoryIdempotency, MemoryStore, SequentialIds};
 use application::ports::{
-    ApprovalRepository, IdempotencyStore, ListQuery, MockChatGateway, OutboxMessage, Readiness,
-    RepositoryError,
+    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, MockChatGateway,
+    OutboxMessage, Readiness, RepositoryError,
 };
 use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
@@ -21,8 +21,9 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode, request};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
-    ApprovalEvent, ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata,
-    NewApproval, Policy, RequiredApprovals, Title, Ttl,
+    Alert, AlertId, ApprovalEvent, ApprovalId, ApprovalRequest, ChatDestination, DedupKey,
+    Description, Identity, Metadata, NewAlert, NewApproval, Policy, RequiredApprovals, Severity,
+    Title, Ttl,
 };
 use http_body_util::BodyExt;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -39,6 +40,7 @@ pub struct Overrides {
     pub store: Option<Arc<MemoryStore>>,
     pub readiness: Option<Arc<dyn Readiness>>,
     pub approvals: Option<Arc<dyn ApprovalRepository>>,
+    pub alerts: Option<Arc<dyn AlertRepository>>,
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub metrics: Option<PrometheusHandle>,
 }
@@ -70,6 +72,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start_time()));
         let ports = Ports {
             approvals: overrides.approvals.unwrap_or_else(|| store.clone()),
+            alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
             outbox: store.clone(),
             api_keys: store.clone(),
             // No expectations: the test fails if the REST adapter ever talks to chat
@@ -136,16 +139,36 @@ impl TestApp {
         response.json()
     }
 
-    /// Everything the API could have changed: the requests and the outbox.
+    /// Raises an alert through the API and returns its JSON; asserts that it opened a new one.
+    pub async fn raise(&self, key: &str, body: Value) -> Value {
+        let response = self.post("/v1/alerts", key, &body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()
+    }
+
+    /// Everything the API could have changed: the requests, the alerts and the outbox.
     pub async fn snapshot(&self) -> Snapshot {
         let all = ListQuery {
             status: None,
             after: None,
             limit: u32::MAX,
         };
+        let outbox = self.store.outbox_messages();
+        // The alert port has no listing, but every alert is in the outbox: opening one saves
+        // its `alert.raised` event in the same write.
+        let alert_ids: BTreeSet<AlertId> = outbox
+            .iter()
+            .filter(|(message, _)| message.aggregate_type == "alert")
+            .map(|(message, _)| AlertId::from_uuid(message.aggregate_id))
+            .collect();
+        let mut alerts = Vec::new();
+        for id in alert_ids {
+            alerts.extend(AlertRepository::get(&*self.store, id).await.unwrap());
+        }
         Snapshot {
             approvals: ApprovalRepository::list(&*self.store, &all).await.unwrap(),
-            outbox: self.store.outbox_messages(),
+            alerts,
+            outbox,
         }
     }
 }
@@ -153,6 +176,7 @@ impl TestApp {
 #[derive(Debug, PartialEq)]
 pub struct Snapshot {
     pub approvals: Vec<ApprovalRequest>,
+    pub alerts: Vec<Alert>,
     pub outbox: Vec<(OutboxMessage, bool)>,
 }
 
@@ -184,9 +208,37 @@ pub fn pending_request(id: ApprovalId) -> ApprovalRequest {
     approval
 }
 
+/// An open alert raised by `ci`, as a store would return it.
+pub fn open_alert(id: AlertId) -> Alert {
+    let mut alert = Alert::raise(
+        id,
+        NewAlert {
+            severity: Severity::Warning,
+            summary: Title::parse("disk 91% full on db-1").unwrap(),
+            details: Description::default(),
+            destination: ChatDestination::parse("C0123456789").unwrap(),
+            dedup_key: DedupKey::parse("disk-full:db-1").unwrap(),
+            raised_by: Identity::parse("ci").unwrap(),
+        },
+        start_time(),
+    );
+    alert.take_events();
+    alert
+}
+
 /// The smallest valid create body.
 pub fn new_approval(title: &str) -> Value {
     json!({ "title": title, "destination": "C0123456789" })
+}
+
+/// The smallest valid raise body.
+pub fn new_alert(dedup_key: &str) -> Value {
+    json!({
+        "severity": "warning",
+        "summary": "disk 91% full on db-1",
+        "destination": "C0123456789",
+        "dedup_key": dedup_key,
+    })
 }
 
 /// A request with `Authorization: Bearer <key>`.
@@ -314,7 +366,7 @@ impl ControlledSaves {
 #[async_trait]
 impl ApprovalRepository for ControlledSaves {
     async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
-        self.store.get(id).await
+        ApprovalRepository::get(&*self.store, id).await
     }
 
     async fn save(
@@ -328,7 +380,7 @@ impl ApprovalRepository for ControlledSaves {
         if self.hold_next.swap(false, Ordering::SeqCst) {
             self.released.acquire().await.unwrap().forget();
         }
-        self.store.save(approval, events).await
+        ApprovalRepository::save(&*self.store, approval, events).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {

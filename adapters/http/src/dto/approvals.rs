@@ -1,18 +1,5 @@
-//! The JSON shapes of the API, and their explicit mapping to and from the domain.
-//!
-//! The wire format belongs to this adapter, not to the domain: renaming a domain field or
-//! variant must not silently change the API, so nothing here serializes a domain type
-//! directly. Every mapping is written out, and the enum mappings are exhaustive `match`es the
-//! compiler checks when the domain grows a variant.
-//!
-//! Request bodies and query strings deny unknown fields: a typo such as
-//! `"requried_approvals": 2` must be an error, not a request silently opened with the default
-//! of one approval. For the same reason a body may not repeat a key: serde's derived structs
-//! refuse a repeated field, and the free-form `metadata` object is read by
-//! [`strict_json`], which refuses repeats at any depth.
-//!
-//! The `ToSchema`/`IntoParams` derives put these shapes in the OpenAPI document; field doc
-//! comments become the field descriptions there.
+//! The approval shapes: `/v1/approvals` bodies, the list query, and the approval as the API
+//! shows it.
 
 use application::use_cases::{CreateApprovalInput, Page};
 use chrono::{DateTime, Utc};
@@ -286,13 +273,6 @@ impl From<&Page> for ApprovalPageResponse {
             next_cursor: page.next.map(cursor::encode),
         }
     }
-}
-
-/// Body of `GET /healthz` and a successful `GET /readyz`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Health)]
-pub(crate) struct HealthResponse {
-    pub(crate) status: &'static str,
 }
 
 #[cfg(test)]

@@ -1,0 +1,216 @@
+//! `/v1/alerts`: raise, read, acknowledge, resolve.
+//!
+//! Each handler's `#[utoipa::path]` is its OpenAPI entry, and the `…Problems` type after it
+//! lists the problem types it can answer with beyond those of every `/v1` route.
+
+use std::sync::Arc;
+
+use application::use_cases::{AlertAction, Raised};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::{AlertId, Identity};
+use utoipa::IntoResponses;
+
+use crate::auth::Authenticated;
+use crate::dto::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
+use crate::extract::{AlertIdParam, JsonBody};
+use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
+use crate::problem::{Problem, ProblemType};
+use crate::state::AppState;
+
+/// Raise an alert, or count a repeat of the unresolved one with the same dedup key.
+///
+/// A new alert is posted to its chat destination and answered with 201 and a `Location`
+/// header; the caller becomes its `raised_by`. A repeat takes the latest severity, summary
+/// and details, updates the alert's chat message, and is answered with 200; `outcome` says
+/// which happened. A retry without an `Idempotency-Key` counts as one more repeat.
+#[utoipa::path(
+    post,
+    path = "/v1/alerts",
+    tag = "alerts",
+    operation_id = "raise_alert",
+    security(("api_key" = [])),
+    params(IdempotencyKeyHeader),
+    request_body = RaiseAlertBody,
+    responses(
+        (
+            status = CREATED,
+            description = "A new alert is open and its chat message is on its way",
+            body = RaisedAlertResponse,
+            headers(("Location" = String, description = "Where the alert can be fetched")),
+        ),
+        (
+            status = OK,
+            description = "An unresolved alert with this dedup key counted a repeat; its chat \
+                           message is being updated",
+            body = RaisedAlertResponse,
+        ),
+        RaiseProblems,
+    ),
+)]
+pub(super) async fn raise(
+    State(app): State<Arc<AppState>>,
+    Authenticated(raised_by): Authenticated,
+    JsonBody(body): JsonBody<RaiseAlertBody>,
+) -> Result<Response, Problem> {
+    let (alert, raised) = app
+        .use_cases
+        .raise_alert
+        .execute(raised_by, body.into())
+        .await?;
+    let body = Json(RaisedAlertResponse::new(&alert, raised));
+    Ok(match raised {
+        Raised::Opened => (
+            StatusCode::CREATED,
+            [(header::LOCATION, app.alert_location(alert.id()))],
+            body,
+        )
+            .into_response(),
+        Raised::Repeated { .. } => body.into_response(),
+    })
+}
+
+pub(super) struct RaiseProblems;
+
+impl IntoResponses for RaiseProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::MalformedBody,
+                ProblemType::UnsupportedMediaType,
+                ProblemType::Validation,
+                ProblemType::ConcurrentUpdate,
+            ],
+        ])
+    }
+}
+
+/// Fetch one alert.
+#[utoipa::path(
+    get,
+    path = "/v1/alerts/{id}",
+    tag = "alerts",
+    operation_id = "get_alert",
+    security(("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The alert's id")),
+    responses((status = OK, description = "The alert", body = AlertResponse), GetProblems),
+)]
+pub(super) async fn get(
+    State(app): State<Arc<AppState>>,
+    _: Authenticated,
+    AlertIdParam(id): AlertIdParam,
+) -> Result<Json<AlertResponse>, Problem> {
+    let alert = app.use_cases.get_alert.execute(id).await?;
+    Ok(Json(AlertResponse::from(&alert)))
+}
+
+pub(super) struct GetProblems;
+
+impl IntoResponses for GetProblems {
+    fn responses() -> Responses {
+        problem_responses(&[V1, &[ProblemType::InvalidPath, ProblemType::AlertNotFound]])
+    }
+}
+
+/// Take ownership of an alert: the caller is recorded as `acknowledged_by`.
+///
+/// Acknowledging an acknowledged alert is a harmless 200 that changes nothing; a resolved
+/// alert can no longer be acknowledged.
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/{id}/acknowledge",
+    tag = "alerts",
+    operation_id = "acknowledge_alert",
+    security(("api_key" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The alert's id"),
+        IdempotencyKeyHeader,
+    ),
+    responses(
+        (status = OK, description = "The alert is acknowledged", body = AlertResponse),
+        AcknowledgeProblems,
+    ),
+)]
+pub(super) async fn acknowledge(
+    State(app): State<Arc<AppState>>,
+    Authenticated(by): Authenticated,
+    AlertIdParam(id): AlertIdParam,
+) -> Result<Json<AlertResponse>, Problem> {
+    settle(&app, id, AlertAction::Acknowledge, by).await
+}
+
+pub(super) struct AcknowledgeProblems;
+
+impl IntoResponses for AcknowledgeProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::InvalidPath,
+                ProblemType::AlertNotFound,
+                ProblemType::AlertResolved,
+                ProblemType::ConcurrentUpdate,
+            ],
+        ])
+    }
+}
+
+/// Mark an alert's problem as gone: the caller is recorded as `resolved_by`, and the next
+/// raise of its dedup key opens a new alert.
+///
+/// Resolving a resolved alert is a harmless 200 that changes nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/{id}/resolve",
+    tag = "alerts",
+    operation_id = "resolve_alert",
+    security(("api_key" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The alert's id"),
+        IdempotencyKeyHeader,
+    ),
+    responses(
+        (status = OK, description = "The alert is resolved", body = AlertResponse),
+        ResolveProblems,
+    ),
+)]
+pub(super) async fn resolve(
+    State(app): State<Arc<AppState>>,
+    Authenticated(by): Authenticated,
+    AlertIdParam(id): AlertIdParam,
+) -> Result<Json<AlertResponse>, Problem> {
+    settle(&app, id, AlertAction::Resolve, by).await
+}
+
+pub(super) struct ResolveProblems;
+
+impl IntoResponses for ResolveProblems {
+    fn responses() -> Responses {
+        problem_responses(&[
+            V1,
+            V1_POST,
+            &[
+                ProblemType::InvalidPath,
+                ProblemType::AlertNotFound,
+                ProblemType::ConcurrentUpdate,
+            ],
+        ])
+    }
+}
+
+/// Both settling routes answer the alert as it now is, changed or not: a repeat is a
+/// success, so a client may retry without an `Idempotency-Key`.
+async fn settle(
+    app: &AppState,
+    id: AlertId,
+    action: AlertAction,
+    by: Identity,
+) -> Result<Json<AlertResponse>, Problem> {
+    let (alert, _outcome) = app.use_cases.settle_alert.execute(id, action, by).await?;
+    Ok(Json(AlertResponse::from(&alert)))
+}
