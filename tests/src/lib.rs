@@ -19,4 +19,5 @@
 
 pub mod backends;
 pub mod contract;
+pub mod e2e;
 pub mod postgres;

@@ -4,19 +4,19 @@ use std::time::Duration;
 
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
-use domain::ApprovalRequest;
+use domain::{Alert, ApprovalRequest};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::blocks::{Message, approval_message};
+use crate::blocks::{Message, alert_message, approval_message};
 use crate::settings::{SlackSettings, SlackSetupError};
 use crate::web_api::{Answer, read_answer};
 
 const POST_MESSAGE: &str = "chat.postMessage";
 const UPDATE: &str = "chat.update";
 
-/// Posts and updates approval messages with a bot token.
+/// Posts and updates approval and alert messages with a bot token.
 ///
 /// Each call is one HTTP request with a timeout and no retry of its own: retrying, backing off
 /// and honouring `Retry-After` is the outbox relay's job, driven by the [`ChatError`] class
@@ -34,7 +34,8 @@ struct PostMessage<'a> {
     channel: &'a str,
     #[serde(flatten)]
     message: Message,
-    // A description with a link must not grow a preview bigger than the request itself.
+    // A link in a description or in alert details must not grow a preview bigger than the
+    // message itself.
     unfurl_links: bool,
     unfurl_media: bool,
 }
@@ -93,6 +94,43 @@ impl SlackGateway {
         read_answer(method, status, retry_after.as_ref(), &body)
     }
 
+    /// Posts `message` to `channel` and returns where it now lives.
+    async fn post(&self, channel: &str, message: Message) -> Result<MessageRef, ChatError> {
+        let request = PostMessage {
+            channel,
+            message,
+            unfurl_links: false,
+            unfurl_media: false,
+        };
+        let answer = self.call(POST_MESSAGE, &request).await?;
+        // Slack answers with the channel *id* even when the destination was a name; later
+        // updates need that id.
+        match (answer.channel, answer.ts) {
+            (Some(channel), Some(ts)) => {
+                tracing::debug!(ts, "message posted");
+                Ok(MessageRef {
+                    channel,
+                    message_id: ts,
+                })
+            }
+            _ => Err(ChatError::Retryable {
+                reason: format!("{POST_MESSAGE}: answer is missing channel or ts"),
+                retry_after: None,
+            }),
+        }
+    }
+
+    /// Replaces the message at `at` with `message`.
+    async fn update(&self, at: &MessageRef, message: Message) -> Result<(), ChatError> {
+        let request = UpdateMessage {
+            channel: &at.channel,
+            ts: &at.message_id,
+            message,
+        };
+        self.call(UPDATE, &request).await?;
+        Ok(())
+    }
+
     /// No answer at all. The request may still have reached Slack, which is why a retry can
     /// duplicate a post (see the port's contract).
     fn transport_error(&self, method: &str, error: &reqwest::Error) -> ChatError {
@@ -123,28 +161,8 @@ impl SlackGateway {
 impl ChatGateway for SlackGateway {
     #[tracing::instrument(skip_all, fields(approval_id = %approval.id(), channel = %approval.destination()))]
     async fn post_approval(&self, approval: &ApprovalRequest) -> Result<MessageRef, ChatError> {
-        let request = PostMessage {
-            channel: approval.destination().as_str(),
-            message: approval_message(approval),
-            unfurl_links: false,
-            unfurl_media: false,
-        };
-        let answer = self.call(POST_MESSAGE, &request).await?;
-        // Slack answers with the channel *id* even when the destination was a name; later
-        // updates need that id.
-        match (answer.channel, answer.ts) {
-            (Some(channel), Some(ts)) => {
-                tracing::debug!(ts, "approval message posted");
-                Ok(MessageRef {
-                    channel,
-                    message_id: ts,
-                })
-            }
-            _ => Err(ChatError::Retryable {
-                reason: format!("{POST_MESSAGE}: answer is missing channel or ts"),
-                retry_after: None,
-            }),
-        }
+        self.post(approval.destination().as_str(), approval_message(approval))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(approval_id = %approval.id(), channel = %message.channel, ts = %message.message_id))]
@@ -153,13 +171,25 @@ impl ChatGateway for SlackGateway {
         message: &MessageRef,
         approval: &ApprovalRequest,
     ) -> Result<(), ChatError> {
-        let request = UpdateMessage {
-            channel: &message.channel,
-            ts: &message.message_id,
-            message: approval_message(approval),
-        };
-        self.call(UPDATE, &request).await?;
+        self.update(message, approval_message(approval)).await?;
         tracing::debug!(status = %approval.status(), "approval message updated");
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(alert_id = %alert.id(), channel = %alert.state().destination))]
+    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError> {
+        self.post(alert.state().destination.as_str(), alert_message(alert))
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(alert_id = %alert.id(), channel = %message.channel, ts = %message.message_id))]
+    async fn update_alert(&self, message: &MessageRef, alert: &Alert) -> Result<(), ChatError> {
+        self.update(message, alert_message(alert)).await?;
+        tracing::debug!(
+            status = alert.status().as_str(),
+            count = alert.state().count,
+            "alert message updated"
+        );
         Ok(())
     }
 }

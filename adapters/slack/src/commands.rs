@@ -1,21 +1,30 @@
-//! `POST /slack/commands`: a slash command, e.g. `/hexagate approve <id> looks good`.
+//! `POST /slack/commands`: a slash command, e.g. `/hexagate approve <id> looks good` or
+//! `/hexagate ack <alert id>`.
 //!
 //! Slack sends everything after the command name as free text, so it is parsed strictly into
-//! one of four subcommands (`approve`, `reject`, `status`, `help`); the command's own name is
-//! whatever the Slack app was configured with. Every answer is an ephemeral message to the
-//! person who typed it. Like button clicks, decisions go through the `Decide` use case and the
-//! approval message is updated later by the relay, never while Slack waits.
+//! one of six subcommands (`approve`, `reject`, `ack`, `resolve`, `status`, `help`); the
+//! command's own name is whatever the Slack app was configured with. Every answer is an
+//! ephemeral message to the person who typed it. Like button clicks, decisions go through the
+//! `Decide` use case and alert actions through `SettleAlert`, and the message in the channel
+//! is updated later by the relay, never while Slack waits.
 
-use application::use_cases::{DecideInput, Decided, GetApprovalError};
+use application::use_cases::{AlertAction, DecideInput, Decided, GetAlertError, GetApprovalError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{ApprovalId, ApprovalRequest, DecideOutcome, Identity, Status, Verdict};
+use domain::{
+    Alert, AlertId, ApprovalId, ApprovalRequest, DecideOutcome, Identity, Status,
+    TransitionOutcome, Verdict,
+};
 use serde::Deserialize;
+use uuid::Uuid;
 
+use crate::blocks::{acknowledged_line, alert_headline, resolved_line};
 use crate::identity::from_slack_user;
 use crate::inbound::{SignedBody, SlackState};
-use crate::reply::{Ephemeral, past_tense, refused, try_again};
+use crate::reply::{
+    Ephemeral, alert_past_tense, already_settled, past_tense, refused, settle_refused, try_again,
+};
 use crate::text::{date, escape, escape_truncated, person, truncate};
 
 const DEFAULT_COMMAND: &str = "/hexagate";
@@ -46,10 +55,43 @@ enum Command {
         id: ApprovalId,
         reason: String,
     },
+    Ack {
+        id: AlertId,
+    },
+    Resolve {
+        id: AlertId,
+    },
+    /// Of an approval request or an alert: both have UUIDs, so the id alone does not say.
     Status {
-        id: ApprovalId,
+        id: Uuid,
     },
     Help,
+}
+
+/// What the id after a subcommand names; for usage errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Request,
+    Alert,
+    RequestOrAlert,
+}
+
+impl Target {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Alert => "alert",
+            Self::RequestOrAlert => "request or alert",
+        }
+    }
+
+    fn with_article(self) -> &'static str {
+        match self {
+            Self::Request => "a request",
+            Self::Alert => "an alert",
+            Self::RequestOrAlert => "a request or alert",
+        }
+    }
 }
 
 /// Why the text is not a command; shown to the user above the help.
@@ -57,14 +99,17 @@ enum Command {
 enum UsageError {
     #[error("“{0}” is not something I can do.")]
     UnknownSubcommand(String),
-    #[error("Which request? Give its id.")]
-    MissingId,
-    #[error("“{0}” is not a request id.")]
-    InvalidId(String),
+    #[error("Which {}? Give its id.", .0.noun())]
+    MissingId(Target),
+    #[error("“{raw}” is not {} id.", target.with_article())]
+    InvalidId { raw: String, target: Target },
     #[error("A rejection needs a reason.")]
     MissingReason,
-    #[error("`status` takes only a request id.")]
-    UnexpectedText,
+    #[error("`{subcommand}` takes only {} id.", target.with_article())]
+    UnexpectedText {
+        subcommand: &'static str,
+        target: Target,
+    },
 }
 
 pub(crate) async fn receive(
@@ -92,6 +137,8 @@ pub(crate) async fn receive(
     };
     let text = match parse(&form.text) {
         Ok(Command::Help) => help(name),
+        Ok(Command::Ack { id }) => settle(&state, user, id, AlertAction::Acknowledge).await,
+        Ok(Command::Resolve { id }) => settle(&state, user, id, AlertAction::Resolve).await,
         Ok(Command::Status { id }) => status(&state, id).await,
         Ok(Command::Approve { id, comment }) => {
             decide(&state, user, id, Verdict::Approve, comment).await
@@ -111,13 +158,13 @@ fn parse(text: &str) -> Result<Command, UsageError> {
         "approve" => {
             let (id, comment) = first_word(rest);
             Ok(Command::Approve {
-                id: approval_id(id)?,
+                id: ApprovalId::from_uuid(parse_id(id, Target::Request)?),
                 comment: Some(comment.to_owned()).filter(|c| !c.is_empty()),
             })
         }
         "reject" => {
             let (id, reason) = first_word(rest);
-            let id = approval_id(id)?;
+            let id = ApprovalId::from_uuid(parse_id(id, Target::Request)?);
             if reason.is_empty() {
                 return Err(UsageError::MissingReason);
             }
@@ -126,14 +173,15 @@ fn parse(text: &str) -> Result<Command, UsageError> {
                 reason: reason.to_owned(),
             })
         }
-        "status" => {
-            let (id, extra) = first_word(rest);
-            let id = approval_id(id)?;
-            if !extra.is_empty() {
-                return Err(UsageError::UnexpectedText);
-            }
-            Ok(Command::Status { id })
-        }
+        "ack" => Ok(Command::Ack {
+            id: AlertId::from_uuid(only_id(rest, "ack", Target::Alert)?),
+        }),
+        "resolve" => Ok(Command::Resolve {
+            id: AlertId::from_uuid(only_id(rest, "resolve", Target::Alert)?),
+        }),
+        "status" => Ok(Command::Status {
+            id: only_id(rest, "status", Target::RequestOrAlert)?,
+        }),
         _ => Err(UsageError::UnknownSubcommand(truncate(
             subcommand,
             ECHO_MAX_CHARS,
@@ -150,13 +198,24 @@ fn first_word(text: &str) -> (&str, &str) {
     }
 }
 
-fn approval_id(raw: &str) -> Result<ApprovalId, UsageError> {
-    if raw.is_empty() {
-        return Err(UsageError::MissingId);
+/// The id that is all of `rest`, the text after `subcommand`.
+fn only_id(rest: &str, subcommand: &'static str, target: Target) -> Result<Uuid, UsageError> {
+    let (id, extra) = first_word(rest);
+    let id = parse_id(id, target)?;
+    if !extra.is_empty() {
+        return Err(UsageError::UnexpectedText { subcommand, target });
     }
-    uuid::Uuid::parse_str(raw)
-        .map(ApprovalId::from_uuid)
-        .map_err(|_| UsageError::InvalidId(truncate(raw, ECHO_MAX_CHARS)))
+    Ok(id)
+}
+
+fn parse_id(raw: &str, target: Target) -> Result<Uuid, UsageError> {
+    if raw.is_empty() {
+        return Err(UsageError::MissingId(target));
+    }
+    Uuid::parse_str(raw).map_err(|_| UsageError::InvalidId {
+        raw: truncate(raw, ECHO_MAX_CHARS),
+        target,
+    })
 }
 
 async fn decide(
@@ -197,11 +256,42 @@ fn decided_text(verdict: Verdict, decided: &Decided) -> String {
     }
 }
 
-async fn status(state: &SlackState, id: ApprovalId) -> String {
-    match state.use_cases().get_approval.execute(id).await {
-        Ok(approval) => status_text(&approval),
-        Err(GetApprovalError::NotFound) => format!("No approval request has the id `{id}`."),
-        Err(error @ GetApprovalError::Store(_)) => try_again(&error),
+/// Acknowledges or resolves the alert as `user`, and says how that went.
+async fn settle(state: &SlackState, user: Identity, id: AlertId, action: AlertAction) -> String {
+    match state
+        .use_cases()
+        .settle_alert
+        .execute(id, action, user.clone())
+        .await
+    {
+        Ok((alert, TransitionOutcome::Changed)) => format!(
+            "You {} *{}*.",
+            alert_past_tense(action),
+            escape(alert.state().summary.as_str())
+        ),
+        Ok((alert, TransitionOutcome::Unchanged)) => already_settled(action, &alert, &user),
+        Err(error) => settle_refused(&error),
+    }
+}
+
+/// Looks the id up as an approval request, then as an alert.
+async fn status(state: &SlackState, id: Uuid) -> String {
+    let use_cases = state.use_cases();
+    match use_cases
+        .get_approval
+        .execute(ApprovalId::from_uuid(id))
+        .await
+    {
+        Ok(approval) => return status_text(&approval),
+        Err(GetApprovalError::NotFound) => {}
+        Err(error @ GetApprovalError::Store(_)) => return try_again(&error),
+    }
+    match use_cases.get_alert.execute(AlertId::from_uuid(id)).await {
+        Ok(alert) => alert_status_text(&alert),
+        Err(GetAlertError::NotFound) => {
+            format!("No approval request or alert has the id `{id}`.")
+        }
+        Err(error @ GetAlertError::Store(_)) => try_again(&error),
     }
 }
 
@@ -241,13 +331,40 @@ fn status_text(approval: &ApprovalRequest) -> String {
     lines.join("\n")
 }
 
+fn alert_status_text(alert: &Alert) -> String {
+    let state = alert.state();
+    let raised = match state.count {
+        1 => "once".to_owned(),
+        count => format!("{count} times"),
+    };
+    let mut lines = vec![
+        alert_headline(state),
+        format!(
+            "Status: *{}* · raised {raised}, last {}",
+            state.status.as_str(),
+            date(state.last_raised_at)
+        ),
+        format!(
+            "Raised by {} · key `{}` · id `{}`",
+            person(&state.raised_by),
+            escape(state.dedup_key.as_str()),
+            alert.id()
+        ),
+    ];
+    lines.extend(acknowledged_line(state));
+    lines.extend(resolved_line(state));
+    lines.join("\n")
+}
+
 fn help(command: &str) -> String {
     let command = escape(command);
     [
-        "Decide approval requests from Slack:".to_owned(),
+        "Decide approval requests and handle alerts from Slack:".to_owned(),
         format!("• `{command} approve &lt;id&gt; [comment]` approves a request"),
         format!("• `{command} reject &lt;id&gt; &lt;reason&gt;` rejects it; a reason is required"),
-        format!("• `{command} status &lt;id&gt;` shows where it stands"),
+        format!("• `{command} ack &lt;alert id&gt;` acknowledges an alert: you are on it"),
+        format!("• `{command} resolve &lt;alert id&gt;` resolves it"),
+        format!("• `{command} status &lt;id&gt;` shows where a request or an alert stands"),
         format!("• `{command} help` shows this message"),
     ]
     .join("\n")
@@ -259,8 +376,12 @@ mod tests {
 
     const ID: &str = "01900000-0000-7000-8000-000000000001";
 
+    fn uuid() -> Uuid {
+        Uuid::parse_str(ID).unwrap()
+    }
+
     fn id() -> ApprovalId {
-        ApprovalId::from_uuid(uuid::Uuid::parse_str(ID).unwrap())
+        ApprovalId::from_uuid(uuid())
     }
 
     #[test]
@@ -301,15 +422,27 @@ mod tests {
     }
 
     #[test]
-    fn status_takes_exactly_an_id() {
+    fn ack_resolve_and_status_take_exactly_an_id() {
+        let alert = AlertId::from_uuid(uuid());
+        assert_eq!(parse(&format!("ack {ID}")), Ok(Command::Ack { id: alert }));
+        assert_eq!(
+            parse(&format!(" Resolve  {ID} ")),
+            Ok(Command::Resolve { id: alert })
+        );
         assert_eq!(
             parse(&format!("status {ID}")),
-            Ok(Command::Status { id: id() })
+            Ok(Command::Status { id: uuid() })
         );
-        assert_eq!(
-            parse(&format!("status {ID} please")),
-            Err(UsageError::UnexpectedText)
-        );
+        for (subcommand, target) in [
+            ("ack", Target::Alert),
+            ("resolve", Target::Alert),
+            ("status", Target::RequestOrAlert),
+        ] {
+            assert_eq!(
+                parse(&format!("{subcommand} {ID} please")),
+                Err(UsageError::UnexpectedText { subcommand, target })
+            );
+        }
     }
 
     #[test]
@@ -322,8 +455,18 @@ mod tests {
 
     #[test]
     fn bad_ids_and_unknown_subcommands_are_usage_errors() {
-        assert_eq!(parse("approve"), Err(UsageError::MissingId));
-        assert_eq!(parse("status 42"), Err(UsageError::InvalidId("42".into())));
+        assert_eq!(
+            parse("approve"),
+            Err(UsageError::MissingId(Target::Request))
+        );
+        assert_eq!(parse("ack"), Err(UsageError::MissingId(Target::Alert)));
+        assert_eq!(
+            parse("status 42"),
+            Err(UsageError::InvalidId {
+                raw: "42".into(),
+                target: Target::RequestOrAlert
+            })
+        );
         assert_eq!(
             parse("deploy now"),
             Err(UsageError::UnknownSubcommand("deploy".into()))
@@ -340,6 +483,33 @@ mod tests {
                 "x".repeat(39)
             )))
         );
+    }
+
+    #[test]
+    fn usage_errors_name_what_the_id_is_of() {
+        let cases = [
+            (
+                UsageError::MissingId(Target::Alert),
+                "Which alert? Give its id.",
+            ),
+            (
+                UsageError::InvalidId {
+                    raw: "42".into(),
+                    target: Target::Request,
+                },
+                "“42” is not a request id.",
+            ),
+            (
+                UsageError::UnexpectedText {
+                    subcommand: "status",
+                    target: Target::RequestOrAlert,
+                },
+                "`status` takes only a request or alert id.",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! Answers to the person who clicked or typed, and the wording of decision outcomes shared by
-//! buttons and slash commands.
+//! Answers to the person who clicked or typed, and the wording of decision and alert outcomes
+//! shared by buttons and slash commands.
 
-use application::use_cases::DecideError;
+use application::use_cases::{AlertAction, DecideError, SettleAlertError};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use domain::{DecisionError, Identity, Status, Verdict};
+use domain::{Alert, AlertError, DecisionError, Identity, Status, Verdict};
 use serde::Serialize;
 
 use crate::blocks::MESSAGE_TEXT_MAX;
@@ -22,7 +22,7 @@ pub(crate) struct Ephemeral {
     response_type: &'static str,
     /// mrkdwn, built with user input escaped.
     text: String,
-    /// Only for clicks: keeps the approval message itself as it is (the relay updates it).
+    /// Only for clicks: keeps the clicked message itself as it is (the relay updates it).
     #[serde(skip_serializing_if = "Option::is_none")]
     replace_original: Option<bool>,
 }
@@ -78,7 +78,51 @@ pub(crate) fn refused(error: &DecideError) -> String {
     }
 }
 
-/// Tells the user an operation other than a decision failed on our side.
+pub(crate) fn alert_past_tense(action: AlertAction) -> &'static str {
+    match action {
+        AlertAction::Acknowledge => "acknowledged",
+        AlertAction::Resolve => "resolved",
+    }
+}
+
+/// Explains that `action` changed nothing because `alert` was there already: a double click by
+/// `user`, or someone else was quicker.
+pub(crate) fn already_settled(action: AlertAction, alert: &Alert, user: &Identity) -> String {
+    let state = alert.state();
+    let by = match action {
+        AlertAction::Acknowledge => state.acknowledged_by.as_ref(),
+        AlertAction::Resolve => state.resolved_by.as_ref(),
+    };
+    let done = alert_past_tense(action);
+    match by {
+        Some(by) if by == user => format!("You already {done} this alert."),
+        Some(by) => format!("Already {done} by {}.", person(by)),
+        None => format!("This alert is already {done}."),
+    }
+}
+
+/// Explains why an alert was not acknowledged or resolved, and logs it like [`refused`].
+pub(crate) fn settle_refused(error: &SettleAlertError) -> String {
+    if !matches!(
+        error,
+        SettleAlertError::Conflict | SettleAlertError::Store(_)
+    ) {
+        tracing::info!(%error, "alert action from Slack refused");
+    }
+    match error {
+        SettleAlertError::NotFound => "This alert does not exist.".to_owned(),
+        // Only acknowledging can be refused: resolving a resolved alert is a harmless repeat.
+        SettleAlertError::Refused(AlertError::AlreadyResolved) => {
+            "This alert is already resolved; there is nothing left to acknowledge.".to_owned()
+        }
+        SettleAlertError::Conflict | SettleAlertError::Store(_) => {
+            tracing::error!(%error, "could not record an alert action from Slack");
+            TRY_AGAIN.to_owned()
+        }
+    }
+}
+
+/// Tells the user that something other than a decision or an alert action failed on our side.
 pub(crate) fn try_again(error: &dyn std::error::Error) -> String {
     tracing::error!(%error, "could not answer a Slack request");
     TRY_AGAIN.to_owned()
@@ -170,6 +214,24 @@ mod tests {
             DecideError::Store(RepositoryError::Unavailable("down".into())),
         ] {
             assert_eq!(refused(&error), TRY_AGAIN);
+        }
+    }
+
+    #[test]
+    fn alert_actions_explain_refusals_and_ask_to_retry_our_failures() {
+        assert_eq!(
+            settle_refused(&SettleAlertError::NotFound),
+            "This alert does not exist."
+        );
+        assert_eq!(
+            settle_refused(&SettleAlertError::Refused(AlertError::AlreadyResolved)),
+            "This alert is already resolved; there is nothing left to acknowledge."
+        );
+        for error in [
+            SettleAlertError::Conflict,
+            SettleAlertError::Store(RepositoryError::Unavailable("down".into())),
+        ] {
+            assert_eq!(settle_refused(&error), TRY_AGAIN);
         }
     }
 

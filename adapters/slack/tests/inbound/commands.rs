@@ -1,4 +1,5 @@
-//! Slash commands: `approve`, `reject`, `status`, `help`, and what happens with bad input.
+//! Slash commands on approval requests: `approve`, `reject`, `status`, `help`, and what
+//! happens with bad input. (`ack` and `resolve` are in `alerts.rs`.)
 
 use application::ports::RepositoryError;
 use axum::http::StatusCode;
@@ -138,7 +139,7 @@ async fn status_of_an_unknown_request_says_so() {
         .await;
     assert_eq!(
         answer.ephemeral_text(),
-        "No approval request has the id `01900000-0000-7000-8000-00000000dead`."
+        "No approval request or alert has the id `01900000-0000-7000-8000-00000000dead`."
     );
 }
 
@@ -164,12 +165,14 @@ async fn help_and_an_empty_command_show_the_usage() {
         let answer = slack.command("U0BOB", text).await;
         let usage = answer.ephemeral_text();
         assert!(
-            usage.starts_with("Decide approval requests from Slack:"),
+            usage.starts_with("Decide approval requests and handle alerts from Slack:"),
             "{usage}"
         );
         for line in [
             "`/hexagate approve &lt;id&gt; [comment]`",
             "`/hexagate reject &lt;id&gt; &lt;reason&gt;`",
+            "`/hexagate ack &lt;alert id&gt;`",
+            "`/hexagate resolve &lt;alert id&gt;`",
             "`/hexagate status &lt;id&gt;`",
             "`/hexagate help`",
         ] {
@@ -184,12 +187,12 @@ async fn an_unknown_subcommand_or_bad_id_is_explained_above_the_usage() {
     let cases = [
         ("deploy <!here>", "“deploy” is not something I can do."),
         ("approve 42", "“42” is not a request id."),
-        ("status", "Which request? Give its id."),
+        ("status", "Which request or alert? Give its id."),
     ];
     for (text, expected) in cases {
         let reply = slack.command("U0BOB", text).await.ephemeral_text();
         assert!(reply.starts_with(expected), "{text:?}: {reply}");
-        assert!(reply.contains("Decide approval requests from Slack:"));
+        assert!(reply.contains("Decide approval requests and handle alerts from Slack:"));
     }
 }
 

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
-use application::ports::{ApprovalRepository, MockChatGateway};
-use application::use_cases::{CreateApprovalInput, RelayPolicy};
+use application::ports::{AlertRepository, ApprovalRepository, MockChatGateway};
+use application::use_cases::{CreateApprovalInput, RaiseAlertInput, RelayPolicy};
 use application::{Ports, UseCases};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{ApprovalId, ApprovalRequest, Identity, Status};
+use domain::{Alert, AlertId, AlertStatus, ApprovalId, ApprovalRequest, Identity, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -21,6 +21,7 @@ use tower::ServiceExt;
 pub const SIGNING_SECRET: &str = "test-signing-secret";
 pub const APP_ID: &str = "A0HEXAGATE";
 pub const REQUESTER: &str = "ci-pipeline";
+pub const MONITOR: &str = "monitor";
 
 /// How the app under test is configured.
 pub struct Config {
@@ -78,8 +79,11 @@ impl TestSlack {
         let mut chat = MockChatGateway::new();
         chat.expect_post_approval().never();
         chat.expect_update_approval().never();
+        chat.expect_post_alert().never();
+        chat.expect_update_alert().never();
         let ports = Ports {
             approvals: store.clone(),
+            alerts: store.clone(),
             outbox: store.clone(),
             api_keys: store.clone(),
             chat: Arc::new(chat),
@@ -127,7 +131,10 @@ impl TestSlack {
     }
 
     pub async fn approval(&self, id: ApprovalId) -> ApprovalRequest {
-        self.store.get(id).await.unwrap().unwrap()
+        ApprovalRepository::get(self.store.as_ref(), id)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// Asserts that the request is still pending, undecided, with only its `Requested` event.
@@ -136,6 +143,41 @@ impl TestSlack {
         assert_eq!(approval.status(), Status::Pending);
         assert!(approval.decisions().is_empty());
         assert_eq!(self.event_types(), ["approval.requested"]);
+    }
+
+    /// An open critical alert raised by `monitor` with dedup key `disk:db-1`.
+    pub async fn raise_alert(&self) -> Alert {
+        let (alert, _) = self
+            .use_cases
+            .raise_alert
+            .execute(
+                Identity::parse(MONITOR).unwrap(),
+                RaiseAlertInput {
+                    severity: "critical".into(),
+                    summary: "db-1 disk 97%".into(),
+                    details: Some("/var/lib/postgres is almost full".into()),
+                    destination: "C0123456789".into(),
+                    dedup_key: "disk:db-1".into(),
+                },
+            )
+            .await
+            .unwrap();
+        alert
+    }
+
+    pub async fn alert(&self, id: AlertId) -> Alert {
+        AlertRepository::get(self.store.as_ref(), id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Asserts that the alert is still open, with only its `Raised` event.
+    pub async fn assert_alert_untouched(&self, id: AlertId) {
+        let alert = self.alert(id).await;
+        assert_eq!(alert.status(), AlertStatus::Open);
+        assert_eq!(alert.state().acknowledged_by, None);
+        assert_eq!(self.event_types(), ["alert.raised"]);
     }
 
     /// The event types in the outbox, oldest first.

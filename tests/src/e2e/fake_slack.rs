@@ -1,0 +1,139 @@
+//! A fake Slack Web API on a loopback port (wiremock), faithful to what the real one checks
+//! and answers (see `shared/reference/chat-protocols.md` §4 and §8.1).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{bearer_token, header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The bot token the application is configured with; the fake refuses any other.
+pub const BOT_TOKEN: &str = "xoxb-e2e-test-token";
+pub const POST: &str = "/chat.postMessage";
+pub const UPDATE: &str = "/chat.update";
+
+/// Answers like Slack: `ok`, the channel, and a fresh `ts` per posted message.
+struct Answer {
+    next_ts: Arc<AtomicU64>,
+}
+
+impl Respond for Answer {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "invalid_json"}));
+        };
+        // Slack refuses a message without a text fallback or blocks.
+        if body["channel"].as_str().is_none() || body["text"].as_str().is_none() {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "no_text"}));
+        }
+        let ts = match body["ts"].as_str() {
+            Some(ts) => ts.to_owned(),
+            None => format!(
+                "1700000000.{:06}",
+                self.next_ts.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "channel": body["channel"],
+            "ts": ts,
+            "message": {"type": "message", "text": body["text"], "ts": ts},
+        }))
+    }
+}
+
+/// The fake, with helpers to script failures and read what it received.
+pub struct FakeSlack {
+    pub server: MockServer,
+    next_ts: Arc<AtomicU64>,
+}
+
+impl FakeSlack {
+    /// Starts a fake that accepts every well-formed, authenticated call.
+    pub async fn start() -> Self {
+        let slack = Self {
+            server: MockServer::start().await,
+            next_ts: Arc::new(AtomicU64::new(100)),
+        };
+        slack.succeed(POST).await;
+        slack.succeed(UPDATE).await;
+        slack
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    fn authenticated(endpoint: &str) -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path(endpoint))
+            .and(bearer_token(BOT_TOKEN))
+            .and(header("content-type", "application/json; charset=utf-8"))
+    }
+
+    /// Answers calls to `endpoint` like Slack does, below any scripted failure (wiremock
+    /// prefers the lower priority number).
+    async fn succeed(&self, endpoint: &str) {
+        Self::authenticated(endpoint)
+            .respond_with(Answer {
+                next_ts: self.next_ts.clone(),
+            })
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The next `times` calls to `endpoint` get `response` instead of a success.
+    pub async fn fail(&self, endpoint: &str, times: u64, response: ResponseTemplate) {
+        Self::authenticated(endpoint)
+            .respond_with(response)
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Every call to `endpoint` from now on waits `delay` before Slack answers.
+    pub async fn hold(&self, endpoint: &str, delay: Duration) {
+        Self::authenticated(endpoint)
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"ok": true, "channel": "C1", "ts": "1.1"}))
+                    .set_delay(delay),
+            )
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The JSON bodies of every call to `endpoint` so far, in arrival order.
+    pub async fn calls(&self, endpoint: &str) -> Vec<Value> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == endpoint)
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
+    }
+
+    /// Waits (up to 30 s) until `endpoint` was called at least `n` times; returns the calls.
+    pub async fn wait_for(&self, endpoint: &str, n: usize) -> Vec<Value> {
+        for _ in 0..600 {
+            let calls = self.calls(endpoint).await;
+            if calls.len() >= n {
+                return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "expected {n} call(s) to {endpoint}, got {:?}",
+            self.calls(endpoint).await
+        );
+    }
+}

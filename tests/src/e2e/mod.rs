@@ -1,0 +1,12 @@
+//! Black-box helpers for end-to-end tests: the real application, wired by the same
+//! `hexagate::build` that `main` calls, served on a loopback port, with its one neighbour —
+//! Slack — replaced by a faithful local fake.
+//!
+//! A test reads like the story it checks: `app.create_approval(..)`, `app.click(..)`,
+//! `app.slack.wait_for(UPDATE, 1)`. The helpers keep HTTP, signing and polling out of sight.
+
+mod fake_slack;
+mod test_app;
+
+pub use fake_slack::{FakeSlack, POST, UPDATE};
+pub use test_app::{Backend, TestApp};

@@ -1,0 +1,201 @@
+//! The application under test, served on a loopback port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_postgres::{PoolSettings, PostgresStore};
+use adapter_sqlite::SqliteStore;
+use application::UseCases;
+use application::ports::Outbox;
+use hexagate::{Config, Workers};
+use hmac::{Hmac, KeyInit, Mac};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio_util::sync::CancellationToken;
+
+use super::fake_slack::{BOT_TOKEN, FakeSlack};
+use crate::postgres::TestDatabase;
+
+/// The signing secret the application is configured with; the tests sign with it as Slack does.
+pub const SIGNING_SECRET: &str = "e2e-signing-secret";
+
+/// Which store the application runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub slack: FakeSlack,
+    /// A second handle on the application's database, to look at the outbox.
+    pub outbox: Arc<dyn Outbox>,
+    client: reqwest::Client,
+    use_cases: UseCases,
+    shutdown: CancellationToken,
+    /// The temporary SQLite directory or the PostgreSQL test database, dropped (deleted)
+    /// with the app.
+    _database: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl TestApp {
+    /// Starts hexagate — HTTP server, relay and expiry sweeper — on `backend`, talking to a
+    /// fresh fake Slack.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, FakeSlack::start().await, &[]).await
+    }
+
+    /// Like [`spawn`](Self::spawn), with a prepared fake and extra environment variables.
+    pub async fn spawn_with(backend: Backend, slack: FakeSlack, env: &[(&str, &str)]) -> Self {
+        let (database, url): (Box<dyn std::any::Any + Send + Sync>, String) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite:{}", dir.path().join("hexagate.db").display());
+                (Box::new(dir), url)
+            }
+            Backend::Postgres => {
+                let db = TestDatabase::create().await;
+                let url = db.url();
+                (Box::new(db), url)
+            }
+        };
+        let slack_uri = slack.uri();
+        let mut vars = vec![
+            ("DATABASE_URL", url.as_str()),
+            ("SLACK_BOT_TOKEN", BOT_TOKEN),
+            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+            ("SLACK_API_BASE_URL", slack_uri.as_str()),
+            ("SLACK_TIMEOUT", "5s"),
+            ("HEXAGATE_RELAY_IDLE_INTERVAL", "50ms"),
+            ("HEXAGATE_SHUTDOWN_GRACE", "1s"),
+        ];
+        vars.extend_from_slice(env);
+        let config = Config::from_env(vars).unwrap();
+        let app = hexagate::build(&config).await.unwrap();
+        let use_cases = app.use_cases().clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        tokio::spawn(app.serve(listener, Workers::ALL, shutdown.clone()));
+        let outbox: Arc<dyn Outbox> = match backend {
+            Backend::Sqlite => Arc::new(SqliteStore::connect(&url).await.unwrap()),
+            Backend::Postgres => Arc::new(
+                PostgresStore::connect(&url, PoolSettings::default())
+                    .await
+                    .unwrap(),
+            ),
+        };
+        Self {
+            base_url,
+            slack,
+            outbox,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+            use_cases,
+            shutdown,
+            _database: database,
+        }
+    }
+
+    /// Creates an API key named `name` and returns it.
+    pub async fn api_key(&self, name: &str) -> String {
+        let created = self.use_cases.create_api_key.execute(name).await.unwrap();
+        created.key.expose_secret().to_owned()
+    }
+
+    /// `POST {path}` with a JSON body as the holder of `key`; returns the status and body.
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET {path}` as the holder of `key`.
+    pub async fn get(&self, key: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Clicks a button in Slack as user `user`: a `block_actions` interaction, form-encoded
+    /// and signed exactly as Slack signs it. Returns the status and the reply body.
+    pub async fn click(&self, user: &str, action_id: &str, value: &str) -> (u16, String) {
+        let payload = json!({
+            "type": "block_actions",
+            "team": {"id": "T0E2E", "domain": "e2e"},
+            "user": {"id": user, "username": user.to_lowercase(), "team_id": "T0E2E"},
+            "api_app_id": "A0E2E",
+            "token": "ignored-legacy-token",
+            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0E2E", "is_ephemeral": false},
+            "trigger_id": "1.2.3",
+            "channel": {"id": "C0E2E", "name": "deploys"},
+            "response_url": "https://hooks.slack.com/actions/A0E2E/1/x",
+            "actions": [{
+                "action_id": action_id,
+                "block_id": "e2e",
+                "text": {"type": "plain_text", "text": "Approve"},
+                "value": value,
+                "type": "button",
+                "action_ts": "1700000001.000000"
+            }]
+        });
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let response = self
+            .client
+            .post(format!("{}/slack/interactions", self.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", &timestamp)
+            .header("x-slack-signature", sign(&timestamp, &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Waits (up to 30 s) until the outbox holds no pending message.
+    pub async fn wait_until_outbox_drained(&self) {
+        for _ in 0..600 {
+            if self.outbox.stats().await.unwrap().pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the outbox still has pending messages: {:?}",
+            self.outbox.stats().await
+        );
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// `v0=` + hex HMAC-SHA256 over `v0:{timestamp}:{body}`, as Slack signs requests.
+pub fn sign(timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}

@@ -1,0 +1,272 @@
+//! End to end: the real application (the same `hexagate::build` as `main`), served on a
+//! loopback port with its relay running, against a fake Slack that checks every call.
+//! Each story runs on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tests::e2e::{Backend, FakeSlack, POST, TestApp, UPDATE};
+use wiremock::ResponseTemplate;
+
+/// Instantiates each story once per backend, as `sqlite::<story>` and `postgres::<story>`.
+macro_rules! on_every_backend {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story(tests::e2e::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story(tests::e2e::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    a_button_click_approves_and_the_message_loses_its_buttons,
+    a_repeated_alert_updates_its_message_instead_of_posting_again,
+    slack_failures_delay_notifications_but_lose_and_repeat_none,
+    a_permanent_slack_error_dead_letters_the_notification,
+    the_click_is_acknowledged_while_slack_is_still_holding_a_call,
+);
+
+fn approval_request() -> Value {
+    json!({
+        "title": "Deploy model v7 to production?",
+        "description": "Accuracy +2.1%, latency unchanged.",
+        "destination": "C0DEPLOYS",
+        "metadata": {"model": "v7"},
+    })
+}
+
+/// The approval ids carried by the buttons of a Slack message body.
+fn button_values(message: &Value) -> Vec<String> {
+    message["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|block| block["type"] == "actions")
+        .flat_map(|block| block["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|button| button["value"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn a_button_click_approves_and_the_message_loses_its_buttons(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.api_key("ci").await;
+
+    let (status, created) = app.post(&ci, "/v1/approvals", approval_request()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // The relay posts the request to its channel, with buttons that carry its id.
+    let posts = app.slack.wait_for(POST, 1).await;
+    assert_eq!(posts[0]["channel"], "C0DEPLOYS");
+    assert!(
+        posts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Deploy model v7")
+    );
+    assert_eq!(button_values(&posts[0]), vec![id.clone(), id.clone()]);
+
+    // Alice clicks Approve in Slack: acknowledged at once, with an empty body.
+    let (status, reply) = app.click("U0ALICE", "approval_approve", &id).await;
+    assert_eq!((status, reply.as_str()), (200, ""));
+
+    // The relay updates the same message to its final state, without buttons.
+    let updates = app.slack.wait_for(UPDATE, 1).await;
+    let last = updates.last().unwrap();
+    assert_eq!(last["channel"], posts[0]["channel"]);
+    assert!(last["ts"].as_str().is_some());
+    assert!(
+        button_values(last).is_empty(),
+        "a settled request has no buttons: {last}"
+    );
+
+    let (status, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(approval["status"], "approved");
+    assert_eq!(approval["decisions"][0]["approver"], "slack:U0ALICE");
+
+    // A second click by someone else changes nothing and says who decided.
+    let (status, reply) = app.click("U0BOB", "approval_approve", &id).await;
+    assert_eq!(status, 200);
+    assert!(reply.contains("U0ALICE"), "{reply}");
+    let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
+    assert_eq!(approval["decisions"].as_array().unwrap().len(), 1);
+
+    app.wait_until_outbox_drained().await;
+    assert_eq!(app.slack.calls(POST).await.len(), 1, "posted exactly once");
+}
+
+async fn a_repeated_alert_updates_its_message_instead_of_posting_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let monitor = app.api_key("monitor").await;
+    let alert = json!({
+        "severity": "critical",
+        "summary": "db-1 disk 97% full",
+        "destination": "C0ALERTS",
+        "dedup_key": "disk-full:db-1",
+    });
+
+    let (status, first) = app.post(&monitor, "/v1/alerts", alert.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    app.slack.wait_for(POST, 1).await;
+
+    let (status, repeat) = app.post(&monitor, "/v1/alerts", alert.clone()).await;
+    assert_eq!(status, 200, "{repeat}");
+    assert_eq!(repeat["id"], first["id"]);
+    assert_eq!(repeat["count"], 2);
+    app.wait_until_outbox_drained().await;
+    let updates = app.slack.wait_for(UPDATE, 1).await;
+    assert!(
+        updates.last().unwrap().to_string().contains('2'),
+        "shows the count"
+    );
+    assert_eq!(
+        app.slack.calls(POST).await.len(),
+        1,
+        "a repeat posts nothing new"
+    );
+
+    // Resolving from Slack frees the dedup key: the next occurrence is a new alert.
+    let id = first["id"].as_str().unwrap();
+    let (status, _) = app.click("U0ONCALL", "alert_resolve", id).await;
+    assert_eq!(status, 200);
+    let (_, resolved) = app.get(&monitor, &format!("/v1/alerts/{id}")).await;
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["resolved_by"], "slack:U0ONCALL");
+
+    let (status, fresh) = app.post(&monitor, "/v1/alerts", alert).await;
+    assert_eq!(status, 201, "{fresh}");
+    assert_ne!(fresh["id"], first["id"]);
+    app.slack.wait_for(POST, 2).await;
+}
+
+async fn slack_failures_delay_notifications_but_lose_and_repeat_none(backend: Backend) {
+    let slack = FakeSlack::start().await;
+    // Slack is down for two calls, then rate-limits one, then recovers.
+    slack
+        .fail(
+            POST,
+            2,
+            ResponseTemplate::new(500).set_body_string("upstream error"),
+        )
+        .await;
+    slack
+        .fail(
+            POST,
+            1,
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(json!({"ok": false, "error": "ratelimited"})),
+        )
+        .await;
+    let app = TestApp::spawn_with(backend, slack, &[]).await;
+    let ci = app.api_key("ci").await;
+    let alice = app.api_key("alice").await;
+
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut request = approval_request();
+        request["title"] = json!(format!("Deploy build {n}?"));
+        let (status, created) = app.post(&ci, "/v1/approvals", request).await;
+        assert_eq!(status, 201);
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    // Decided while its post may still be failing: its update must not overtake the post.
+    let (status, _) = app
+        .post(
+            &alice,
+            &format!("/v1/approvals/{}/decisions", ids[0]),
+            json!({"verdict": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    app.wait_until_outbox_drained().await;
+    let requests = app.slack.server.received_requests().await.unwrap();
+    let successful_posts: Vec<Value> = app
+        .slack
+        .calls(POST)
+        .await
+        .into_iter()
+        .skip(3) // the two 500s and the 429 answered the first three calls
+        .collect();
+    for id in &ids {
+        let posted = successful_posts
+            .iter()
+            .filter(|body| button_values(body).contains(id))
+            .count();
+        assert_eq!(
+            posted, 1,
+            "request {id} posted exactly once after the failures"
+        );
+    }
+    // Per approval, the update came after the post it updates.
+    let order: Vec<&str> = requests
+        .iter()
+        .map(|r| r.url.path())
+        .filter(|p| *p == POST || *p == UPDATE)
+        .collect();
+    let first_update = order.iter().position(|p| *p == UPDATE).unwrap();
+    assert!(order[..first_update].iter().filter(|p| **p == POST).count() >= 4);
+    assert_eq!(app.outbox.stats().await.unwrap().dead, 0);
+}
+
+async fn a_permanent_slack_error_dead_letters_the_notification(backend: Backend) {
+    let slack = FakeSlack::start().await;
+    slack
+        .fail(
+            POST,
+            1,
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "channel_not_found"})),
+        )
+        .await;
+    let app = TestApp::spawn_with(backend, slack, &[]).await;
+    let ci = app.api_key("ci").await;
+
+    let (status, _) = app.post(&ci, "/v1/approvals", approval_request()).await;
+    assert_eq!(status, 201);
+    app.wait_until_outbox_drained().await;
+
+    let dead = app.outbox.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].0.event_type, "approval.requested");
+    assert!(dead[0].1.contains("channel_not_found"), "{}", dead[0].1);
+    assert_eq!(
+        app.slack.calls(POST).await.len(),
+        1,
+        "a permanent error is not retried"
+    );
+}
+
+async fn the_click_is_acknowledged_while_slack_is_still_holding_a_call(backend: Backend) {
+    let slack = FakeSlack::start().await;
+    // Slack takes far longer to answer the post than the whole test takes.
+    slack.hold(POST, Duration::from_secs(60)).await;
+    let app = TestApp::spawn_with(backend, slack, &[("SLACK_TIMEOUT", "120s")]).await;
+    let ci = app.api_key("ci").await;
+
+    let (_, created) = app.post(&ci, "/v1/approvals", approval_request()).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The relay is now inside chat.postMessage, waiting for the fake's answer.
+    app.slack.wait_for(POST, 1).await;
+
+    let (status, reply) = app.click("U0ALICE", "approval_approve", &id).await;
+    assert_eq!((status, reply.as_str()), (200, ""));
+
+    // The decision is recorded although Slack has not answered the post yet: the post's
+    // outbox message is still pending, and no update was attempted.
+    let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
+    assert_eq!(approval["status"], "approved");
+    let pending = app.outbox.stats().await.unwrap().pending;
+    assert!(pending >= 1, "the held post is still undelivered");
+    assert!(app.slack.calls(UPDATE).await.is_empty());
+}
