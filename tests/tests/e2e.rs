@@ -191,31 +191,52 @@ async fn slack_failures_delay_notifications_but_lose_and_repeat_none(backend: Ba
 
     app.wait_until_outbox_drained().await;
     let requests = app.slack.server.received_requests().await.unwrap();
-    let successful_posts: Vec<Value> = app
-        .slack
-        .calls(POST)
-        .await
-        .into_iter()
-        .skip(3) // the two 500s and the 429 answered the first three calls
-        .collect();
-    for id in &ids {
+    // The two 500s and the 429 answered the first three calls; every later post succeeded.
+    let successful_posts: Vec<Value> = app.slack.calls(POST).await.into_iter().skip(3).collect();
+    for n in 0..3 {
+        let title = format!("Deploy build {n}?");
         let posted = successful_posts
             .iter()
-            .filter(|body| button_values(body).contains(id))
+            .filter(|body| {
+                body["text"]
+                    .as_str()
+                    .is_some_and(|text| text.contains(&title))
+            })
             .count();
         assert_eq!(
             posted, 1,
-            "request {id} posted exactly once after the failures"
+            "{title:?} posted exactly once after the failures"
         );
     }
-    // Per approval, the update came after the post it updates.
-    let order: Vec<&str> = requests
+    // The decided request's update came after the post it updates, never before.
+    let calls: Vec<(String, Value)> = requests
         .iter()
-        .map(|r| r.url.path())
-        .filter(|p| *p == POST || *p == UPDATE)
+        .filter_map(|r| {
+            Some((
+                r.url.path().to_owned(),
+                serde_json::from_slice(&r.body).ok()?,
+            ))
+        })
         .collect();
-    let first_update = order.iter().position(|p| *p == UPDATE).unwrap();
-    assert!(order[..first_update].iter().filter(|p| **p == POST).count() >= 4);
+    let about_build_0 = |body: &Value| {
+        body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Deploy build 0?"))
+    };
+    let first_update = calls
+        .iter()
+        .position(|(path, body)| path == UPDATE && about_build_0(body))
+        .expect("the decided request's message was updated");
+    // POST calls in arrival order; the first three got the scripted failures.
+    let successful_post_before_update = calls[..first_update]
+        .iter()
+        .filter(|(path, _)| path == POST)
+        .enumerate()
+        .any(|(nth_post, (_, body))| nth_post >= 3 && about_build_0(body));
+    assert!(
+        successful_post_before_update,
+        "the update came after the successful post of the same request"
+    );
     assert_eq!(app.outbox.stats().await.unwrap().dead, 0);
 }
 
