@@ -1,9 +1,11 @@
 //! The assembled application, and how it runs: the HTTP server and the background workers
 //! under one shutdown signal.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
+use application::ports::{Clock, IdempotencyStore, Outbox};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
@@ -11,15 +13,18 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RelayConfig;
+use crate::service_metrics::{self, ConnectionPool};
 use crate::shutdown::{self, RunError};
-use crate::{tasks, telemetry};
+use crate::tasks::{self, Sweeps};
+use crate::telemetry;
 
 /// Which background workers a process runs beside (or instead of) the HTTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workers {
     /// The outbox relay: delivers chat messages.
     pub relay: bool,
-    /// The expiry sweeper: expires overdue approval requests.
+    /// The expiry sweeper: expires overdue approval requests and forgets idempotency keys
+    /// past their time to live.
     pub expiry_sweeper: bool,
 }
 
@@ -43,30 +48,29 @@ pub(crate) struct Schedule {
     pub(crate) shutdown_grace: Duration,
 }
 
+/// The ports the background loops use directly, beside the use cases: the sweeper forgets
+/// expired idempotency keys, the metrics sampler counts the outbox and the connections.
+#[derive(Clone)]
+pub(crate) struct Background {
+    pub(crate) idempotency: Arc<dyn IdempotencyStore>,
+    pub(crate) outbox: Arc<dyn Outbox>,
+    /// `None` for stores without a connection pool (the in-memory fakes).
+    pub(crate) pool: Option<Arc<dyn ConnectionPool>>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 /// hexagate, wired: built by [`crate::build`] (or [`crate::build_with`]) and run by `main`
 /// or a test.
 pub struct App {
-    router: Router,
-    use_cases: UseCases,
-    metrics: Option<PrometheusHandle>,
-    schedule: Schedule,
+    pub(crate) router: Router,
+    pub(crate) use_cases: UseCases,
+    pub(crate) background: Background,
+    /// The recorder `/metrics` renders; `None` when metrics are off.
+    pub(crate) metrics: Option<PrometheusHandle>,
+    pub(crate) schedule: Schedule,
 }
 
 impl App {
-    pub(crate) fn new(
-        router: Router,
-        use_cases: UseCases,
-        metrics: Option<PrometheusHandle>,
-        schedule: Schedule,
-    ) -> Self {
-        Self {
-            router,
-            use_cases,
-            metrics,
-            schedule,
-        }
-    }
-
     /// Every HTTP route (REST API, probes, Slack when configured) with its middleware. For
     /// tests that call the service in-process with `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> Router {
@@ -98,10 +102,17 @@ impl App {
             tracing::info!(%addr, "listening");
         }
         let mut tasks = self.spawn_workers(workers, &shutdown);
+        // Only a process that serves `/metrics` keeps its metrics up to date: a worker
+        // process (`hexagate relay`) has nowhere to show them.
         if let Some(handle) = self.metrics {
             let upkeep = telemetry::metrics_upkeep(handle, shutdown.clone());
+            let gauges = service_metrics::gauge_sampler(
+                self.background.outbox.clone(),
+                self.background.pool.clone(),
+                shutdown.clone(),
+            );
             tasks.spawn(async move {
-                upkeep.await;
+                tokio::join!(upkeep, gauges);
                 Ok(())
             });
         }
@@ -148,7 +159,11 @@ impl App {
         }
         if workers.expiry_sweeper {
             let sweeper = tasks::expiry_sweeper(
-                self.use_cases.expire_overdue.clone(),
+                Sweeps {
+                    approvals: self.use_cases.expire_overdue.clone(),
+                    idempotency: self.background.idempotency.clone(),
+                    clock: self.background.clock.clone(),
+                },
                 self.schedule.expiry_sweep_interval,
                 shutdown.clone(),
             );

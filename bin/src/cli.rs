@@ -1,5 +1,6 @@
-//! The command line: subcommands and their flags. Settings come from the environment
-//! (see [`crate::config`]); flags only choose what this process does.
+//! The command line: subcommands and their flags. Settings come from the environment and
+//! the optional configuration file (see [`crate::config`]); flags only choose what this
+//! process does.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -59,7 +60,8 @@ pub enum ApiKeyCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ConfigCommand {
-    /// Validate the environment and print the effective configuration, secrets redacted.
+    /// Validate the configuration and print the settings in effect, grouped by where each
+    /// came from (environment, configuration file, default), secrets redacted.
     Check,
 }
 

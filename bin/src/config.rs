@@ -6,21 +6,30 @@
 //! frustrating. Secrets go into [`SecretString`] the moment they are read, so neither `Debug`
 //! nor a log line can print them, and [`Config::effective`] shows them as `***`.
 //!
+//! The same variables may also be written in a file that `HEXAGATE_CONFIG_FILE` names, one
+//! `NAME=value` per line. The environment wins over the file, so a deployment can keep its
+//! settings in a file and still override one for a single run; `hexagate config check`
+//! shows where each value came from ([`Source`]).
+//!
 //! An empty variable counts as unset (`SLACK_BOT_TOKEN=` disables Slack), because container
 //! tooling often defines variables it has no value for.
 //!
-//! Where things are: the list of variables with their defaults (`variables.rs`), reading and
-//! checking them (`reader.rs`, with the value formats in `values.rs`), and printing the
-//! configuration back for `hexagate config check` (`report.rs`).
+//! Where things are: the list of variables with their defaults (`variables.rs`), the file
+//! format (`file.rs`), reading and checking the values (`reader.rs`, with the value formats
+//! in `values.rs`), and printing the configuration back for `hexagate config check`
+//! (`report.rs`).
 
+mod file;
 mod reader;
 mod report;
 mod values;
 mod variables;
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -49,6 +58,22 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `None` means no Slack credentials: messages go to the console gateway.
     pub slack: Option<SlackConfig>,
+    /// The file `HEXAGATE_CONFIG_FILE` named, if any.
+    pub config_file: Option<PathBuf>,
+    /// Where each variable that was set came from. Private: it is filled by
+    /// [`from_env`](Self::from_env) and read through [`source`](Self::source).
+    sources: HashMap<&'static str, Source>,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// An environment variable; it wins over the file.
+    Environment,
+    /// The file named by `HEXAGATE_CONFIG_FILE`.
+    File,
+    /// Set nowhere: the documented default, or nothing for an optional setting.
+    Default,
 }
 
 /// Which store to open. The URL scheme decides.
@@ -168,10 +193,12 @@ impl fmt::Display for ConfigError {
 }
 
 impl Config {
-    /// Reads and validates the configuration from these environment variables.
+    /// Reads and validates the configuration from these environment variables, and from the
+    /// file `HEXAGATE_CONFIG_FILE` names for the variables they leave unset.
     ///
     /// # Errors
-    /// A [`ConfigError`] listing every problem found, not only the first.
+    /// A [`ConfigError`] listing every problem found, not only the first: bad values, a
+    /// configuration file that cannot be read, and each of its lines that cannot be used.
     pub fn from_env<I, K, V>(vars: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -247,11 +274,18 @@ impl Config {
                 expiry_sweep_interval,
                 shutdown_grace,
                 slack,
+                config_file: env.config_file,
+                sources: env.sources,
             }),
             _ => Err(ConfigError {
                 problems: env.problems,
             }),
         }
+    }
+
+    /// Where the value of the variable named `name` came from.
+    pub fn source(&self, name: &str) -> Source {
+        self.sources.get(name).copied().unwrap_or(Source::Default)
     }
 
     /// Where people reach the REST API: the public URL, or else this server's own address.

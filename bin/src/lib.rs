@@ -6,8 +6,9 @@
 //!
 //! What belongs here: configuration ([`config`]), the one wiring function ([`build`] /
 //! [`build_with`] in `wiring.rs`), the system clock and randomness ([`system`]), the
-//! background loops ([`tasks`]), graceful shutdown ([`shutdown`]), logging setup
-//! ([`telemetry`]) and the command line ([`cli`]). What does not: business rules (domain),
+//! background loops ([`tasks`]), graceful shutdown ([`shutdown`]), logging and the metrics
+//! recorder ([`telemetry`]), the service's own metrics ([`service_metrics`]) and the command
+//! line ([`cli`]). What does not: business rules (domain),
 //! use cases (application), and anything technology-specific (adapters) — this crate only
 //! connects them.
 //!
@@ -29,6 +30,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod service_metrics;
 pub mod shutdown;
 pub mod system;
 pub mod tasks;

@@ -1,17 +1,21 @@
 //! The background work beside the HTTP server: the outbox relay and the expiry sweeper.
 //!
-//! Both are thin loops around a use case. The use cases hold the rules (what to deliver,
-//! what is overdue); these loops only decide *when* to run them and how to behave when the
-//! store is down: log, back off, try again. Neither loop ever gives up, because a store
-//! outage is temporary and a relay that stopped would silently stop every notification.
+//! Both are thin loops around a use case or a port. The use cases hold the rules (what to
+//! deliver, what is overdue); these loops only decide *when* to run them and how to behave
+//! when the store is down: log, back off, try again. Neither loop ever gives up, because a
+//! store outage is temporary and a relay that stopped would silently stop every
+//! notification.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use application::use_cases::{DeliverNotifications, ExpireOverdue};
+use application::ports::{Clock, IdempotencyStore, RepositoryError};
+use application::use_cases::{DeliverNotifications, DeliveryReport, ExpireOverdue};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RelayConfig;
+use crate::service_metrics;
 
 /// Requests expired per store round trip by the sweeper.
 const SWEEP_BATCH: u32 = 100;
@@ -33,7 +37,7 @@ pub async fn relay(
     );
     let mut failures = 0;
     while !shutdown.is_cancelled() {
-        let pause = match deliver.execute().await {
+        let pause = match relay_round(&deliver).await {
             Ok(report) if report.claimed > 0 => {
                 failures = 0;
                 tracing::debug!(
@@ -64,16 +68,33 @@ pub async fn relay(
     tracing::info!("outbox relay stopped");
 }
 
-/// Expires overdue approval requests every `interval` until `shutdown` is cancelled.
+/// One round of the relay: deliver a batch, then count what happened in the relay metrics.
+pub(crate) async fn relay_round(
+    deliver: &DeliverNotifications,
+) -> Result<DeliveryReport, RepositoryError> {
+    let report = deliver.execute().await?;
+    service_metrics::record_relay_round(&report);
+    Ok(report)
+}
+
+/// What the expiry sweeper cleans up.
+#[derive(Clone)]
+pub struct Sweeps {
+    /// Expires approval requests past their deadline.
+    pub approvals: ExpireOverdue,
+    /// Holds the used `Idempotency-Key`s, each kept for the idempotency TTL.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Expires overdue approval requests and forgets idempotency keys past their time to live,
+/// every `interval` until `shutdown` is cancelled.
 ///
 /// The first sweep runs at once, catching up on what fell due while no instance was
 /// running. Sweeping is safe on any number of instances at the same time (a request another
-/// sweeper expired first is skipped), so every instance runs one.
-pub async fn expiry_sweeper(
-    expire: ExpireOverdue,
-    interval: Duration,
-    shutdown: CancellationToken,
-) {
+/// sweeper expired first is skipped, a key another sweeper deleted is simply gone), so every
+/// instance runs one.
+pub async fn expiry_sweeper(sweeps: Sweeps, interval: Duration, shutdown: CancellationToken) {
     tracing::info!(?interval, "expiry sweeper started");
     let mut ticks = tokio::time::interval(interval);
     // After a slow sweep, wait a full interval instead of sweeping again in a burst.
@@ -84,19 +105,37 @@ pub async fn expiry_sweeper(
             () = shutdown.cancelled() => break,
             _ = ticks.tick() => {}
         }
-        // A full batch suggests more are waiting: keep going rather than wait an interval.
-        loop {
-            match expire.execute(SWEEP_BATCH).await {
-                Ok(expired) if expired == SWEEP_BATCH as usize && !shutdown.is_cancelled() => {}
-                Ok(_) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "expiry sweep failed; retrying at the next interval");
-                    break;
-                }
+        expire_approvals(&sweeps.approvals, &shutdown).await;
+        forget_expired_idempotency_keys(&sweeps).await;
+    }
+    tracing::info!("expiry sweeper stopped");
+}
+
+async fn expire_approvals(expire: &ExpireOverdue, shutdown: &CancellationToken) {
+    // A full batch suggests more are waiting: keep going rather than wait an interval.
+    loop {
+        match expire.execute(SWEEP_BATCH).await {
+            Ok(expired) if expired == SWEEP_BATCH as usize && !shutdown.is_cancelled() => {}
+            Ok(_) => break,
+            Err(error) => {
+                tracing::warn!(%error, "expiry sweep failed; retrying at the next interval");
+                break;
             }
         }
     }
-    tracing::info!("expiry sweeper stopped");
+}
+
+/// Without this the idempotency table only grows: a record is never read after its TTL,
+/// but nothing else deletes it. One indexed `DELETE` per interval keeps it to about one
+/// TTL's worth of keys.
+async fn forget_expired_idempotency_keys(sweeps: &Sweeps) {
+    match sweeps.idempotency.purge_expired(sweeps.clock.now()).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::debug!(purged, "forgot expired idempotency keys"),
+        Err(error) => {
+            tracing::warn!(%error, "idempotency key purge failed; retrying at the next interval");
+        }
+    }
 }
 
 /// `base`, doubled for every failure after the first, capped at `max`.
@@ -106,199 +145,4 @@ pub fn backoff(failures: u32, base: Duration, max: Duration) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use adapter_memory::{ManualClock, MemoryIdempotency, MemoryStore, SequentialIds};
-    use application::UseCases;
-    use application::ports::{ChatError, ChatGateway, MessageRef, RepositoryError};
-    use application::use_cases::CreateApprovalInput;
-    use async_trait::async_trait;
-    use chrono::{Duration as Days, Utc};
-    use domain::{ApprovalId, ApprovalRequest, Identity, Status};
-    use tokio::sync::Notify;
-
-    use super::*;
-    use crate::{Adapters, Config, Persistence, build_with};
-
-    /// A chat gateway that takes its time, and says when a post has started.
-    #[derive(Default)]
-    struct SlowChat {
-        started: Notify,
-        posted: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl ChatGateway for SlowChat {
-        async fn post_approval(&self, approval: &ApprovalRequest) -> Result<MessageRef, ChatError> {
-            self.started.notify_one();
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.posted.fetch_add(1, Ordering::SeqCst);
-            Ok(MessageRef {
-                channel: "test".into(),
-                message_id: approval.id().to_string(),
-            })
-        }
-
-        async fn update_approval(
-            &self,
-            _message: &MessageRef,
-            _approval: &ApprovalRequest,
-        ) -> Result<(), ChatError> {
-            Ok(())
-        }
-    }
-
-    struct World {
-        store: Arc<MemoryStore>,
-        chat: Arc<SlowChat>,
-        clock: Arc<ManualClock>,
-        use_cases: UseCases,
-    }
-
-    fn world() -> World {
-        let store = Arc::new(MemoryStore::new());
-        let chat = Arc::new(SlowChat::default());
-        let clock = Arc::new(ManualClock::new(Utc::now()));
-        let config = Config::from_env([("HEXAGATE_RELAY_IDLE_INTERVAL", "10ms")]).unwrap();
-        let app = build_with(
-            &config,
-            Adapters {
-                persistence: Persistence {
-                    store: store.clone(),
-                    idempotency: Arc::new(MemoryIdempotency::new()),
-                },
-                chat: chat.clone(),
-                clock: clock.clone(),
-                ids: Arc::new(SequentialIds::default()),
-            },
-        )
-        .unwrap();
-        World {
-            store,
-            chat,
-            clock,
-            use_cases: app.use_cases().clone(),
-        }
-    }
-
-    async fn request_approval(world: &World) -> ApprovalId {
-        let input = CreateApprovalInput {
-            title: "Deploy v7".into(),
-            destination: "C0123".into(),
-            ..CreateApprovalInput::default()
-        };
-        let requester = Identity::parse("ci").unwrap();
-        let approval = world
-            .use_cases
-            .create_approval
-            .execute(requester, input)
-            .await
-            .unwrap();
-        approval.id()
-    }
-
-    fn relay_config() -> RelayConfig {
-        RelayConfig {
-            batch_size: 10,
-            idle_interval: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(40),
-        }
-    }
-
-    fn delivered(store: &MemoryStore) -> bool {
-        store.outbox_messages().iter().all(|(_, done)| *done)
-    }
-
-    #[tokio::test]
-    async fn the_relay_finishes_its_batch_before_it_stops() {
-        let world = world();
-        request_approval(&world).await;
-        let shutdown = CancellationToken::new();
-        let relay = tokio::spawn(relay(
-            world.use_cases.deliver_notifications.clone(),
-            relay_config(),
-            shutdown.clone(),
-        ));
-
-        // Shutdown arrives while the message is being posted.
-        world.chat.started.notified().await;
-        shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(5), relay)
-            .await
-            .expect("the relay stops after its batch")
-            .unwrap();
-
-        assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
-        assert!(
-            delivered(&world.store),
-            "the posted message must be marked delivered, or it would be posted again"
-        );
-    }
-
-    #[tokio::test]
-    async fn the_relay_survives_store_errors_and_delivers_afterwards() {
-        let world = world();
-        request_approval(&world).await;
-        world
-            .store
-            .fail_next(RepositoryError::Unavailable("database restarting".into()));
-        let shutdown = CancellationToken::new();
-        let relay = tokio::spawn(relay(
-            world.use_cases.deliver_notifications.clone(),
-            relay_config(),
-            shutdown.clone(),
-        ));
-
-        tokio::time::timeout(Duration::from_secs(5), async {
-            while !delivered(&world.store) {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the message is delivered once the store is back");
-        shutdown.cancel();
-        relay.await.unwrap();
-        assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn the_sweeper_expires_overdue_requests_and_stops_on_shutdown() {
-        let world = world();
-        let id = request_approval(&world).await;
-        world.clock.advance(Days::hours(25));
-        let shutdown = CancellationToken::new();
-        let sweeper = tokio::spawn(expiry_sweeper(
-            world.use_cases.expire_overdue.clone(),
-            Duration::from_millis(10),
-            shutdown.clone(),
-        ));
-
-        tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                let approval = world.use_cases.get_approval.execute(id).await.unwrap();
-                if approval.status() == Status::Expired {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the overdue request is expired");
-        shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(5), sweeper)
-            .await
-            .expect("the sweeper stops")
-            .unwrap();
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let base = Duration::from_secs(1);
-        let max = Duration::from_secs(30);
-        let pauses: Vec<u64> = (1..=7).map(|n| backoff(n, base, max).as_secs()).collect();
-        assert_eq!(pauses, [1, 2, 4, 8, 16, 30, 30]);
-        assert_eq!(backoff(u32::MAX, base, max), max);
-    }
-}
+mod tests;

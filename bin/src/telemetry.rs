@@ -6,13 +6,13 @@
 //! without log lines mixed in.
 //!
 //! Metrics go to one Prometheus recorder per process, rendered by the REST adapter at
-//! `GET /metrics`.
+//! `GET /metrics`: the adapter's HTTP metrics and the service's own (`service_metrics.rs`).
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
+use metrics_exporter_prometheus::{BuildError, PrometheusHandle, PrometheusRecorder};
 use tokio_util::sync::CancellationToken;
 
 use tracing_subscriber::EnvFilter;
@@ -20,6 +20,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{LogConfig, LogFormat};
+use crate::service_metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
@@ -72,7 +73,7 @@ pub fn metrics() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = match adapter_http::prometheus_recorder() {
+            let recorder = match prometheus_recorder() {
                 Ok(recorder) => recorder,
                 Err(error) => {
                     tracing::warn!(%error, "metrics disabled: cannot build the recorder");
@@ -89,6 +90,15 @@ pub fn metrics() -> Option<PrometheusHandle> {
             }
         })
         .clone()
+}
+
+/// A Prometheus recorder for this service: the REST adapter's, which knows the HTTP metrics,
+/// with the descriptions of the service's own metrics added. [`metrics`] installs one per
+/// process; tests use one of their own as their thread's recorder.
+pub(crate) fn prometheus_recorder() -> Result<PrometheusRecorder, BuildError> {
+    let recorder = adapter_http::prometheus_recorder()?;
+    metrics::with_local_recorder(&recorder, service_metrics::describe);
+    Ok(recorder)
 }
 
 /// Folds recorded histogram samples into the Prometheus state every few seconds until

@@ -19,10 +19,12 @@ use application::ports::{
 };
 use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
+use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 
-use crate::app::{App, Schedule};
+use crate::app::{App, Background, Schedule};
 use crate::config::{Config, Database, SlackConfig};
+use crate::service_metrics::ConnectionPool;
 use crate::system::{RandomIds, SystemClock};
 use crate::telemetry;
 
@@ -39,25 +41,28 @@ impl<T> Store for T where
 {
 }
 
-/// The opened database, as the ports see it. With a SQL store both handles are the same
+/// The opened database, as the ports see it. With a SQL store all handles are the same
 /// store; they are separate so tests can pair the in-memory fakes, which are two types.
 #[derive(Clone)]
 pub struct Persistence {
     pub store: Arc<dyn Store>,
     /// The REST adapter's `Idempotency-Key` records.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The store's connection pool, for the `db_pool_*` metrics; `None` without one.
+    pub pool: Option<Arc<dyn ConnectionPool>>,
 }
 
 impl Persistence {
-    /// Both handles on one store.
+    /// Every handle on one SQL store.
     fn of<S>(store: S) -> Self
     where
-        S: Store + IdempotencyStore + 'static,
+        S: Store + IdempotencyStore + ConnectionPool + 'static,
     {
         let store = Arc::new(store);
         Self {
             store: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            pool: Some(store),
         }
     }
 }
@@ -117,15 +122,29 @@ pub async fn build(config: &Config) -> Result<App, StartupError> {
 /// # Errors
 /// [`StartupError::Slack`] when the Slack settings are unusable.
 pub fn build_with(config: &Config, adapters: Adapters) -> Result<App, StartupError> {
+    wire(config, adapters, telemetry::metrics())
+}
+
+/// [`build_with`], with the recorder `/metrics` renders passed in: the process's, or in
+/// this crate's tests one of their own, since a process has only one global recorder.
+pub(crate) fn wire(
+    config: &Config,
+    adapters: Adapters,
+    metrics: Option<PrometheusHandle>,
+) -> Result<App, StartupError> {
     let Adapters {
-        persistence: Persistence { store, idempotency },
+        persistence:
+            Persistence {
+                store,
+                idempotency,
+                pool,
+            },
         chat,
         clock,
         ids,
     } = adapters;
     let ports = Ports {
         approvals: store.clone(),
-        alerts: store.clone(),
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
@@ -135,8 +154,13 @@ pub fn build_with(config: &Config, adapters: Adapters) -> Result<App, StartupErr
         ids,
     };
     let use_cases = UseCases::new(&ports, relay_policy(config));
+    let background = Background {
+        idempotency: idempotency.clone(),
+        outbox: store.clone(),
+        pool,
+        clock: clock.clone(),
+    };
 
-    let metrics = telemetry::metrics();
     let api = adapter_http::router(
         ApiState {
             use_cases: use_cases.clone(),
@@ -162,16 +186,17 @@ pub fn build_with(config: &Config, adapters: Adapters) -> Result<App, StartupErr
         None => api,
     };
 
-    Ok(App::new(
-        adapter_http::with_edge(router),
+    Ok(App {
+        router: adapter_http::with_edge(router),
         use_cases,
+        background,
         metrics,
-        Schedule {
+        schedule: Schedule {
             relay: config.relay,
             expiry_sweep_interval: config.expiry_sweep_interval,
             shutdown_grace: config.shutdown_grace,
         },
-    ))
+    })
 }
 
 /// Connects to the configured database and applies pending migrations.

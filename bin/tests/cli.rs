@@ -113,6 +113,48 @@ fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
 }
 
 #[test]
+fn config_check_reads_the_config_file_and_shows_where_each_value_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hexagate.env");
+    std::fs::write(
+        &file,
+        "# production\n\
+         HEXAGATE_ADDR=0.0.0.0:9000\n\
+         DATABASE_URL=postgres://app:hunter2@db.internal/hexagate\n\
+         SLACK_BOT_TOKEN=xoxb-bot-token-value\n\
+         SLACK_SIGNING_SECRET=signing-secret-value\n",
+    )
+    .unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let output = run(
+        hexagate(
+            &["config", "check"],
+            &[
+                ("HEXAGATE_CONFIG_FILE", &file),
+                ("HEXAGATE_ADDR", "127.0.0.1:7000"),
+            ],
+        ),
+        Duration::from_secs(10),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let from_environment = format!(
+        "\n# from the environment\nHEXAGATE_CONFIG_FILE={file}\nHEXAGATE_ADDR=127.0.0.1:7000\n"
+    );
+    assert!(stdout.contains(&from_environment), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "\n# from {file}\nDATABASE_URL=postgres://app:***@db.internal/hexagate\n\
+             SLACK_BOT_TOKEN=***\nSLACK_SIGNING_SECRET=***\n"
+        )),
+        "{stdout}"
+    );
+    for secret in SECRETS {
+        assert!(!stdout.contains(secret), "stdout shows {secret}");
+    }
+}
+
+#[test]
 fn a_bad_configuration_is_refused_with_every_problem_listed() {
     let output = run(
         hexagate(

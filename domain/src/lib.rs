@@ -16,14 +16,14 @@ mod approval;
 mod identity;
 mod validation;
 
+pub use alert::{
+    Alert, AlertError, AlertEvent, AlertId, AlertState, AlertStatus, DedupKey, NewAlert, Severity,
+    TransitionOutcome, UnknownSeverity,
+};
 pub use approval::{
     ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError,
     ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
     Metadata, NewApproval, Policy, RequiredApprovals, Status, Title, Ttl, UnknownStatus, Verdict,
-};
-pub use alert::{
-    Alert, AlertError, AlertEvent, AlertId, AlertState, AlertStatus, DedupKey, NewAlert, Severity,
-    TransitionOutcome, UnknownSeverity,
 };
 pub use identity::Identity;
 pub use validation::{ValidationError, Violation};

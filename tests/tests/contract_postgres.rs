@@ -11,7 +11,7 @@ mod postgres {
     mod adapter {
         use std::time::{Duration, Instant};
 
-        use adapter_postgres::{PoolSettings, PostgresStore};
+        use adapter_postgres::{PoolSettings, PoolStats, PostgresStore};
         use application::ports::{
             AlertRepository, ApiKeyHash, ApiKeyStore, ApprovalRepository, ChatMessages, ListQuery,
             MessageRef, Outbox, Readiness, RepositoryError,
@@ -152,6 +152,27 @@ mod postgres {
             ));
             assert!(is_unavailable(&store.check().await));
             assert!(started.elapsed() < 10 * (TIMEOUT + Duration::from_secs(1)));
+        }
+
+        #[tokio::test]
+        async fn pool_stats_count_the_open_and_the_idle_connections() {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url(), PoolSettings::default())
+                .await
+                .unwrap();
+            // Connecting checked one connection out and back in; how soon it is idle again
+            // is up to sqlx, which returns connections in the background.
+            let open = store.pool_stats();
+            assert!(open.connections >= 1, "{open:?}");
+            assert!(open.idle <= open.connections, "{open:?}");
+            store.close().await;
+            assert_eq!(
+                store.pool_stats(),
+                PoolStats {
+                    connections: 0,
+                    idle: 0
+                }
+            );
         }
 
         #[tokio::test]

@@ -8,7 +8,7 @@ mod sqlite {
     tests::contract_tests!(tests::backends::sqlite);
 
     mod adapter {
-        use adapter_sqlite::SqliteStore;
+        use adapter_sqlite::{PoolStats, SqliteStore};
         use application::ports::{AlertRepository, ApprovalRepository, Readiness, RepositoryError};
         use sqlx::{Connection, SqliteConnection};
         use tests::contract::fixtures::{Fixture, new_alert, new_approval};
@@ -36,6 +36,27 @@ mod sqlite {
                 .await
                 .unwrap();
             assert_eq!(mode, "wal");
+        }
+
+        #[tokio::test]
+        async fn pool_stats_count_the_open_and_the_idle_connections() {
+            // An in-memory database keeps exactly one connection open, idle between calls.
+            let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+            assert_eq!(
+                store.pool_stats(),
+                PoolStats {
+                    connections: 1,
+                    idle: 1
+                }
+            );
+            store.close().await;
+            assert_eq!(
+                store.pool_stats(),
+                PoolStats {
+                    connections: 0,
+                    idle: 0
+                }
+            );
         }
 
         #[tokio::test]

@@ -31,7 +31,7 @@ mod idempotency;
 mod outbox;
 mod store;
 
-pub use store::{PoolSettings, PostgresStore};
+pub use store::{PoolSettings, PoolStats, PostgresStore};
 
 /// The schema, embedded from `migrations/` at compile time. Run it with
 /// [`PostgresStore::migrate`]; [`Readiness`](application::ports::Readiness) reports an

@@ -32,6 +32,15 @@ impl Default for PoolSettings {
     }
 }
 
+/// A snapshot of the connection pool, from [`PostgresStore::pool_stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+}
+
 /// Every persistence port on one PostgreSQL connection pool. Cloning is cheap and shares the
 /// pool, so the composition root hands one store to every port.
 #[derive(Debug, Clone)]
@@ -101,6 +110,17 @@ impl PostgresStore {
             .run(&self.pool)
             .await
             .map_err(|e| RepositoryError::Unavailable(format!("migrating PostgreSQL failed: {e}")))
+    }
+
+    /// How many connections the pool holds right now, and how many of them are idle, for
+    /// the composition root's metrics. A pool whose connections are all busy is a pool
+    /// that makes requests wait.
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            connections: self.pool.size(),
+            // Idle connections are a subset of `size`, a `u32`, so this always fits.
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
     }
 
     /// Closes every connection, waiting for the ones in use to be returned. For graceful

@@ -41,7 +41,7 @@ mod outbox;
 mod store;
 mod time;
 
-pub use store::SqliteStore;
+pub use store::{PoolStats, SqliteStore};
 
 /// The schema, embedded from `migrations/` at compile time. Run it with
 /// [`SqliteStore::migrate`]; [`Readiness`](application::ports::Readiness) reports a store

@@ -1,52 +1,99 @@
-//! Reading the environment: each variable parsed by its own rule, every problem collected.
+//! Reading the configuration: the environment over the optional file, each variable parsed
+//! by its own rule, every problem collected.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
 
 use super::variables::{
-    DATABASE_URL, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
-    SLACK_TIMEOUT, SQLITE_PATH, Variable,
+    CONFIG_FILE, DATABASE_URL, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
+    SLACK_SIGNING_SECRET, SLACK_TIMEOUT, SQLITE_PATH, Variable,
 };
-use super::{Database, LogFormat, Problem, SlackConfig, values};
+use super::{Database, LogFormat, Problem, SlackConfig, Source, file, values};
 
-/// The environment, and the problems found in it so far.
+/// The environment and the configuration file, what was read from where, and the problems
+/// found so far.
 pub(super) struct Reader {
-    vars: HashMap<OsString, OsString>,
+    env: HashMap<OsString, OsString>,
+    file: file::Settings,
+    pub(super) config_file: Option<PathBuf>,
+    /// Where each variable read so far came from; a variable that is not here is unset.
+    pub(super) sources: HashMap<&'static str, Source>,
     pub(super) problems: Vec<Problem>,
 }
 
 impl Reader {
+    /// Takes the environment and reads the file it names in `HEXAGATE_CONFIG_FILE`, if any.
     pub(super) fn new<I, K, V>(vars: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<OsString>,
         V: Into<OsString>,
     {
-        Self {
-            vars: vars
+        let mut reader = Self {
+            env: vars
                 .into_iter()
                 .map(|(key, value)| (key.into(), value.into()))
                 .collect(),
+            file: file::Settings::new(),
+            config_file: None,
+            sources: HashMap::new(),
             problems: Vec::new(),
-        }
+        };
+        reader.read_config_file();
+        reader
     }
 
-    /// The variable's value; `None` when unset, empty, or not UTF-8 (which is reported).
-    fn raw(&mut self, variable: &Variable) -> Option<String> {
-        let value = self.vars.get(&OsString::from(variable.name))?.clone();
-        match value.into_string() {
-            Ok(value) if value.is_empty() => None,
-            Ok(value) => Some(value),
-            Err(_) => {
-                self.problem(variable, None, "is not valid UTF-8");
-                None
+    /// Loads the settings of the file `HEXAGATE_CONFIG_FILE` names. An unreadable file or a
+    /// bad line is one more problem: reading goes on, so the report lists everything.
+    fn read_config_file(&mut self) {
+        let Some(path) = self.raw(&CONFIG_FILE) else {
+            return;
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let (settings, problems) = file::parse(&text);
+                for message in problems {
+                    self.problem(&CONFIG_FILE, Some(path.clone()), message);
+                }
+                self.file = settings;
+            }
+            Err(error) => {
+                self.problem(
+                    &CONFIG_FILE,
+                    Some(path.clone()),
+                    format!("cannot be read ({error})"),
+                );
             }
         }
+        self.config_file = Some(PathBuf::from(path));
+    }
+
+    /// The variable's value from the environment, or else from the file; `None` when unset
+    /// or empty in both. An environment value that is not UTF-8 is reported and not
+    /// replaced by the file's: the operator meant to set it.
+    fn raw(&mut self, variable: &Variable) -> Option<String> {
+        if let Some(value) = self.env.get(&OsString::from(variable.name)).cloned() {
+            match value.into_string() {
+                Ok(value) if value.is_empty() => {}
+                Ok(value) => {
+                    self.sources.insert(variable.name, Source::Environment);
+                    return Some(value);
+                }
+                Err(_) => {
+                    self.problem(variable, None, "is not valid UTF-8");
+                    return None;
+                }
+            }
+        }
+        let value = self.file.get(variable.name)?.clone();
+        self.sources.insert(variable.name, Source::File);
+        Some(value)
     }
 
     /// The parsed value, or `default` when unset. A value that does not parse is reported
@@ -73,11 +120,19 @@ impl Reader {
         self.raw(variable).map(SecretString::from)
     }
 
+    /// Records a problem with `variable`. A value that came from the file says so, because
+    /// the operator may be looking for it in the environment.
     fn problem(&mut self, variable: &Variable, value: Option<String>, message: impl Into<String>) {
+        let mut message = message.into();
+        if let (Some(Source::File), Some(path)) =
+            (self.sources.get(variable.name), &self.config_file)
+        {
+            message.push_str(&format!(" (set in {})", path.display()));
+        }
         self.problems.push(Problem {
             variable: variable.name,
             value: value.filter(|_| !variable.secret),
-            message: message.into(),
+            message,
         });
     }
 
@@ -85,6 +140,11 @@ impl Reader {
     pub(super) fn database(&mut self) -> Option<Database> {
         let sqlite_path = self.raw(&SQLITE_PATH);
         let Some(url) = self.raw(&DATABASE_URL) else {
+            // The URL in effect is derived from the path, so it comes from where the path
+            // came from; `config check` shows only the URL.
+            if let Some(&source) = self.sources.get(SQLITE_PATH.name) {
+                self.sources.insert(DATABASE_URL.name, source);
+            }
             let path = sqlite_path.as_deref().unwrap_or(SQLITE_PATH.default);
             return Some(Database::Sqlite {
                 url: values::sqlite_url(path),

@@ -1,15 +1,16 @@
-//! The configuration in effect, written back in the syntax of the variables, for
-//! `hexagate config check`.
+//! The configuration in effect, written back in the syntax of the variables and grouped by
+//! where each value came from, for `hexagate config check`.
 
 use std::time::Duration;
 
-use super::Config;
 use super::variables::{
-    ADDR, BODY_LIMIT, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL,
-    IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL,
-    RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID,
-    SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
+    ADDR, BODY_LIMIT, CONFIG_FILE, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
+    EXPIRY_SWEEP_INTERVAL, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL,
+    RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG,
+    SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
+    SLACK_TIMEOUT,
 };
+use super::{Config, Source};
 
 impl Config {
     /// Every setting in effect, as `(variable, value)` in the syntax the variable takes, with
@@ -19,6 +20,13 @@ impl Config {
         let secret = |set: bool| if set { "***" } else { "" }.to_owned();
         let slack = self.slack.as_ref();
         vec![
+            (
+                CONFIG_FILE.name,
+                self.config_file
+                    .as_ref()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+            ),
             (ADDR.name, self.addr.to_string()),
             (PUBLIC_URL.name, self.public_url.clone().unwrap_or_default()),
             (DATABASE_URL.name, self.database.display_url().to_owned()),
@@ -76,13 +84,43 @@ impl Config {
     }
 
     /// What `hexagate config check` prints: [`effective`](Self::effective) as an environment
-    /// file.
+    /// file, in three groups: set in the environment, set in the configuration file, and
+    /// the defaults. Each group keeps the order of `--help`.
     pub fn report(&self) -> String {
         let mut text = String::from("# effective configuration; secrets are shown as ***\n");
-        for (name, value) in self.effective() {
-            text.push_str(&format!("{name}={value}\n"));
+        let settings = self.effective();
+        for source in [Source::Environment, Source::File, Source::Default] {
+            let group: Vec<_> = settings
+                .iter()
+                // An empty value is a setting that does not apply (Slack's, without Slack),
+                // whoever set it, so it is listed with the defaults.
+                .filter(|(name, value)| {
+                    let shown = if value.is_empty() {
+                        Source::Default
+                    } else {
+                        self.source(name)
+                    };
+                    shown == source
+                })
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            text.push_str(&format!("\n# {}\n", self.heading(source)));
+            for (name, value) in group {
+                text.push_str(&format!("{name}={value}\n"));
+            }
         }
         text
+    }
+
+    fn heading(&self, source: Source) -> String {
+        match (source, &self.config_file) {
+            (Source::Environment, _) => "from the environment".to_owned(),
+            (Source::File, Some(path)) => format!("from {}", path.display()),
+            (Source::File, None) => "from the configuration file".to_owned(),
+            (Source::Default, _) => "defaults (empty: not set)".to_owned(),
+        }
     }
 }
 

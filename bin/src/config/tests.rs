@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::path::Path;
 
 use secrecy::ExposeSecret;
 
@@ -344,4 +345,147 @@ fn the_readme_documents_every_variable() {
             variable.name
         );
     }
+}
+
+/// A configuration file with these lines, removed when the returned guard drops.
+fn config_file(lines: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hexagate.env");
+    std::fs::write(&path, lines).unwrap();
+    (dir, path.to_string_lossy().into_owned())
+}
+
+#[test]
+fn the_config_file_fills_in_what_the_environment_leaves_unset() {
+    let (_dir, path) = config_file(
+        "# staging\n\
+         HEXAGATE_ADDR=0.0.0.0:9000\n\
+         HEXAGATE_LOG_FORMAT=json\n\
+         HEXAGATE_RELAY_BATCH_SIZE=20\n",
+    );
+    let config = config(&[
+        ("HEXAGATE_CONFIG_FILE", &path),
+        ("HEXAGATE_ADDR", "127.0.0.1:7000"),
+        // Empty counts as unset, in the environment as anywhere: the file's value applies.
+        ("HEXAGATE_LOG_FORMAT", ""),
+    ])
+    .unwrap();
+
+    assert_eq!(config.addr, SocketAddr::from(([127, 0, 0, 1], 7000)));
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert_eq!(config.relay.batch_size, 20);
+    assert_eq!(config.source("HEXAGATE_ADDR"), Source::Environment);
+    assert_eq!(config.source("HEXAGATE_LOG_FORMAT"), Source::File);
+    assert_eq!(config.source("HEXAGATE_BODY_LIMIT"), Source::Default);
+    assert_eq!(config.config_file.as_deref(), Some(Path::new(&path)));
+}
+
+#[test]
+fn problems_in_the_config_file_are_reported_with_every_other_problem() {
+    let (_dir, path) = config_file(
+        "HEXAGATE_LOG_FORMAT=xml\n\
+         HEXAGATE_ADR=0.0.0.0:9000\n",
+    );
+    let found = problems(&[
+        ("HEXAGATE_CONFIG_FILE", &path),
+        ("HEXAGATE_BODY_LIMIT", "1GB"),
+    ]);
+    let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "HEXAGATE_CONFIG_FILE={path:?}: line 2: unknown variable HEXAGATE_ADR; \
+                 `hexagate --help` lists them"
+            ),
+            format!("HEXAGATE_LOG_FORMAT=\"xml\": expected pretty or json (set in {path})"),
+            "HEXAGATE_BODY_LIMIT=\"1GB\": expected a size in bytes such as 65536, 64KiB or 1MiB"
+                .to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn a_config_file_that_cannot_be_read_is_a_problem_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir
+        .path()
+        .join("missing.env")
+        .to_string_lossy()
+        .into_owned();
+    let found = problems(&[
+        ("HEXAGATE_CONFIG_FILE", &missing),
+        ("HEXAGATE_ADDR", "localhost"),
+    ]);
+    let named: Vec<&str> = found.iter().map(|p| p.variable).collect();
+    assert_eq!(named, ["HEXAGATE_CONFIG_FILE", "HEXAGATE_ADDR"]);
+    assert!(
+        found[0].message.starts_with("cannot be read ("),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn secrets_from_the_config_file_stay_secret() {
+    let (_dir, path) = config_file(
+        "DATABASE_URL=postgres://app:hunter2@db/hexagate\n\
+         SLACK_BOT_TOKEN=xoxb-bot-token-value\n\
+         SLACK_SIGNING_SECRET=signing-secret-value\n",
+    );
+    let from_file = config(&[("HEXAGATE_CONFIG_FILE", &path)]).unwrap();
+    assert!(from_file.slack.is_some());
+    assert_eq!(from_file.source("DATABASE_URL"), Source::File);
+    let shown = format!("{}{from_file:?}", from_file.report());
+    for secret in ["hunter2", "xoxb-bot-token-value", "signing-secret-value"] {
+        assert!(!shown.contains(secret), "{secret} is shown:\n{shown}");
+    }
+
+    // A broken file: the bad line is a secret pasted alone, and the environment refuses
+    // the file's DATABASE_URL alongside a SQLite path.
+    let (_dir, path) = config_file(
+        "DATABASE_URL=postgres://app:hunter2@db/hexagate\n\
+         xoxb-bot-token-value\n",
+    );
+    let error = config(&[
+        ("HEXAGATE_CONFIG_FILE", &path),
+        ("HEXAGATE_SQLITE_PATH", "local.db"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("line 2: expected NAME=value"), "{error}");
+    for secret in ["hunter2", "xoxb-bot-token-value"] {
+        assert!(!error.contains(secret), "{secret} is shown:\n{error}");
+    }
+}
+
+#[test]
+fn config_check_groups_the_values_by_where_they_came_from() {
+    let (_dir, path) = config_file(
+        "HEXAGATE_SQLITE_PATH=/var/lib/hexagate/data.db\n\
+         SLACK_TIMEOUT=5s\n",
+    );
+    let config = config(&[
+        ("HEXAGATE_CONFIG_FILE", &path),
+        ("HEXAGATE_ADDR", "0.0.0.0:8080"),
+    ])
+    .unwrap();
+    let report = config.report();
+    let expected_start = format!(
+        "# effective configuration; secrets are shown as ***\n\
+         \n\
+         # from the environment\n\
+         HEXAGATE_CONFIG_FILE={path}\n\
+         HEXAGATE_ADDR=0.0.0.0:8080\n\
+         \n\
+         # from {path}\n\
+         DATABASE_URL=sqlite:/var/lib/hexagate/data.db\n\
+         \n\
+         # defaults (empty: not set)\n\
+         HEXAGATE_PUBLIC_URL=\n\
+         HEXAGATE_DB_MAX_CONNECTIONS=10\n"
+    );
+    assert!(report.starts_with(&expected_start), "{report}");
+    // Without Slack its timeout does not apply, wherever it was set.
+    assert!(report.ends_with("\nSLACK_TIMEOUT=\n"), "{report}");
 }

@@ -22,6 +22,11 @@ const fn plain(name: &'static str, default: &'static str, about: &'static str) -
     }
 }
 
+pub const CONFIG_FILE: Variable = plain(
+    "HEXAGATE_CONFIG_FILE",
+    "",
+    "file of NAME=value lines for the variables below; the environment overrides it",
+);
 pub const ADDR: Variable = plain(
     "HEXAGATE_ADDR",
     "127.0.0.1:8080",
@@ -104,7 +109,7 @@ pub const RELAY_MAX_BACKOFF: Variable = plain(
 pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
     "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
     "30s",
-    "how often overdue approval requests are expired",
+    "how often overdue approval requests are expired and old Idempotency-Keys deleted",
 );
 pub const SLACK_BOT_TOKEN: Variable = Variable {
     secret: true,
@@ -135,7 +140,8 @@ pub const SLACK_API_BASE_URL: Variable = plain(
 pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 22] = [
+pub const VARIABLES: [Variable; 23] = [
+    CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
     DATABASE_URL,

@@ -1,0 +1,314 @@
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use adapter_memory::{ManualClock, MemoryIdempotency, MemoryStore, SequentialIds};
+use application::UseCases;
+use application::ports::{
+    ChatError, ChatGateway, Claim, IdempotencyKey, MessageRef, StoredResponse,
+};
+use application::use_cases::CreateApprovalInput;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration as Days, Utc};
+use domain::{Alert, ApprovalId, ApprovalRequest, Identity, Status};
+use tokio::sync::Notify;
+
+use super::*;
+use crate::{Adapters, Config, Persistence, build_with};
+
+/// A chat gateway that takes its time, and says when a post has started.
+#[derive(Default)]
+struct SlowChat {
+    started: Notify,
+    posted: AtomicUsize,
+}
+
+impl SlowChat {
+    async fn post(&self, message_id: String) -> Result<MessageRef, ChatError> {
+        self.started.notify_one();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.posted.fetch_add(1, Ordering::SeqCst);
+        Ok(MessageRef {
+            channel: "test".into(),
+            message_id,
+        })
+    }
+}
+
+#[async_trait]
+impl ChatGateway for SlowChat {
+    async fn post_approval(&self, approval: &ApprovalRequest) -> Result<MessageRef, ChatError> {
+        self.post(approval.id().to_string()).await
+    }
+
+    async fn update_approval(
+        &self,
+        _message: &MessageRef,
+        _approval: &ApprovalRequest,
+    ) -> Result<(), ChatError> {
+        Ok(())
+    }
+
+    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError> {
+        self.post(alert.id().to_string()).await
+    }
+
+    async fn update_alert(&self, _message: &MessageRef, _alert: &Alert) -> Result<(), ChatError> {
+        Ok(())
+    }
+}
+
+/// The in-memory idempotency store, counting the records purges removed.
+#[derive(Default)]
+struct WatchedIdempotency {
+    records: MemoryIdempotency,
+    purged: AtomicU64,
+}
+
+#[async_trait]
+impl IdempotencyStore for WatchedIdempotency {
+    async fn claim(
+        &self,
+        scope: &Identity,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, RepositoryError> {
+        self.records
+            .claim(scope, key, fingerprint, now, locked_until, expires_at)
+            .await
+    }
+
+    async fn complete(
+        &self,
+        scope: &Identity,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> Result<(), RepositoryError> {
+        self.records.complete(scope, key, response).await
+    }
+
+    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError> {
+        self.records.release(scope, key).await
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
+        let purged = self.records.purge_expired(now).await?;
+        self.purged.fetch_add(purged, Ordering::SeqCst);
+        Ok(purged)
+    }
+}
+
+struct World {
+    store: Arc<MemoryStore>,
+    idempotency: Arc<WatchedIdempotency>,
+    chat: Arc<SlowChat>,
+    clock: Arc<ManualClock>,
+    use_cases: UseCases,
+}
+
+impl World {
+    fn sweeps(&self) -> Sweeps {
+        Sweeps {
+            approvals: self.use_cases.expire_overdue.clone(),
+            idempotency: self.idempotency.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+fn world() -> World {
+    let store = Arc::new(MemoryStore::new());
+    let idempotency = Arc::new(WatchedIdempotency::default());
+    let chat = Arc::new(SlowChat::default());
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let config = Config::from_env([("HEXAGATE_RELAY_IDLE_INTERVAL", "10ms")]).unwrap();
+    let app = build_with(
+        &config,
+        Adapters {
+            persistence: Persistence {
+                store: store.clone(),
+                idempotency: idempotency.clone(),
+                pool: None,
+            },
+            chat: chat.clone(),
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
+        },
+    )
+    .unwrap();
+    World {
+        store,
+        idempotency,
+        chat,
+        clock,
+        use_cases: app.use_cases().clone(),
+    }
+}
+
+async fn request_approval(world: &World) -> ApprovalId {
+    let input = CreateApprovalInput {
+        title: "Deploy v7".into(),
+        destination: "C0123".into(),
+        ..CreateApprovalInput::default()
+    };
+    let requester = Identity::parse("ci").unwrap();
+    let approval = world
+        .use_cases
+        .create_approval
+        .execute(requester, input)
+        .await
+        .unwrap();
+    approval.id()
+}
+
+fn relay_config() -> RelayConfig {
+    RelayConfig {
+        batch_size: 10,
+        idle_interval: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+    }
+}
+
+fn delivered(store: &MemoryStore) -> bool {
+    store.outbox_messages().iter().all(|(_, done)| *done)
+}
+
+#[tokio::test]
+async fn the_relay_finishes_its_batch_before_it_stops() {
+    let world = world();
+    request_approval(&world).await;
+    let shutdown = CancellationToken::new();
+    let relay = tokio::spawn(relay(
+        world.use_cases.deliver_notifications.clone(),
+        relay_config(),
+        shutdown.clone(),
+    ));
+
+    // Shutdown arrives while the message is being posted.
+    world.chat.started.notified().await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), relay)
+        .await
+        .expect("the relay stops after its batch")
+        .unwrap();
+
+    assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
+    assert!(
+        delivered(&world.store),
+        "the posted message must be marked delivered, or it would be posted again"
+    );
+}
+
+#[tokio::test]
+async fn the_relay_survives_store_errors_and_delivers_afterwards() {
+    let world = world();
+    request_approval(&world).await;
+    world
+        .store
+        .fail_next(RepositoryError::Unavailable("database restarting".into()));
+    let shutdown = CancellationToken::new();
+    let relay = tokio::spawn(relay(
+        world.use_cases.deliver_notifications.clone(),
+        relay_config(),
+        shutdown.clone(),
+    ));
+
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !delivered(&world.store) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the message is delivered once the store is back");
+    shutdown.cancel();
+    relay.await.unwrap();
+    assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_sweeper_expires_overdue_requests_and_stops_on_shutdown() {
+    let world = world();
+    let id = request_approval(&world).await;
+    world.clock.advance(Days::hours(25));
+    let shutdown = CancellationToken::new();
+    let sweeper = tokio::spawn(expiry_sweeper(
+        world.sweeps(),
+        Duration::from_millis(10),
+        shutdown.clone(),
+    ));
+
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let approval = world.use_cases.get_approval.execute(id).await.unwrap();
+            if approval.status() == Status::Expired {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the overdue request is expired");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), sweeper)
+        .await
+        .expect("the sweeper stops")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_sweeper_forgets_idempotency_keys_past_their_time_to_live() {
+    let world = world();
+    let client = Identity::parse("ci").unwrap();
+    let now = world.clock.now();
+    for (key, time_to_live) in [("old", Days::hours(1)), ("fresh", Days::hours(48))] {
+        let key = IdempotencyKey::parse(key).unwrap();
+        let claim = world
+            .idempotency
+            .claim(
+                &client,
+                &key,
+                "POST /v1/approvals",
+                now,
+                now,
+                now + time_to_live,
+            )
+            .await
+            .unwrap();
+        assert_eq!(claim, Claim::Acquired);
+    }
+    world.clock.advance(Days::hours(2));
+    let shutdown = CancellationToken::new();
+    let sweeper = tokio::spawn(expiry_sweeper(
+        world.sweeps(),
+        Duration::from_millis(10),
+        shutdown.clone(),
+    ));
+
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while world.idempotency.purged.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the expired key is purged");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), sweeper)
+        .await
+        .expect("the sweeper stops")
+        .unwrap();
+    assert_eq!(
+        world.idempotency.purged.load(Ordering::SeqCst),
+        1,
+        "only the key past its time to live is forgotten"
+    );
+}
+
+#[test]
+fn backoff_doubles_up_to_the_cap() {
+    let base = Duration::from_secs(1);
+    let max = Duration::from_secs(30);
+    let pauses: Vec<u64> = (1..=7).map(|n| backoff(n, base, max).as_secs()).collect();
+    assert_eq!(pauses, [1, 2, 4, 8, 16, 30, 30]);
+    assert_eq!(backoff(u32::MAX, base, max), max);
+}
