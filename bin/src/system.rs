@@ -7,7 +7,7 @@
 use application::ports::{Clock, IdGenerator};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rand::rand_core::{Rng as _, UnwrapErr};
 use rand::rngs::SysRng;
 use uuid::Uuid;
@@ -17,8 +17,10 @@ use uuid::Uuid;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Microsecond precision: what both SQL stores keep. A response built from a fresh
+    /// aggregate then shows the same timestamps as a later read of the stored one.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -79,9 +81,10 @@ mod tests {
     }
 
     #[test]
-    fn clock_reads_the_current_time() {
-        let before = Utc::now();
+    fn clock_reads_the_current_time_in_microseconds() {
+        let before = Utc::now().trunc_subsecs(6);
         let now = SystemClock.now();
         assert!(before <= now && now <= Utc::now());
+        assert_eq!(now.timestamp_subsec_nanos() % 1000, 0);
     }
 }
