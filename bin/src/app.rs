@@ -123,7 +123,8 @@ impl App {
                 .await
                 .map_err(RunError::Http)
         });
-        shutdown::supervise(tasks, shutdown, self.schedule.shutdown_grace).await
+        let drained = shutdown::supervise(tasks, shutdown, self.schedule.shutdown_grace).await;
+        close_pool(drained, self.background.pool.as_deref()).await
     }
 
     /// Runs `workers` without an HTTP server until `shutdown` is cancelled, then lets them
@@ -137,7 +138,8 @@ impl App {
         shutdown: CancellationToken,
     ) -> Result<(), RunError> {
         let tasks = self.spawn_workers(workers, &shutdown);
-        shutdown::supervise(tasks, shutdown, self.schedule.shutdown_grace).await
+        let drained = shutdown::supervise(tasks, shutdown, self.schedule.shutdown_grace).await;
+        close_pool(drained, self.background.pool.as_deref()).await
     }
 
     fn spawn_workers(
@@ -174,4 +176,18 @@ impl App {
         }
         tasks
     }
+}
+
+/// After a clean drain nothing holds a connection any more, so the pool is closed: the
+/// database sees each session end instead of a dropped socket. After a failed drain a task
+/// may still hold one, and closing would wait for it — the process exits instead.
+async fn close_pool(
+    drained: Result<(), RunError>,
+    pool: Option<&dyn ConnectionPool>,
+) -> Result<(), RunError> {
+    if let (Ok(()), Some(pool)) = (&drained, pool) {
+        pool.close().await;
+        tracing::info!("database connections closed");
+    }
+    drained
 }

@@ -47,9 +47,13 @@ pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 /// Not a port: the application never asks about connections; only the composition root
 /// does, for metrics. So the trait lives here and the SQL stores' own `pool_stats` feed it,
 /// and the in-memory fakes, which have no pool, simply do not implement it.
+#[async_trait::async_trait]
 pub trait ConnectionPool: Send + Sync {
     /// Open connections, and how many of them are idle.
     fn connections(&self) -> PoolUsage;
+
+    /// Closes every connection once it is returned; later acquires fail.
+    async fn close(&self);
 }
 
 /// A snapshot of a connection pool.
@@ -59,6 +63,7 @@ pub struct PoolUsage {
     pub idle: u32,
 }
 
+#[async_trait::async_trait]
 impl ConnectionPool for SqliteStore {
     fn connections(&self) -> PoolUsage {
         let stats = self.pool_stats();
@@ -67,8 +72,13 @@ impl ConnectionPool for SqliteStore {
             idle: stats.idle,
         }
     }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await;
+    }
 }
 
+#[async_trait::async_trait]
 impl ConnectionPool for PostgresStore {
     fn connections(&self) -> PoolUsage {
         let stats = self.pool_stats();
@@ -76,6 +86,10 @@ impl ConnectionPool for PostgresStore {
             open: stats.connections,
             idle: stats.idle,
         }
+    }
+
+    async fn close(&self) {
+        PostgresStore::close(self).await;
     }
 }
 
