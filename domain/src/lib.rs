@@ -13,6 +13,7 @@
 
 mod alert;
 mod approval;
+mod event;
 mod identity;
 mod validation;
 
@@ -25,5 +26,6 @@ pub use approval::{
     ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
     Metadata, NewApproval, Policy, RequiredApprovals, Status, Title, Ttl, UnknownStatus, Verdict,
 };
+pub use event::DomainEvent;
 pub use identity::Identity;
 pub use validation::{ValidationError, Violation};

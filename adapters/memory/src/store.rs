@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
     AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
-    ListQuery, MessageRef, Outbox, OutboxMessage, OutboxStats, RepositoryError,
+    ListQuery, MessageRef, NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, RepositoryError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -106,9 +106,7 @@ impl ApprovalRepository for MemoryStore {
             (version, Some(stored)) if stored == version - 1 => {}
             _ => return Err(RepositoryError::Conflict),
         }
-        let rows = outbox_rows("approval", approval.id().as_uuid(), events, |e| {
-            (e.event_type(), e.at())
-        })?;
+        let rows = NewOutboxMessage::from_events("approval", approval.id().as_uuid(), events)?;
         state.approvals.insert(approval.id(), approval.clone());
         state.append_outbox(rows);
         Ok(())
@@ -148,33 +146,6 @@ impl ApprovalRepository for MemoryStore {
     }
 }
 
-/// Serializes events into outbox rows before anything changes, so a failure leaves no trace.
-/// Rows carry the time of the change they record, so a relay driven by the same clock finds
-/// them due (the SQL stores do the same).
-fn outbox_rows<E: serde::Serialize>(
-    aggregate_type: &str,
-    aggregate_id: Uuid,
-    events: &[E],
-    describe: impl Fn(&E) -> (&'static str, DateTime<Utc>),
-) -> Result<Vec<OutboxMessage>, RepositoryError> {
-    events
-        .iter()
-        .map(|event| {
-            let (event_type, at) = describe(event);
-            Ok(OutboxMessage {
-                id: 0,
-                aggregate_type: aggregate_type.into(),
-                aggregate_id,
-                event_type: event_type.into(),
-                payload: serde_json::to_value(event)
-                    .map_err(|e| RepositoryError::Corrupt(e.to_string()))?,
-                attempts: 0,
-                created_at: at,
-            })
-        })
-        .collect()
-}
-
 impl State {
     /// The row with this id if it is still pending: delivered and dead rows are final.
     fn pending_row(&mut self, id: i64) -> Option<&mut OutboxRow> {
@@ -183,16 +154,24 @@ impl State {
             .filter(|row| row.status == RowStatus::Pending)
     }
 
-    fn append_outbox(&mut self, rows: Vec<OutboxMessage>) {
-        for mut message in rows {
+    fn append_outbox(&mut self, rows: Vec<NewOutboxMessage>) {
+        for row in rows {
             self.next_outbox_id += 1;
-            message.id = self.next_outbox_id;
+            let id = self.next_outbox_id;
             self.outbox.insert(
-                message.id,
+                id,
                 OutboxRow {
-                    next_attempt_at: message.created_at,
-                    message,
+                    message: OutboxMessage {
+                        id,
+                        aggregate_type: row.aggregate_type.to_owned(),
+                        aggregate_id: row.aggregate_id,
+                        event_type: row.event_type.to_owned(),
+                        payload: row.payload,
+                        attempts: 0,
+                        created_at: row.at,
+                    },
                     status: RowStatus::Pending,
+                    next_attempt_at: row.at,
                     locked_until: None,
                     last_error: None,
                     finished_at: None,
@@ -234,9 +213,7 @@ impl AlertRepository for MemoryStore {
             (version, Some(stored)) if stored == version - 1 => {}
             _ => return Err(RepositoryError::Conflict),
         }
-        let rows = outbox_rows("alert", alert.id().as_uuid(), events, |e| {
-            (e.event_type(), e.at())
-        })?;
+        let rows = NewOutboxMessage::from_events("alert", alert.id().as_uuid(), events)?;
         state.alerts.insert(alert.id(), alert.clone());
         state.append_outbox(rows);
         Ok(())

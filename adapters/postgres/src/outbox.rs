@@ -6,81 +6,28 @@
 //! Every time comparison uses the caller's `now`, never the database's `now()`: the relay's
 //! clock is a port, and a test moves it by hand.
 
-use application::ports::{Outbox, OutboxMessage, OutboxStats, RepositoryError};
+use application::ports::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::{AlertEvent, ApprovalEvent};
-use serde::Serialize;
+use domain::DomainEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::errors::{corrupt, translate};
 
-/// A domain event as the outbox stores it: a payload, a stable name, and when it happened.
-pub(crate) trait OutboxEvent: Serialize {
-    fn event_type(&self) -> &'static str;
-    fn at(&self) -> DateTime<Utc>;
-}
-
-impl OutboxEvent for ApprovalEvent {
-    fn event_type(&self) -> &'static str {
-        ApprovalEvent::event_type(self)
-    }
-
-    fn at(&self) -> DateTime<Utc> {
-        ApprovalEvent::at(self)
-    }
-}
-
-impl OutboxEvent for AlertEvent {
-    fn event_type(&self) -> &'static str {
-        AlertEvent::event_type(self)
-    }
-
-    fn at(&self) -> DateTime<Utc> {
-        AlertEvent::at(self)
-    }
-}
-
 /// The events of one save, serialized and waiting to be inserted in the save's transaction.
-pub(crate) struct NewOutboxRows {
-    aggregate_type: &'static str,
-    aggregate_id: Uuid,
-    /// In the order the events were raised.
-    rows: Vec<NewOutboxRow>,
-}
-
-struct NewOutboxRow {
-    event_type: &'static str,
-    payload: serde_json::Value,
-    at: DateTime<Utc>,
-}
+pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
 
 impl NewOutboxRows {
     /// Serializes `events` of the aggregate `aggregate_id`. Call it before the transaction
     /// opens: it needs no database, so its failure leaves nothing to roll back.
-    pub(crate) fn serialize<E: OutboxEvent>(
+    pub(crate) fn serialize<E: DomainEvent>(
         aggregate_type: &'static str,
         aggregate_id: Uuid,
         events: &[E],
     ) -> Result<Self, RepositoryError> {
-        let rows = events
-            .iter()
-            .map(|event| {
-                Ok(NewOutboxRow {
-                    event_type: event.event_type(),
-                    payload: serde_json::to_value(event)
-                        .map_err(|e| corrupt("serializing an event", e))?,
-                    at: event.at(),
-                })
-            })
-            .collect::<Result<_, RepositoryError>>()?;
-        Ok(Self {
-            aggregate_type,
-            aggregate_id,
-            rows,
-        })
+        NewOutboxMessage::from_events(aggregate_type, aggregate_id, events).map(Self)
     }
 
     /// Inserts one row per event, in order, on `tx`: the connection of the save's
@@ -90,13 +37,13 @@ impl NewOutboxRows {
     /// delivers them in. A save raises a handful of events at most, so a statement each is
     /// clearer than a bulk insert and costs nothing noticeable.
     pub(crate) async fn insert(self, tx: &mut PgConnection) -> Result<(), RepositoryError> {
-        for row in self.rows {
+        for row in self.0 {
             sqlx::query!(
                 "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
                                      next_attempt_at, created_at)
                  VALUES ($1, $2, $3, $4, $5, $5)",
-                self.aggregate_type,
-                self.aggregate_id,
+                row.aggregate_type,
+                row.aggregate_id,
                 row.event_type,
                 row.payload,
                 // The event's own time, not the database's: a relay driven by the same clock

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use domain::DomainEvent;
 use uuid::Uuid;
 
 use super::RepositoryError;
@@ -21,6 +22,47 @@ pub struct OutboxMessage {
     /// Delivery attempts that already failed.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// An outbox row about to be written by a repository's `save`, in the save's transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxMessage {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: Uuid,
+    pub event_type: &'static str,
+    /// The serialized domain event.
+    pub payload: serde_json::Value,
+    /// When the event happened: the row's creation time and first attempt time. The event's
+    /// own time, not the database's, so a relay driven by the same clock finds it due.
+    pub at: DateTime<Utc>,
+}
+
+impl NewOutboxMessage {
+    /// One row per event, in the order they were raised. Stores call it before opening their
+    /// transaction: it needs no database, so its failure leaves nothing to roll back.
+    ///
+    /// # Errors
+    /// `Corrupt` when an event cannot be serialized.
+    pub fn from_events<E: DomainEvent>(
+        aggregate_type: &'static str,
+        aggregate_id: Uuid,
+        events: &[E],
+    ) -> Result<Vec<Self>, RepositoryError> {
+        events
+            .iter()
+            .map(|event| {
+                Ok(Self {
+                    aggregate_type,
+                    aggregate_id,
+                    event_type: event.event_type(),
+                    payload: serde_json::to_value(event).map_err(|e| {
+                        RepositoryError::Corrupt(format!("serializing an event: {e}"))
+                    })?,
+                    at: event.at(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// Counts for monitoring.
