@@ -28,26 +28,36 @@ use crate::service_metrics::ConnectionPool;
 use crate::system::{RandomIds, SystemClock};
 use crate::telemetry;
 
-/// The persistence ports the use cases share, in one object. Both SQL stores implement all
-/// of them on one connection pool, and one store behind every port is what makes a save and
-/// its outbox rows a single transaction.
+/// The persistence ports the application shares, in one object. Every store (SQLite,
+/// PostgreSQL, the in-memory fakes) implements all of them on one storage, and one store
+/// behind every port is what makes a save, its outbox rows and its idempotency receipt a
+/// single transaction.
 pub trait Store:
-    ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChatMessages + Readiness
+    ApprovalRepository
+    + AlertRepository
+    + Outbox
+    + ApiKeyStore
+    + ChatMessages
+    + IdempotencyStore
+    + Readiness
 {
 }
 
 impl<T> Store for T where
-    T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChatMessages + Readiness
+    T: ApprovalRepository
+        + AlertRepository
+        + Outbox
+        + ApiKeyStore
+        + ChatMessages
+        + IdempotencyStore
+        + Readiness
 {
 }
 
-/// The opened database, as the ports see it. With a SQL store all handles are the same
-/// store; they are separate so tests can pair the in-memory fakes, which are two types.
+/// The opened database, as the ports see it.
 #[derive(Clone)]
 pub struct Persistence {
     pub store: Arc<dyn Store>,
-    /// The REST adapter's `Idempotency-Key` records.
-    pub idempotency: Arc<dyn IdempotencyStore>,
     /// The store's connection pool, for the `db_pool_*` metrics; `None` without one.
     pub pool: Option<Arc<dyn ConnectionPool>>,
 }
@@ -56,12 +66,11 @@ impl Persistence {
     /// Every handle on one SQL store.
     fn of<S>(store: S) -> Self
     where
-        S: Store + IdempotencyStore + ConnectionPool + 'static,
+        S: Store + ConnectionPool + 'static,
     {
         let store = Arc::new(store);
         Self {
             store: store.clone(),
-            idempotency: store.clone(),
             pool: Some(store),
         }
     }
@@ -133,12 +142,7 @@ pub(crate) fn wire(
     metrics: Option<PrometheusHandle>,
 ) -> Result<App, StartupError> {
     let Adapters {
-        persistence:
-            Persistence {
-                store,
-                idempotency,
-                pool,
-            },
+        persistence: Persistence { store, pool },
         chat,
         clock,
         ids,
@@ -151,11 +155,11 @@ pub(crate) fn wire(
         messages: store.clone(),
         chat,
         clock: clock.clone(),
-        ids,
+        ids: ids.clone(),
     };
     let use_cases = UseCases::new(&ports, relay_policy(config));
     let background = Background {
-        idempotency: idempotency.clone(),
+        idempotency: store.clone(),
         outbox: store.clone(),
         pool,
         clock: clock.clone(),
@@ -164,9 +168,10 @@ pub(crate) fn wire(
     let api = adapter_http::router(
         ApiState {
             use_cases: use_cases.clone(),
-            readiness: store,
-            idempotency,
+            readiness: store.clone(),
+            idempotency: store,
             clock: clock.clone(),
+            ids,
             metrics: metrics.clone(),
         },
         &HttpSettings {

@@ -1,6 +1,6 @@
 //! A fresh store per test, for each backend the contract suites run against.
 
-use adapter_memory::{MemoryIdempotency, MemoryStore};
+use adapter_memory::MemoryStore;
 use adapter_sqlite::SqliteStore;
 
 use crate::contract::Store;
@@ -8,7 +8,7 @@ use crate::postgres::TestDatabase;
 
 /// The in-memory fakes.
 pub async fn memory() -> Store {
-    Store::new(MemoryStore::new(), MemoryIdempotency::new(), ())
+    Store::new(MemoryStore::new(), ())
 }
 
 /// A migrated SQLite file in a temporary directory, deleted with the store.
@@ -19,12 +19,12 @@ pub async fn sqlite() -> Store {
         .await
         .expect("opening the SQLite file");
     store.migrate().await.expect("migrating SQLite");
-    Store::new(store.clone(), store, dir)
+    Store::new(store, dir)
 }
 
 /// A migrated PostgreSQL database of its own, dropped with the store.
 pub async fn postgres() -> Store {
     let database = TestDatabase::create().await;
     let store = database.migrated_store().await;
-    Store::new(store.clone(), store, database)
+    Store::new(store, database)
 }

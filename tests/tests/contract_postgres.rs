@@ -112,7 +112,7 @@ mod postgres {
             let started = Instant::now();
 
             assert!(is_unavailable(
-                &ApprovalRepository::save(&store, &approval, &events).await
+                &ApprovalRepository::save(&store, &approval, &events, None).await
             ));
             assert!(is_unavailable(
                 &ApprovalRepository::get(&store, approval.id()).await
@@ -120,7 +120,7 @@ mod postgres {
             let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
             let alert_events = alert.take_events();
             assert!(is_unavailable(
-                &AlertRepository::save(&store, &alert, &alert_events).await
+                &AlertRepository::save(&store, &alert, &alert_events, None).await
             ));
             assert!(is_unavailable(
                 &AlertRepository::get(&store, alert.id()).await
@@ -201,7 +201,7 @@ mod postgres {
             let fixture = Fixture::default();
             let mut approval = fixture.open(new_approval(1));
             let events = approval.take_events();
-            ApprovalRepository::save(&store, &approval, &events)
+            ApprovalRepository::save(&store, &approval, &events, None)
                 .await
                 .unwrap();
 
@@ -226,7 +226,7 @@ mod postgres {
             let fixture = Fixture::default();
             let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
             let events = alert.take_events();
-            AlertRepository::save(&store, &alert, &events)
+            AlertRepository::save(&store, &alert, &events, None)
                 .await
                 .unwrap();
 

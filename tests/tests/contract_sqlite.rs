@@ -73,7 +73,7 @@ mod sqlite {
                 let mut approval = fixture.open(new_approval(1));
                 let events = approval.take_events();
                 // The in-memory database must survive between calls (one kept connection).
-                ApprovalRepository::save(&store, &approval, &events)
+                ApprovalRepository::save(&store, &approval, &events, None)
                     .await
                     .unwrap();
                 assert_eq!(
@@ -136,7 +136,7 @@ mod sqlite {
             let fixture = Fixture::default();
             let mut approval = fixture.open(new_approval(1));
             let events = approval.take_events();
-            ApprovalRepository::save(&store, &approval, &events)
+            ApprovalRepository::save(&store, &approval, &events, None)
                 .await
                 .unwrap();
 
@@ -163,7 +163,7 @@ mod sqlite {
             let fixture = Fixture::default();
             let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
             let events = alert.take_events();
-            AlertRepository::save(&store, &alert, &events)
+            AlertRepository::save(&store, &alert, &events, None)
                 .await
                 .unwrap();
 

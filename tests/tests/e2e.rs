@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::e2e::{Backend, FakeSlack, POST, TestApp, UPDATE};
+use tests::e2e::{Answer, Backend, FakeSlack, POST, TestApp, UPDATE};
 use wiremock::ResponseTemplate;
 
 /// Instantiates each story once per backend, as `sqlite::<story>` and `postgres::<story>`.
@@ -32,6 +33,7 @@ on_every_backend!(
     slack_failures_delay_notifications_but_lose_and_repeat_none,
     a_permanent_slack_error_dead_letters_the_notification,
     the_click_is_acknowledged_while_slack_is_still_holding_a_call,
+    identical_requests_at_once_create_one_approval_and_post_it_once,
 );
 
 fn approval_request() -> Value {
@@ -290,4 +292,47 @@ async fn the_click_is_acknowledged_while_slack_is_still_holding_a_call(backend: 
     let pending = app.outbox.stats().await.unwrap().pending;
     assert!(pending >= 1, "the held post is still undelivered");
     assert!(app.slack.calls(UPDATE).await.is_empty());
+}
+
+/// A pipeline retries a create that seemed to hang, many times at once, with one
+/// `Idempotency-Key`. On the real store and server: one request runs, the others are told
+/// it is in flight or get its answer replayed, and chat sees one message.
+async fn identical_requests_at_once_create_one_approval_and_post_it_once(backend: Backend) {
+    const RETRIES: usize = 8;
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let ci = app.api_key("ci").await;
+    let body = approval_request();
+    let key = "0192f3a4-deploy-v7";
+
+    let requests: Vec<_> = (0..RETRIES)
+        .map(|_| {
+            let (app, ci, body) = (app.clone(), ci.clone(), body.clone());
+            tokio::spawn(async move { app.post_keyed(&ci, "/v1/approvals", key, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await.unwrap());
+    }
+
+    let executed: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == 201 && !a.replayed)
+        .collect();
+    assert_eq!(executed.len(), 1, "{answers:?}");
+    for answer in &answers {
+        match (answer.status, answer.replayed) {
+            (201, _) => assert_eq!(answer.body, executed[0].body),
+            (409, false) => {}
+            other => panic!("unexpected answer {other:?}: {answer:?}"),
+        }
+    }
+    let retry = app.post_keyed(&ci, "/v1/approvals", key, &body).await;
+    assert_eq!((retry.status, retry.replayed), (201, true));
+    assert_eq!(retry.body, executed[0].body);
+
+    let (_, page) = app.get(&ci, "/v1/approvals").await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    app.wait_until_outbox_drained().await;
+    assert_eq!(app.slack.calls(POST).await.len(), 1, "posted exactly once");
 }

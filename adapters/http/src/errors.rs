@@ -35,6 +35,13 @@ impl From<RepositoryError> for Problem {
                 ProblemType::ConcurrentUpdate,
                 "the data kept changing concurrently; try again",
             ),
+            // This request stalled past its lock and a retry took its key over; the retry's
+            // answer is the one a further retry gets.
+            RepositoryError::ClaimLost => Problem::new(
+                ProblemType::IdempotencyKeyInFlight,
+                "a retry with this Idempotency-Key took over while this request was stalled; \
+                 retry shortly to get its result",
+            ),
             // Neither can happen for a correct request: an id collision or a corrupt row is
             // the service's fault, so the client learns only that.
             RepositoryError::Duplicate | RepositoryError::Corrupt(_) => {

@@ -40,6 +40,7 @@ mod idempotency;
 mod middleware;
 mod openapi;
 mod problem;
+mod reply;
 mod request_id;
 mod request_metrics;
 mod routes;

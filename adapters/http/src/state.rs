@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
-use application::ports::{Clock, IdempotencyStore, Readiness};
+use application::ports::{Clock, IdGenerator, IdempotencyStore, Readiness};
 use axum::http::HeaderValue;
 use domain::{AlertId, ApprovalId};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -63,14 +63,15 @@ impl Default for HttpSettings {
 }
 
 /// The application as the REST adapter sees it: the use cases it drives, the readiness
-/// probe behind `/readyz`, the idempotency-key store with the clock that dates its records,
-/// and the metrics `/metrics` renders.
+/// probe behind `/readyz`, the idempotency-key store with the clock that dates its records
+/// and the ids that become claim tokens, and the metrics `/metrics` renders.
 #[derive(Clone)]
 pub struct ApiState {
     pub use_cases: UseCases,
     pub readiness: Arc<dyn Readiness>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
     /// The handle of the process's Prometheus recorder, installed once by the composition
     /// root (see [`crate::prometheus_recorder`]). `None` serves `/metrics` as a 404, for
     /// processes that export metrics some other way or not at all.

@@ -1,11 +1,13 @@
-//! One mutex-guarded state for all stores, so a save and its outbox rows change together.
+//! One mutex-guarded state for all stores, so a save, its outbox rows and its idempotency
+//! receipt change together.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
     AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
-    ListQuery, MessageRef, NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, RepositoryError,
+    ListQuery, MessageRef, NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, Receipt,
+    RepositoryError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -14,6 +16,8 @@ use domain::{
     Identity, Status,
 };
 use uuid::Uuid;
+
+use crate::idempotency::Records;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RowStatus {
@@ -33,13 +37,14 @@ struct OutboxRow {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct State {
     approvals: BTreeMap<ApprovalId, ApprovalRequest>,
     alerts: BTreeMap<AlertId, Alert>,
     outbox: BTreeMap<i64, OutboxRow>,
     next_outbox_id: i64,
     api_keys: HashMap<Identity, ApiKeyRecord>,
     messages: HashMap<Uuid, MessageRef>,
+    pub(crate) idempotency: Records,
     /// When set, the next call fails with this error (fault injection for tests).
     fail_next: Option<RepositoryError>,
 }
@@ -75,7 +80,7 @@ impl MemoryStore {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn guard(&self) -> Result<MutexGuard<'_, State>, RepositoryError> {
+    pub(crate) fn guard(&self) -> Result<MutexGuard<'_, State>, RepositoryError> {
         let mut state = self.lock();
         match state.fail_next.take() {
             Some(error) => Err(error),
@@ -94,8 +99,13 @@ impl ApprovalRepository for MemoryStore {
         &self,
         approval: &ApprovalRequest,
         events: &[ApprovalEvent],
+        receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
+        // Every check before the first write: a failed save changes nothing.
+        if let Some(receipt) = &receipt {
+            state.idempotency.check(receipt)?;
+        }
         let stored_version = state
             .approvals
             .get(&approval.id())
@@ -109,6 +119,7 @@ impl ApprovalRepository for MemoryStore {
         let rows = NewOutboxMessage::from_events("approval", approval.id().as_uuid(), events)?;
         state.approvals.insert(approval.id(), approval.clone());
         state.append_outbox(rows);
+        state.answer(receipt);
         Ok(())
     }
 
@@ -154,6 +165,13 @@ impl State {
             .filter(|row| row.status == RowStatus::Pending)
     }
 
+    /// Stores a saved change's answer; its claim was checked before the change was written.
+    fn answer(&mut self, receipt: Option<Receipt>) {
+        if let Some(receipt) = receipt {
+            self.idempotency.answer(&receipt.claim, &receipt.response);
+        }
+    }
+
     fn append_outbox(&mut self, rows: Vec<NewOutboxMessage>) {
         for row in rows {
             self.next_outbox_id += 1;
@@ -196,8 +214,17 @@ impl AlertRepository for MemoryStore {
             .cloned())
     }
 
-    async fn save(&self, alert: &Alert, events: &[AlertEvent]) -> Result<(), RepositoryError> {
+    async fn save(
+        &self,
+        alert: &Alert,
+        events: &[AlertEvent],
+        receipt: Option<Receipt>,
+    ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
+        // Every check before the first write: a failed save changes nothing.
+        if let Some(receipt) = &receipt {
+            state.idempotency.check(receipt)?;
+        }
         let stored_version = state.alerts.get(&alert.id()).map(Alert::version);
         match (alert.version(), stored_version) {
             (1, Some(_)) => return Err(RepositoryError::Duplicate),
@@ -216,6 +243,7 @@ impl AlertRepository for MemoryStore {
         let rows = NewOutboxMessage::from_events("alert", alert.id().as_uuid(), events)?;
         state.alerts.insert(alert.id(), alert.clone());
         state.append_outbox(rows);
+        state.answer(receipt);
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
-//! `IdempotencyStore` on PostgreSQL: one row per (client, key), claimed with one upsert.
+//! `IdempotencyStore` on PostgreSQL: one row per (client, key), claimed with one upsert, and
+//! the receipt a save writes inside its own transaction.
 
 use application::ports::{
-    Claim, IdempotencyKey, IdempotencyStore, RepositoryError, StoredResponse,
+    Claim, IdempotencyStore, KeyClaim, Receipt, RepositoryError, StoredResponse,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::Identity;
+use sqlx::{PgExecutor, Postgres, Transaction};
 
 use crate::PostgresStore;
 use crate::errors::{corrupt, translate};
@@ -17,11 +18,10 @@ const CLAIM_ATTEMPTS: usize = 3;
 
 #[async_trait]
 impl IdempotencyStore for PostgresStore {
-    #[tracing::instrument(name = "postgres.idempotency.claim", skip_all, fields(scope = %scope), level = "debug")]
+    #[tracing::instrument(name = "postgres.idempotency.claim", skip_all, fields(scope = %claim.scope), level = "debug")]
     async fn claim(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         fingerprint: &str,
         now: DateTime<Utc>,
         locked_until: DateTime<Utc>,
@@ -29,14 +29,17 @@ impl IdempotencyStore for PostgresStore {
     ) -> Result<Claim, RepositoryError> {
         for _ in 0..CLAIM_ATTEMPTS {
             // Insert a new record, or take over an expired one or an abandoned one (same
-            // request, lock run out, no response). `ON CONFLICT` makes it atomic: of two
-            // concurrent claims of a new key, the second waits for the first's row, re-checks
-            // the `WHERE` against it, finds it held, and returns no row.
+            // request, lock run out, no response) under this claim's token. `ON CONFLICT`
+            // makes it atomic: of two concurrent claims of a new key, the second waits for
+            // the first's row, re-checks the `WHERE` against it, finds it held, and returns
+            // no row.
             let acquired = sqlx::query_scalar!(
-                r#"INSERT INTO idempotency_keys (scope, key, fingerprint, locked_until, expires_at)
-                   VALUES ($1, $2, $3, $5, $6)
+                r#"INSERT INTO idempotency_keys
+                       (scope, key, claim_token, fingerprint, locked_until, expires_at)
+                   VALUES ($1, $2, $7, $3, $5, $6)
                    ON CONFLICT (scope, key) DO UPDATE
-                   SET fingerprint = excluded.fingerprint,
+                   SET claim_token = excluded.claim_token,
+                       fingerprint = excluded.fingerprint,
                        locked_until = excluded.locked_until,
                        expires_at = excluded.expires_at,
                        response_status = NULL,
@@ -47,12 +50,13 @@ impl IdempotencyStore for PostgresStore {
                           AND idempotency_keys.locked_until <= $4
                           AND idempotency_keys.fingerprint = excluded.fingerprint)
                    RETURNING true AS "acquired!""#,
-                scope.as_str(),
-                key.as_str(),
+                claim.scope.as_str(),
+                claim.key.as_str(),
                 fingerprint,
                 now,
                 locked_until,
                 expires_at,
+                claim.token,
             )
             .fetch_optional(&self.pool)
             .await
@@ -66,8 +70,8 @@ impl IdempotencyStore for PostgresStore {
                 "SELECT fingerprint, response_status, response_headers, response_body
                  FROM idempotency_keys
                  WHERE scope = $1 AND key = $2",
-                scope.as_str(),
-                key.as_str(),
+                claim.scope.as_str(),
+                claim.key.as_str(),
             )
             .fetch_optional(&self.pool)
             .await
@@ -92,39 +96,27 @@ impl IdempotencyStore for PostgresStore {
         Ok(Claim::InFlight)
     }
 
-    #[tracing::instrument(name = "postgres.idempotency.complete", skip_all, fields(scope = %scope), level = "debug")]
+    #[tracing::instrument(name = "postgres.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]
     async fn complete(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         response: &StoredResponse,
     ) -> Result<(), RepositoryError> {
-        let headers = serde_json::to_value(&response.headers)
-            .map_err(|e| corrupt("serializing response headers", e))?;
-        sqlx::query!(
-            "UPDATE idempotency_keys
-             SET response_status = $3, response_headers = $4, response_body = $5
-             WHERE scope = $1 AND key = $2",
-            scope.as_str(),
-            key.as_str(),
-            i32::from(response.status),
-            headers,
-            response.body,
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(translate)?;
-        Ok(())
+        // Nothing answered means the key is answered already or held by another claim;
+        // either way the answer to replay is not this one.
+        answer(&self.pool, claim, response).await.map(drop)
     }
 
-    #[tracing::instrument(name = "postgres.idempotency.release", skip_all, fields(scope = %scope), level = "debug")]
-    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError> {
-        // A completed record stays: its response must keep replaying.
+    #[tracing::instrument(name = "postgres.idempotency.release", skip_all, fields(scope = %claim.scope), level = "debug")]
+    async fn release(&self, claim: &KeyClaim) -> Result<(), RepositoryError> {
+        // A completed record stays: its response must keep replaying. Another claim's
+        // record stays: its request is still running.
         sqlx::query!(
             "DELETE FROM idempotency_keys
-             WHERE scope = $1 AND key = $2 AND response_status IS NULL",
-            scope.as_str(),
-            key.as_str(),
+             WHERE scope = $1 AND key = $2 AND claim_token = $3 AND response_status IS NULL",
+            claim.scope.as_str(),
+            claim.key.as_str(),
+            claim.token,
         )
         .execute(&self.pool)
         .await
@@ -140,6 +132,55 @@ impl IdempotencyStore for PostgresStore {
             .map_err(translate)?;
         Ok(purged.rows_affected())
     }
+}
+
+/// Stores a receipt's answer in a save's transaction, before the save writes its change.
+///
+/// Going first means a request whose key was taken over writes nothing at all, and makes
+/// the key's row the first lock its transaction takes. Every other statement that writes
+/// such rows (claims, `complete`, `release`, the purge) locks no other table, so none can
+/// deadlock with a save.
+///
+/// # Errors
+/// `ClaimLost` when the receipt's claim no longer holds the key unanswered; the caller's
+/// transaction then rolls back. `Unavailable` as for any query.
+pub(crate) async fn store_receipt(
+    tx: &mut Transaction<'_, Postgres>,
+    receipt: &Receipt,
+) -> Result<(), RepositoryError> {
+    if answer(&mut **tx, &receipt.claim, &receipt.response).await? {
+        Ok(())
+    } else {
+        Err(RepositoryError::ClaimLost)
+    }
+}
+
+/// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.
+/// Under READ COMMITTED a concurrent takeover of the row makes this statement wait, then
+/// re-check the token against the new row version and update nothing.
+async fn answer(
+    executor: impl PgExecutor<'_>,
+    claim: &KeyClaim,
+    response: &StoredResponse,
+) -> Result<bool, RepositoryError> {
+    let headers = serde_json::to_value(&response.headers)
+        .map_err(|e| corrupt("serializing response headers", e))?;
+    let answered = sqlx::query!(
+        "UPDATE idempotency_keys
+         SET response_status = $4, response_headers = $5, response_body = $6
+         WHERE scope = $1 AND key = $2 AND claim_token = $3 AND response_status IS NULL",
+        claim.scope.as_str(),
+        claim.key.as_str(),
+        claim.token,
+        i32::from(response.status),
+        headers,
+        response.body,
+    )
+    .execute(executor)
+    .await
+    .map_err(translate)?
+    .rows_affected();
+    Ok(answered == 1)
 }
 
 /// Rebuilds a stored response from its columns.

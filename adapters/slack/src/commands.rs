@@ -231,7 +231,7 @@ async fn decide(
         verdict,
         comment,
     };
-    match state.use_cases().decide.execute(input).await {
+    match state.use_cases().decide.execute(input, None).await {
         Ok(decided) => decided_text(verdict, &decided),
         Err(error) => refused(&error),
     }
@@ -261,7 +261,7 @@ async fn settle(state: &SlackState, user: Identity, id: AlertId, action: AlertAc
     match state
         .use_cases()
         .settle_alert
-        .execute(id, action, user.clone())
+        .execute(id, action, user.clone(), None)
         .await
     {
         Ok((alert, TransitionOutcome::Changed)) => format!(

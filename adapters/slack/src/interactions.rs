@@ -146,7 +146,7 @@ async fn decide(
         verdict,
         comment: None,
     };
-    match state.use_cases().decide.execute(input).await {
+    match state.use_cases().decide.execute(input, None).await {
         Ok(decided) if decided.outcome == DecideOutcome::Unchanged => {
             Some(format!("You already {} this request.", past_tense(verdict)))
         }
@@ -170,7 +170,7 @@ async fn settle(
     match state
         .use_cases()
         .settle_alert
-        .execute(alert_id, action, user.clone())
+        .execute(alert_id, action, user.clone(), None)
         .await
     {
         Ok((_, TransitionOutcome::Changed)) => None,

@@ -1,11 +1,12 @@
-//! `IdempotencyStore` on SQLite: one row per (client, key), claimed under the write lock.
+//! `IdempotencyStore` on SQLite: one row per (client, key), claimed under the write lock, and
+//! the receipt a save writes inside its own transaction.
 
 use application::ports::{
-    Claim, IdempotencyKey, IdempotencyStore, RepositoryError, StoredResponse,
+    Claim, IdempotencyStore, KeyClaim, Receipt, RepositoryError, StoredResponse,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::Identity;
+use sqlx::{Sqlite, SqliteExecutor, Transaction};
 
 use crate::SqliteStore;
 use crate::errors::{corrupt, translate};
@@ -22,11 +23,10 @@ struct Holder {
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
-    #[tracing::instrument(name = "sqlite.idempotency.claim", skip_all, fields(scope = %scope), level = "debug")]
+    #[tracing::instrument(name = "sqlite.idempotency.claim", skip_all, fields(scope = %claim.scope), level = "debug")]
     async fn claim(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         fingerprint: &str,
         now: DateTime<Utc>,
         locked_until: DateTime<Utc>,
@@ -36,12 +36,14 @@ impl IdempotencyStore for SqliteStore {
         // failing to take it and reading who holds it.
         let mut tx = self.begin_write().await?;
         // Insert a new record, or take over an expired one or an abandoned one (same
-        // request, lock run out, no response).
+        // request, lock run out, no response) under this claim's token.
         let acquired: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO idempotency_keys (scope, key, fingerprint, locked_until, expires_at)
-             VALUES (?1, ?2, ?3, ?5, ?6)
+            "INSERT INTO idempotency_keys
+                 (scope, key, claim_token, fingerprint, locked_until, expires_at)
+             VALUES (?1, ?2, ?7, ?3, ?5, ?6)
              ON CONFLICT (scope, key) DO UPDATE
-             SET fingerprint = excluded.fingerprint,
+             SET claim_token = excluded.claim_token,
+                 fingerprint = excluded.fingerprint,
                  locked_until = excluded.locked_until,
                  expires_at = excluded.expires_at,
                  response_status = NULL,
@@ -53,12 +55,13 @@ impl IdempotencyStore for SqliteStore {
                     AND idempotency_keys.fingerprint = excluded.fingerprint)
              RETURNING 1",
         )
-        .bind(scope.as_str())
-        .bind(key.as_str())
+        .bind(claim.scope.as_str())
+        .bind(claim.key.as_str())
         .bind(fingerprint)
         .bind(to_micros(now))
         .bind(to_micros(locked_until))
         .bind(to_micros(expires_at))
+        .bind(claim.token)
         .fetch_optional(&mut *tx)
         .await
         .map_err(translate)?;
@@ -71,8 +74,8 @@ impl IdempotencyStore for SqliteStore {
              FROM idempotency_keys
              WHERE scope = ? AND key = ?",
         )
-        .bind(scope.as_str())
-        .bind(key.as_str())
+        .bind(claim.scope.as_str())
+        .bind(claim.key.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(translate)?;
@@ -96,40 +99,28 @@ impl IdempotencyStore for SqliteStore {
         }
     }
 
-    #[tracing::instrument(name = "sqlite.idempotency.complete", skip_all, fields(scope = %scope), level = "debug")]
+    #[tracing::instrument(name = "sqlite.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]
     async fn complete(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         response: &StoredResponse,
     ) -> Result<(), RepositoryError> {
-        let headers = serde_json::to_string(&response.headers)
-            .map_err(|e| corrupt("serializing response headers", e))?;
-        sqlx::query(
-            "UPDATE idempotency_keys
-             SET response_status = ?3, response_headers = ?4, response_body = ?5
-             WHERE scope = ?1 AND key = ?2",
-        )
-        .bind(scope.as_str())
-        .bind(key.as_str())
-        .bind(i64::from(response.status))
-        .bind(headers)
-        .bind(&response.body)
-        .execute(self.pool())
-        .await
-        .map_err(translate)?;
-        Ok(())
+        // Nothing answered means the key is answered already or held by another claim;
+        // either way the answer to replay is not this one.
+        answer(self.pool(), claim, response).await.map(drop)
     }
 
-    #[tracing::instrument(name = "sqlite.idempotency.release", skip_all, fields(scope = %scope), level = "debug")]
-    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError> {
-        // A completed record stays: its response must keep replaying.
+    #[tracing::instrument(name = "sqlite.idempotency.release", skip_all, fields(scope = %claim.scope), level = "debug")]
+    async fn release(&self, claim: &KeyClaim) -> Result<(), RepositoryError> {
+        // A completed record stays: its response must keep replaying. Another claim's
+        // record stays: its request is still running.
         sqlx::query(
             "DELETE FROM idempotency_keys
-             WHERE scope = ? AND key = ? AND response_status IS NULL",
+             WHERE scope = ? AND key = ? AND claim_token = ? AND response_status IS NULL",
         )
-        .bind(scope.as_str())
-        .bind(key.as_str())
+        .bind(claim.scope.as_str())
+        .bind(claim.key.as_str())
+        .bind(claim.token)
         .execute(self.pool())
         .await
         .map_err(translate)?;
@@ -145,4 +136,47 @@ impl IdempotencyStore for SqliteStore {
             .map_err(translate)?;
         Ok(purged.rows_affected())
     }
+}
+
+/// Stores a receipt's answer in a save's transaction, before the save writes its change, so
+/// a request whose key was taken over writes nothing at all.
+///
+/// # Errors
+/// `ClaimLost` when the receipt's claim no longer holds the key unanswered; the caller's
+/// transaction then rolls back. `Unavailable` as for any query.
+pub(crate) async fn store_receipt(
+    tx: &mut Transaction<'static, Sqlite>,
+    receipt: &Receipt,
+) -> Result<(), RepositoryError> {
+    if answer(&mut **tx, &receipt.claim, &receipt.response).await? {
+        Ok(())
+    } else {
+        Err(RepositoryError::ClaimLost)
+    }
+}
+
+/// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.
+async fn answer(
+    executor: impl SqliteExecutor<'_>,
+    claim: &KeyClaim,
+    response: &StoredResponse,
+) -> Result<bool, RepositoryError> {
+    let headers = serde_json::to_string(&response.headers)
+        .map_err(|e| corrupt("serializing response headers", e))?;
+    let answered = sqlx::query(
+        "UPDATE idempotency_keys
+         SET response_status = ?4, response_headers = ?5, response_body = ?6
+         WHERE scope = ?1 AND key = ?2 AND claim_token = ?3 AND response_status IS NULL",
+    )
+    .bind(claim.scope.as_str())
+    .bind(claim.key.as_str())
+    .bind(claim.token)
+    .bind(i64::from(response.status))
+    .bind(headers)
+    .bind(&response.body)
+    .execute(executor)
+    .await
+    .map_err(translate)?
+    .rows_affected();
+    Ok(answered == 1)
 }

@@ -4,6 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest, Status};
 
+use super::Receipt;
+
 /// What can go wrong in a store. Adapters translate their driver errors into these; nothing
 /// above an adapter ever sees `sqlx::Error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +22,11 @@ pub enum RepositoryError {
     /// The store answered with data that does not satisfy the domain's rules.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A save's [`Receipt`] names a claim that no longer holds its idempotency key: the
+    /// request stalled past its lock and a retry took the key over. Nothing was written;
+    /// the retry's answer is the one that counts.
+    #[error("the idempotency key was taken over by another request")]
+    ClaimLost,
 }
 
 /// One page request of a keyset-paginated listing, newest first.
@@ -38,7 +45,9 @@ pub struct ListQuery {
 /// **Transaction boundary.** [`save`](Self::save) is the only write: it stores the aggregate's
 /// state *and* appends its events to the outbox in one atomic step. Either both are stored or
 /// neither is, so a notification can never be lost (state without event) or invented (event
-/// without state). See ARCHITECTURE.md, "Decision: save(state, events)".
+/// without state). The answer to an idempotent request joins the same step (a [`Receipt`]),
+/// so a change is never committed without the answer its retries replay. See
+/// ARCHITECTURE.md, "Decision: save(state, events)".
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApprovalRepository: Send + Sync {
@@ -51,12 +60,15 @@ pub trait ApprovalRepository: Send + Sync {
     /// An unknown id is `Ok(None)`, not an error.
     async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError>;
 
-    /// Atomically stores `approval` at `approval.version()` and appends `events` to the outbox.
+    /// Atomically stores `approval` at `approval.version()`, appends `events` to the outbox,
+    /// and, given a `receipt`, stores its response as the answer of its idempotency key.
     ///
     /// Version 1 is an insert; any higher version updates the stored row only if it is still at
     /// `version - 1` (optimistic concurrency). On any error nothing is written.
     ///
     /// # Errors
+    /// - `ClaimLost` when the receipt's claim no longer holds its key (or the key already has
+    ///   an answer).
     /// - `Duplicate` when inserting (version 1) an id that already exists.
     /// - `Conflict` when updating and the stored version is not `version - 1`, or the row is gone.
     /// - `Unavailable` when the store cannot be reached; nothing was committed.
@@ -64,6 +76,7 @@ pub trait ApprovalRepository: Send + Sync {
         &self,
         approval: &ApprovalRequest,
         events: &[ApprovalEvent],
+        receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError>;
 
     /// Lists requests newest first (by id, which is time-ordered), filtered by status,

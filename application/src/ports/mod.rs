@@ -19,7 +19,7 @@ pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
 pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
-pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, StoredResponse};
+pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, KeyClaim, Receipt, StoredResponse};
 pub use outbox::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats};
 pub use readiness::Readiness;
 pub use system::{Clock, IdGenerator};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::{ApprovalId, ApprovalRequest, CancelError, Identity};
 
 use super::MAX_CONFLICT_RETRIES;
+use super::answer::{Answer, receipt};
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +31,8 @@ impl CancelApproval {
         Self { approvals, clock }
     }
 
+    /// Cancels the request, storing the `answer` of an idempotent request with the change.
+    ///
     /// # Errors
     /// `NotFound`, `Refused` (not the requester, or already settled), `Conflict` after
     /// repeated lost races, `Store`.
@@ -38,6 +41,7 @@ impl CancelApproval {
         &self,
         id: ApprovalId,
         by: Identity,
+        answer: Option<Answer<'_, ApprovalRequest>>,
     ) -> Result<ApprovalRequest, CancelApprovalError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut approval = self
@@ -48,7 +52,11 @@ impl CancelApproval {
                 .ok_or(CancelApprovalError::NotFound)?;
             approval.cancel(&by, self.clock.now())?;
             let events = approval.take_events();
-            match self.approvals.save(&approval, &events).await {
+            match self
+                .approvals
+                .save(&approval, &events, receipt(answer.as_ref(), &approval))
+                .await
+            {
                 Ok(()) => return Ok(approval),
                 Err(RepositoryError::Conflict) => continue,
                 Err(e) => return Err(CancelApprovalError::Store(e)),

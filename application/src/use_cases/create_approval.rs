@@ -8,6 +8,7 @@ use domain::{
     NewApproval, Policy, RequiredApprovals, Title, Ttl, ValidationError,
 };
 
+use super::answer::{Answer, receipt};
 use crate::ports::{ApprovalRepository, Clock, IdGenerator, RepositoryError};
 
 /// The raw input of a new request, as any inbound adapter received it. Validation happens
@@ -53,7 +54,8 @@ impl CreateApproval {
         }
     }
 
-    /// Validates the input, opens the request and stores it with its `Requested` event.
+    /// Validates the input, opens the request and stores it with its `Requested` event and,
+    /// for an idempotent request, its `answer`.
     ///
     /// # Errors
     /// `Invalid` naming the first field that broke a rule (nothing is stored), or `Store`.
@@ -62,6 +64,7 @@ impl CreateApproval {
         &self,
         requester: Identity,
         input: CreateApprovalInput,
+        answer: Option<Answer<'_, ApprovalRequest>>,
     ) -> Result<ApprovalRequest, CreateApprovalError> {
         let new = parse(requester, input)?;
         let mut approval = ApprovalRequest::open(
@@ -71,7 +74,7 @@ impl CreateApproval {
         );
         let events = approval.take_events();
         self.approvals
-            .save(&approval, &events)
+            .save(&approval, &events, receipt(answer.as_ref(), &approval))
             .await
             .map_err(CreateApprovalError::Store)?;
         tracing::info!(approval_id = %approval.id(), "approval requested");
@@ -131,7 +134,10 @@ mod tests {
     use mockall::predicate::always;
 
     use super::*;
-    use crate::ports::{MockApprovalRepository, MockClock, MockIdGenerator};
+    use crate::ports::{
+        MockApprovalRepository, MockClock, MockIdGenerator, Receipt, StoredResponse,
+    };
+    use crate::use_cases::answer;
 
     fn input() -> CreateApprovalInput {
         CreateApprovalInput {
@@ -155,25 +161,60 @@ mod tests {
     async fn stores_the_request_with_exactly_its_requested_event() {
         let mut repo = MockApprovalRepository::new();
         repo.expect_save()
-            .withf(|approval, events| {
+            .withf(|approval, events, receipt| {
                 approval.version() == 1
                     && approval.status() == Status::Pending
                     && events.len() == 1
                     && events[0].event_type() == "approval.requested"
+                    && receipt.is_none()
             })
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let created = use_case(repo)
-            .execute(Identity::parse("ci").unwrap(), input())
+            .execute(Identity::parse("ci").unwrap(), input(), None)
             .await
             .unwrap();
         assert_eq!(created.title().as_str(), "Deploy model v7 to prod?");
     }
 
     #[tokio::test]
+    async fn an_idempotent_create_saves_its_answer_with_the_request() {
+        let claim = answer::tests::claim();
+        let respond = |approval: &ApprovalRequest| StoredResponse {
+            status: 201,
+            headers: vec![],
+            body: approval.id().to_string().into_bytes(),
+        };
+        let mut repo = MockApprovalRepository::new();
+        let expected = Receipt {
+            claim: claim.clone(),
+            response: respond(&ApprovalRequest::open(
+                ApprovalId::from_uuid(uuid::Uuid::nil()),
+                parse(Identity::parse("ci").unwrap(), input()).unwrap(),
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            )),
+        };
+        repo.expect_save()
+            .withf(move |_, _, receipt| receipt.as_ref() == Some(&expected))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+
+        use_case(repo)
+            .execute(
+                Identity::parse("ci").unwrap(),
+                input(),
+                Some(Answer::new(&claim, &respond)),
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
     async fn invalid_input_stores_nothing() {
         let mut repo = MockApprovalRepository::new();
-        repo.expect_save().with(always(), always()).never();
+        repo.expect_save()
+            .with(always(), always(), always())
+            .never();
         let err = use_case(repo)
             .execute(
                 Identity::parse("ci").unwrap(),
@@ -181,6 +222,7 @@ mod tests {
                     allowed_approvers: vec!["not valid".into()],
                     ..input()
                 },
+                None,
             )
             .await
             .unwrap_err();
@@ -197,9 +239,9 @@ mod tests {
     async fn store_failure_is_reported() {
         let mut repo = MockApprovalRepository::new();
         repo.expect_save()
-            .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
+            .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
         let err = use_case(repo)
-            .execute(Identity::parse("ci").unwrap(), input())
+            .execute(Identity::parse("ci").unwrap(), input(), None)
             .await
             .unwrap_err();
         assert_eq!(

@@ -9,6 +9,7 @@ use domain::{
 };
 
 use super::MAX_CONFLICT_RETRIES;
+use super::answer::{Answer, receipt};
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +59,18 @@ impl Decide {
     /// either records it too (a second approval) or refuses it (already settled). That is how
     /// "exactly one decision" holds across processes without locks.
     ///
+    /// A change is saved with the `answer` of an idempotent request; a repeated verdict
+    /// changes nothing and saves nothing, so its answer is the caller's to store.
+    ///
     /// # Errors
     /// `NotFound`, `Invalid` (comment), `Refused` (a domain rule), `Conflict` after
     /// repeated lost races, `Store`.
     #[tracing::instrument(skip_all, fields(approval_id = %input.approval_id, approver = %input.approver, verdict = input.verdict.as_str()))]
-    pub async fn execute(&self, input: DecideInput) -> Result<Decided, DecideError> {
+    pub async fn execute(
+        &self,
+        input: DecideInput,
+        answer: Option<Answer<'_, Decided>>,
+    ) -> Result<Decided, DecideError> {
         let comment = input.comment.as_deref().map(Comment::parse).transpose()?;
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut approval = self
@@ -81,10 +89,19 @@ impl Decide {
                 return Ok(Decided { approval, outcome });
             }
             let events = approval.take_events();
-            match self.approvals.save(&approval, &events).await {
+            let decided = Decided { approval, outcome };
+            match self
+                .approvals
+                .save(
+                    &decided.approval,
+                    &events,
+                    receipt(answer.as_ref(), &decided),
+                )
+                .await
+            {
                 Ok(()) => {
-                    tracing::info!(status = %approval.status(), "decision recorded");
-                    return Ok(Decided { approval, outcome });
+                    tracing::info!(status = %decided.approval.status(), "decision recorded");
+                    return Ok(decided);
                 }
                 Err(RepositoryError::Conflict) => {
                     tracing::debug!("lost a concurrent update; reloading");
@@ -107,7 +124,8 @@ mod tests {
     };
 
     use super::*;
-    use crate::ports::{MockApprovalRepository, MockClock};
+    use crate::ports::{MockApprovalRepository, MockClock, StoredResponse};
+    use crate::use_cases::answer::{self, tests::answered};
 
     fn id(s: &str) -> Identity {
         Identity::parse(s).unwrap()
@@ -134,6 +152,21 @@ mod tests {
             },
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         );
+        approval.take_events();
+        approval
+    }
+
+    /// A stored request needing `required` approvals, which `approver` has approved.
+    fn approved_by(required: i64, approver: &str) -> ApprovalRequest {
+        let mut approval = stored(required);
+        approval
+            .decide(
+                id(approver),
+                Verdict::Approve,
+                None,
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap(),
+            )
+            .unwrap();
         approval.take_events();
         approval
     }
@@ -167,26 +200,14 @@ mod tests {
         repo.expect_save()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Err(RepositoryError::Conflict));
+            .returning(|_, _, _| Err(RepositoryError::Conflict));
         // Second load: bob's approval settled it.
         repo.expect_get()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_| {
-                let mut approval = stored(1);
-                approval
-                    .decide(
-                        Identity::parse("bob").unwrap(),
-                        Verdict::Approve,
-                        None,
-                        Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap(),
-                    )
-                    .unwrap();
-                approval.take_events();
-                Ok(Some(approval))
-            });
+            .returning(|_| Ok(Some(approved_by(1, "bob"))));
         let err = Decide::new(Arc::new(repo), clock())
-            .execute(input("alice"))
+            .execute(input("alice"), None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -199,24 +220,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_attempt_saves_an_answer_rendered_from_its_own_result() {
+        let mut repo = MockApprovalRepository::new();
+        let mut seq = mockall::Sequence::new();
+        // Two approvals needed. First load: nobody has decided; the save loses to bob.
+        repo.expect_get()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(Some(stored(2))));
+        repo.expect_save()
+            .withf(|_, _, receipt| answered(receipt) == "pending")
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Err(RepositoryError::Conflict));
+        // Second load: bob approved, so alice's approval now settles it.
+        repo.expect_get()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(Some(approved_by(2, "bob"))));
+        repo.expect_save()
+            .withf(|_, _, receipt| answered(receipt) == "approved")
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(()));
+        let claim = answer::tests::claim();
+        let respond = |decided: &Decided| StoredResponse {
+            status: 200,
+            headers: vec![],
+            body: decided.approval.status().to_string().into_bytes(),
+        };
+
+        let decided = Decide::new(Arc::new(repo), clock())
+            .execute(input("alice"), Some(Answer::new(&claim, &respond)))
+            .await
+            .unwrap();
+
+        assert_eq!(decided.approval.status(), Status::Approved);
+    }
+
+    #[tokio::test]
     async fn a_repeated_verdict_saves_nothing() {
         let mut repo = MockApprovalRepository::new();
-        repo.expect_get().returning(|_| {
-            let mut approval = stored(2);
-            approval
-                .decide(
-                    Identity::parse("alice").unwrap(),
-                    Verdict::Approve,
-                    None,
-                    Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap(),
-                )
-                .unwrap();
-            approval.take_events();
-            Ok(Some(approval))
-        });
+        repo.expect_get()
+            .returning(|_| Ok(Some(approved_by(2, "alice"))));
         repo.expect_save().never();
         let decided = Decide::new(Arc::new(repo), clock())
-            .execute(input("alice"))
+            .execute(input("alice"), None)
             .await
             .unwrap();
         assert_eq!(decided.outcome, DecideOutcome::Unchanged);
@@ -230,9 +279,9 @@ mod tests {
             .returning(|_| Ok(Some(stored(3))));
         repo.expect_save()
             .times(MAX_CONFLICT_RETRIES)
-            .returning(|_, _| Err(RepositoryError::Conflict));
+            .returning(|_, _, _| Err(RepositoryError::Conflict));
         let err = Decide::new(Arc::new(repo), clock())
-            .execute(input("alice"))
+            .execute(input("alice"), None)
             .await
             .unwrap_err();
         assert_eq!(err, DecideError::Conflict);
@@ -243,7 +292,7 @@ mod tests {
         let mut repo = MockApprovalRepository::new();
         repo.expect_get().returning(|_| Ok(None));
         let err = Decide::new(Arc::new(repo), clock())
-            .execute(input("alice"))
+            .execute(input("alice"), None)
             .await
             .unwrap_err();
         assert_eq!(err, DecideError::NotFound);

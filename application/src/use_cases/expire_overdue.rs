@@ -38,7 +38,7 @@ impl ExpireOverdue {
                 Err(ExpireError::NotPending { .. } | ExpireError::NotDue { .. }) => continue,
             }
             let events = approval.take_events();
-            match self.approvals.save(&approval, &events).await {
+            match self.approvals.save(&approval, &events, None).await {
                 Ok(()) => expired += 1,
                 Err(RepositoryError::Conflict) => continue,
                 Err(e) => return Err(e),

@@ -4,6 +4,7 @@
 //! `execute` method and its own error enum, so an inbound adapter can map every failure to a
 //! precise response.
 
+mod answer;
 mod authenticate;
 mod cancel_approval;
 mod create_api_key;
@@ -17,6 +18,7 @@ mod list_approvals;
 mod raise_alert;
 mod settle_alert;
 
+pub use answer::Answer;
 pub use authenticate::{Authenticate, AuthenticateError};
 pub use cancel_approval::{CancelApproval, CancelApprovalError};
 pub use create_api_key::{CreateApiKey, CreateApiKeyError, CreatedApiKey};

@@ -7,6 +7,7 @@ use domain::{
     Severity, Title, ValidationError, Violation,
 };
 
+use super::answer::{Answer, receipt};
 use crate::ports::{AlertRepository, Clock, IdGenerator, RepositoryError};
 
 /// How often a raise reloads after losing a race. Higher than for decisions: alert storms
@@ -64,6 +65,9 @@ impl RaiseAlert {
     /// to insert, the unique index lets one win, and the loser (`Duplicate`) retries and
     /// finds the winner's alert to count its repeat on.
     ///
+    /// Every attempt saves the `answer` of an idempotent request with its change, rendered
+    /// from what that attempt did (opened, or counted the n-th repeat).
+    ///
     /// # Errors
     /// `Invalid` for a bad field, `Conflict` after repeated lost races, `Store`.
     #[tracing::instrument(skip_all, fields(dedup_key = %input.dedup_key, raised_by = %raised_by))]
@@ -71,6 +75,7 @@ impl RaiseAlert {
         &self,
         raised_by: Identity,
         input: RaiseAlertInput,
+        answer: Option<Answer<'_, (Alert, Raised)>>,
     ) -> Result<(Alert, Raised), RaiseAlertError> {
         let new = parse(raised_by, &input)?;
         for _ in 0..MAX_RAISE_ATTEMPTS {
@@ -92,8 +97,13 @@ impl RaiseAlert {
                 ),
             };
             let events = alert.take_events();
-            match self.alerts.save(&alert, &events).await {
-                Ok(()) => return Ok((alert, raised)),
+            let result = (alert, raised);
+            match self
+                .alerts
+                .save(&result.0, &events, receipt(answer.as_ref(), &result))
+                .await
+            {
+                Ok(()) => return Ok(result),
                 Err(RepositoryError::Conflict | RepositoryError::Duplicate) => continue,
                 Err(e) => return Err(RaiseAlertError::Store(e)),
             }
@@ -132,7 +142,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::ports::{MockAlertRepository, MockClock, MockIdGenerator};
+    use crate::ports::{MockAlertRepository, MockClock, MockIdGenerator, StoredResponse};
+    use crate::use_cases::answer::{self, tests::answered};
 
     fn input() -> RaiseAlertInput {
         RaiseAlertInput {
@@ -165,9 +176,10 @@ mod tests {
             .returning(|_| Ok(None));
         alerts
             .expect_save()
+            .withf(|_, _, receipt| answered(receipt) == "opened")
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Err(RepositoryError::Duplicate));
+            .returning(|_, _, _| Err(RepositoryError::Duplicate));
         alerts
             .expect_find_unresolved()
             .times(1)
@@ -182,20 +194,38 @@ mod tests {
                 winner.take_events();
                 Ok(Some(winner))
             });
+        // The answer saved with the repeat says what this attempt did, not the first one.
         alerts
             .expect_save()
-            .withf(|alert, events| {
+            .withf(|alert, events, receipt| {
                 alert.id() == AlertId::from_uuid(uuid::Uuid::max())
                     && events.len() == 1
                     && events[0].event_type() == "alert.repeated"
+                    && answered(receipt) == "repeated 2"
             })
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
+        let claim = answer::tests::claim();
+        let respond = |(_, raised): &(Alert, Raised)| StoredResponse {
+            status: 200,
+            headers: vec![],
+            body: match raised {
+                Raised::Opened => "opened".to_owned(),
+                Raised::Repeated { count } => format!("repeated {count}"),
+            }
+            .into_bytes(),
+        };
+
         let (_, raised) = use_case(alerts)
-            .execute(Identity::parse("monitor").unwrap(), input())
+            .execute(
+                Identity::parse("monitor").unwrap(),
+                input(),
+                Some(Answer::new(&claim, &respond)),
+            )
             .await
             .unwrap();
+
         assert_eq!(raised, Raised::Repeated { count: 2 });
     }
 
@@ -210,6 +240,7 @@ mod tests {
                     severity: "meh".into(),
                     ..input()
                 },
+                None,
             )
             .await
             .unwrap_err();

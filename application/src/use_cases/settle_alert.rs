@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::{Alert, AlertError, AlertId, Identity, TransitionOutcome};
 
 use super::MAX_CONFLICT_RETRIES;
+use super::answer::{Answer, receipt};
 use crate::ports::{AlertRepository, Clock, RepositoryError};
 
 /// What to do with the alert.
@@ -37,7 +38,8 @@ impl SettleAlert {
         Self { alerts, clock }
     }
 
-    /// Applies the action; repeating it is a harmless `Unchanged`.
+    /// Applies the action, saving the `answer` of an idempotent request with the change;
+    /// repeating it is a harmless `Unchanged` that saves nothing.
     ///
     /// # Errors
     /// `NotFound`, `Refused` (acknowledging a resolved alert), `Conflict` after repeated
@@ -48,6 +50,7 @@ impl SettleAlert {
         id: AlertId,
         action: AlertAction,
         by: Identity,
+        answer: Option<Answer<'_, (Alert, TransitionOutcome)>>,
     ) -> Result<(Alert, TransitionOutcome), SettleAlertError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let mut alert = self
@@ -65,8 +68,13 @@ impl SettleAlert {
                 return Ok((alert, outcome));
             }
             let events = alert.take_events();
-            match self.alerts.save(&alert, &events).await {
-                Ok(()) => return Ok((alert, outcome)),
+            let result = (alert, outcome);
+            match self
+                .alerts
+                .save(&result.0, &events, receipt(answer.as_ref(), &result))
+                .await
+            {
+                Ok(()) => return Ok(result),
                 Err(RepositoryError::Conflict) => continue,
                 Err(e) => return Err(SettleAlertError::Store(e)),
             }

@@ -73,7 +73,7 @@ async fn a_delivering_relay_round_moves_the_relay_counters_and_empties_the_outbo
     };
     app.use_cases()
         .create_approval
-        .execute(Identity::parse("ci").unwrap(), input)
+        .execute(Identity::parse("ci").unwrap(), input, None)
         .await
         .unwrap();
 

@@ -1,9 +1,9 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use adapter_memory::{ManualClock, MemoryIdempotency, MemoryStore, SequentialIds};
+use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::UseCases;
 use application::ports::{
-    ChatError, ChatGateway, Claim, IdempotencyKey, MessageRef, StoredResponse,
+    ChatError, ChatGateway, Claim, IdempotencyKey, KeyClaim, MessageRef, StoredResponse,
 };
 use application::use_cases::CreateApprovalInput;
 use async_trait::async_trait;
@@ -56,10 +56,9 @@ impl ChatGateway for SlowChat {
     }
 }
 
-/// The in-memory idempotency store, counting the records purges removed.
-#[derive(Default)]
+/// The in-memory store's idempotency records, counting the records purges removed.
 struct WatchedIdempotency {
-    records: MemoryIdempotency,
+    records: Arc<MemoryStore>,
     purged: AtomicU64,
 }
 
@@ -67,29 +66,27 @@ struct WatchedIdempotency {
 impl IdempotencyStore for WatchedIdempotency {
     async fn claim(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         fingerprint: &str,
         now: DateTime<Utc>,
         locked_until: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<Claim, RepositoryError> {
         self.records
-            .claim(scope, key, fingerprint, now, locked_until, expires_at)
+            .claim(claim, fingerprint, now, locked_until, expires_at)
             .await
     }
 
     async fn complete(
         &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         response: &StoredResponse,
     ) -> Result<(), RepositoryError> {
-        self.records.complete(scope, key, response).await
+        self.records.complete(claim, response).await
     }
 
-    async fn release(&self, scope: &Identity, key: &IdempotencyKey) -> Result<(), RepositoryError> {
-        self.records.release(scope, key).await
+    async fn release(&self, claim: &KeyClaim) -> Result<(), RepositoryError> {
+        self.records.release(claim).await
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
@@ -119,7 +116,10 @@ impl World {
 
 fn world() -> World {
     let store = Arc::new(MemoryStore::new());
-    let idempotency = Arc::new(WatchedIdempotency::default());
+    let idempotency = Arc::new(WatchedIdempotency {
+        records: store.clone(),
+        purged: AtomicU64::new(0),
+    });
     let chat = Arc::new(SlowChat::default());
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let config = Config::from_env([("HEXAGATE_RELAY_IDLE_INTERVAL", "10ms")]).unwrap();
@@ -128,7 +128,6 @@ fn world() -> World {
         Adapters {
             persistence: Persistence {
                 store: store.clone(),
-                idempotency: idempotency.clone(),
                 pool: None,
             },
             chat: chat.clone(),
@@ -156,7 +155,7 @@ async fn request_approval(world: &World) -> ApprovalId {
     let approval = world
         .use_cases
         .create_approval
-        .execute(requester, input)
+        .execute(requester, input, None)
         .await
         .unwrap();
     approval.id()
@@ -262,20 +261,17 @@ async fn the_sweeper_forgets_idempotency_keys_past_their_time_to_live() {
     let client = Identity::parse("ci").unwrap();
     let now = world.clock.now();
     for (key, time_to_live) in [("old", Days::hours(1)), ("fresh", Days::hours(48))] {
-        let key = IdempotencyKey::parse(key).unwrap();
-        let claim = world
+        let claim = KeyClaim {
+            scope: client.clone(),
+            key: IdempotencyKey::parse(key).unwrap(),
+            token: uuid::Uuid::now_v7(),
+        };
+        let claimed = world
             .idempotency
-            .claim(
-                &client,
-                &key,
-                "POST /v1/approvals",
-                now,
-                now,
-                now + time_to_live,
-            )
+            .claim(&claim, "POST /v1/approvals", now, now, now + time_to_live)
             .await
             .unwrap();
-        assert_eq!(claim, Claim::Acquired);
+        assert_eq!(claimed, Claim::Acquired);
     }
     world.clock.advance(Days::hours(2));
     let shutdown = CancellationToken::new();

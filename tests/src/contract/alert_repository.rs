@@ -33,7 +33,7 @@ fn fully_specified() -> NewAlert {
 /// Stores the alert together with the events it raised since the last save.
 async fn save(store: &Store, alert: &mut Alert) -> Result<(), RepositoryError> {
     let events = alert.take_events();
-    store.alerts.save(alert, &events).await
+    store.alerts.save(alert, &events, None).await
 }
 
 /// Opens and stores an alert, with its `Raised` event.
@@ -234,7 +234,7 @@ pub async fn a_failed_save_writes_no_outbox_rows(store: &Store) {
     let events = stale.take_events();
     assert_eq!(events.len(), 2);
     assert_eq!(
-        store.alerts.save(&stale, &events).await,
+        store.alerts.save(&stale, &events, None).await,
         Err(RepositoryError::Conflict)
     );
     // …an insert of an existing id, and one of a key that is taken, that would have raised
@@ -263,7 +263,7 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
     let fixture = Fixture::default();
     let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
     let mut events = alert.take_events();
-    store.alerts.save(&alert, &events).await.unwrap();
+    store.alerts.save(&alert, &events, None).await.unwrap();
 
     // Two events in one save, then one more.
     fixture.clock.advance(Duration::seconds(90));
@@ -273,12 +273,12 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
     fixture.clock.advance(Duration::seconds(1));
     alert.acknowledge(identity("alice"), fixture.now()).unwrap();
     let batch = alert.take_events();
-    store.alerts.save(&alert, &batch).await.unwrap();
+    store.alerts.save(&alert, &batch, None).await.unwrap();
     events.extend(batch);
     fixture.clock.advance(Duration::minutes(30));
     alert.resolve(identity("alice"), fixture.now());
     let batch = alert.take_events();
-    store.alerts.save(&alert, &batch).await.unwrap();
+    store.alerts.save(&alert, &batch, None).await.unwrap();
     events.extend(batch);
 
     let messages = drain(store, fixture.now()).await;
@@ -331,7 +331,7 @@ pub async fn concurrent_raises_of_one_key_open_one_alert_and_count_every_raise(s
                 tokio::spawn(async move {
                     start.wait().await;
                     raise_alert
-                        .execute(identity(&format!("monitor-{n}")), input)
+                        .execute(identity(&format!("monitor-{n}")), input, None)
                         .await
                 })
             })

@@ -103,7 +103,11 @@ pub async fn round_trips_every_field(store: &Store) {
         )
         .unwrap();
     let events = approval.take_events();
-    store.approvals.save(&approval, &events).await.unwrap();
+    store
+        .approvals
+        .save(&approval, &events, None)
+        .await
+        .unwrap();
     assert_eq!(get(store, approval.id()).await.as_ref(), Some(&approval));
 
     fixture.clock.advance(Duration::minutes(5));
@@ -132,7 +136,7 @@ pub async fn inserting_an_existing_id_is_a_duplicate(store: &Store) {
     let mut impostor = ApprovalRequest::open(original.id(), fully_specified(), fixture.now());
     let events = impostor.take_events();
 
-    let result = store.approvals.save(&impostor, &events).await;
+    let result = store.approvals.save(&impostor, &events, None).await;
 
     assert_eq!(result, Err(RepositoryError::Duplicate));
     assert_eq!(get(store, original.id()).await, Some(original));
@@ -151,7 +155,7 @@ pub async fn saving_a_stale_version_is_a_conflict(store: &Store) {
         .decide(identity("bob"), Verdict::Approve, None, fixture.now())
         .unwrap();
     let events = second.take_events();
-    let result = store.approvals.save(&second, &events).await;
+    let result = store.approvals.save(&second, &events, None).await;
 
     assert_eq!(result, Err(RepositoryError::Conflict));
     assert_eq!(get(store, first.id()).await, Some(first));
@@ -166,7 +170,7 @@ pub async fn updating_a_request_that_was_never_stored_is_a_conflict(store: &Stor
         .unwrap();
     let events = approval.take_events();
 
-    let result = store.approvals.save(&approval, &events).await;
+    let result = store.approvals.save(&approval, &events, None).await;
 
     assert_eq!(result, Err(RepositoryError::Conflict));
     assert_eq!(get(store, approval.id()).await, None);
@@ -188,14 +192,14 @@ pub async fn a_failed_save_writes_no_outbox_rows(store: &Store) {
     let events = stale.take_events();
     assert_eq!(events.len(), 2);
     assert_eq!(
-        store.approvals.save(&stale, &events).await,
+        store.approvals.save(&stale, &events, None).await,
         Err(RepositoryError::Conflict)
     );
     // …and a duplicate insert that would have raised one.
     let mut duplicate = ApprovalRequest::open(stored.id(), new_approval(1), fixture.now());
     let events = duplicate.take_events();
     assert_eq!(
-        store.approvals.save(&duplicate, &events).await,
+        store.approvals.save(&duplicate, &events, None).await,
         Err(RepositoryError::Duplicate)
     );
 
@@ -216,7 +220,11 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
     let fixture = Fixture::default();
     let mut approval = fixture.open(new_approval(1));
     let mut events = approval.take_events();
-    store.approvals.save(&approval, &events).await.unwrap();
+    store
+        .approvals
+        .save(&approval, &events, None)
+        .await
+        .unwrap();
     fixture.clock.advance(Duration::seconds(90));
     approval
         .decide(identity("alice"), Verdict::Approve, None, fixture.now())
@@ -224,7 +232,7 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
     let decision_events = approval.take_events();
     store
         .approvals
-        .save(&approval, &decision_events)
+        .save(&approval, &decision_events, None)
         .await
         .unwrap();
     events.extend(decision_events);
@@ -369,7 +377,7 @@ pub async fn concurrent_decisions_record_exactly_one(store: &Store) {
                 };
                 tokio::spawn(async move {
                     start.wait().await;
-                    decide.execute(input).await
+                    decide.execute(input, None).await
                 })
             })
             .collect();

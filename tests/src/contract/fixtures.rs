@@ -96,7 +96,11 @@ impl Fixture {
     pub async fn create(&self, store: &Store, new: NewApproval) -> ApprovalRequest {
         let mut approval = self.open(new);
         let events = approval.take_events();
-        store.approvals.save(&approval, &events).await.unwrap();
+        store
+            .approvals
+            .save(&approval, &events, None)
+            .await
+            .unwrap();
         approval
     }
 
@@ -117,7 +121,7 @@ impl Fixture {
             .decide(identity(approver), verdict, None, self.now())
             .unwrap();
         let events = approval.take_events();
-        store.approvals.save(approval, &events).await.unwrap();
+        store.approvals.save(approval, &events, None).await.unwrap();
     }
 }
 

@@ -41,20 +41,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Serves every port from `store` except idempotency keys, which `idempotency` serves
-    /// (the same store for the SQL adapters; the in-memory fakes are two types), and keeps
-    /// `storage` alive as long as the ports.
-    pub fn new<S, I>(store: S, idempotency: I, storage: impl Any + Send + Sync) -> Self
-    where
-        S: ApprovalRepository
-            + AlertRepository
-            + Outbox
-            + ApiKeyStore
-            + ChatMessages
-            + Readiness
-            + 'static,
-        I: IdempotencyStore + 'static,
-    {
+    /// Serves every port from `store` (every store implements all of them, as the
+    /// composition root's `Store` says), and keeps `storage` alive as long as the ports.
+    pub fn new<S: hexagate::Store + 'static>(store: S, storage: impl Any + Send + Sync) -> Self {
         let store = Arc::new(store);
         Self {
             approvals: store.clone(),
@@ -62,7 +51,7 @@ impl Store {
             outbox: store.clone(),
             api_keys: store.clone(),
             messages: store.clone(),
-            idempotency: Arc::new(idempotency),
+            idempotency: store.clone(),
             readiness: store,
             _storage: Box::new(storage),
         }
@@ -145,6 +134,14 @@ macro_rules! contract_tests {
             an_expired_key_starts_afresh,
             purge_removes_only_expired_records,
             concurrent_claims_of_a_new_key_acquire_it_once,
+            a_taken_over_claim_can_neither_complete_nor_release_the_key,
+            a_key_keeps_its_first_answer,
+            a_save_with_a_receipt_answers_the_key_with_the_change,
+            a_failed_save_leaves_its_key_unanswered,
+            a_save_by_a_taken_over_claim_writes_nothing,
+            a_key_answered_by_a_save_cannot_be_answered_again,
+            concurrent_identical_requests_execute_once,
+            a_stalled_save_racing_its_takeover_lets_exactly_one_run,
         ]);
         $crate::contract_tests!(@suite $backend, readiness: [
             a_migrated_store_is_ready,

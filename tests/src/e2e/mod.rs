@@ -9,4 +9,4 @@ mod fake_slack;
 mod test_app;
 
 pub use fake_slack::{FakeSlack, POST, UPDATE};
-pub use test_app::{Backend, TestApp};
+pub use test_app::{Answer, Backend, TestApp};

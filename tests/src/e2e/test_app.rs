@@ -121,6 +121,31 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST {path}` with a JSON body and `Idempotency-Key: "{idempotency_key}"` as the
+    /// holder of `key`.
+    pub async fn post_keyed(
+        &self,
+        key: &str,
+        path: &str,
+        idempotency_key: &str,
+        body: &Value,
+    ) -> Answer {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(key)
+            .header("idempotency-key", format!("\"{idempotency_key}\""))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: response.status().as_u16(),
+            replayed: response.headers().contains_key("idempotent-replayed"),
+            body: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
     /// `GET {path}` as the holder of `key`.
     pub async fn get(&self, key: &str, path: &str) -> (u16, Value) {
         let response = self
@@ -185,6 +210,15 @@ impl TestApp {
             self.outbox.stats().await
         );
     }
+}
+
+/// A response as a client that checks idempotent replays sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// Whether it carried `Idempotent-Replayed`.
+    pub replayed: bool,
+    pub body: Vec<u8>,
 }
 
 impl Drop for TestApp {

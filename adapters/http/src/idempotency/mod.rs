@@ -7,37 +7,43 @@
 //! 1. Authenticate: keys are scoped to the client, so two clients may pick the same key.
 //! 2. Read the key (`header.rs`) and the body (within the body limit), and fingerprint the
 //!    request: SHA-256 over method, path with query, and body.
-//! 3. Claim the key in the [`IdempotencyStore`]:
-//!    - `Acquired` → run the handler. A lasting answer (any status below 500 that is not a
-//!      transient problem such as a lost race) is stored with `complete` for replay; a
-//!      transient one is forgotten with `release`, so the retry it invites can run.
+//! 3. Claim the key in the [`IdempotencyStore`] under a fresh token (a [`KeyClaim`]):
+//!    - `Acquired` → run the handler, which finds the claim through the [`HeldKey`]
+//!      extractor. A handler whose use case changes state hands it an [`Answer`]: the use
+//!      case renders the response from its result and saves it with the change, in one
+//!      transaction. Afterwards a lasting answer (any status below 500 that is not a
+//!      transient problem such as a lost race) is stored with `complete` — a no-op when the
+//!      change already stored it, the storage of record for answers that changed nothing
+//!      (a refusal, a repeated verdict). A transient one is forgotten with `release`, so
+//!      the retry it invites can run.
 //!    - `Completed` → replay the stored status, headers and body, marked
 //!      `Idempotent-Replayed: true`. A replayed problem keeps the `request_id` of the request
 //!      that produced it; the response's `x-request-id` header names the retry.
 //!    - `InFlight` → 409 `idempotency-key-in-flight` with `Retry-After: 1`.
 //!    - `Mismatch` → 422 `idempotency-key-reused`.
 //!
-//! Known gap: the business write and `complete` are two commits. If the process dies, or the
-//! request is cut short (timeout, panic, client gone) between them, the key stays in flight
-//! until its lock runs out; after that a retry executes again. Closing it needs the stored
-//! response to commit in the business transaction, which the ports do not offer yet (see
-//! ARCHITECTURE.md, "Idempotency keys").
+//! Because a change commits with its answer, a request cut short after its commit (a crash,
+//! the timeout, a vanished client) still leaves the key answered, and its retry replays
+//! instead of running again. A request cut short before its commit leaves the key in flight
+//! until the lock runs out; then a retry takes it over under a new token, and should the
+//! first request wake up and try to save, its receipt names the old token and the store
+//! refuses the whole save (`ClaimLost`). Either way the change happens once.
 
 mod header;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{Claim, Clock, IdempotencyKey, IdempotencyStore, StoredResponse};
-use application::use_cases::Authenticate;
+use application::ports::{Claim, Clock, IdGenerator, IdempotencyStore, KeyClaim, StoredResponse};
+use application::use_cases::{Answer, Authenticate};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::Identity;
 use sha2::{Digest, Sha256};
 
 use header::IDEMPOTENCY_KEY;
@@ -55,10 +61,12 @@ const STORED_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, LOCATION];
 /// The shortest time a claimed key stays locked.
 const MIN_LOCK: Duration = Duration::from_secs(60);
 
-/// What the middleware needs: the store, the time, and the way to identify the caller.
+/// What the middleware needs: the store, the time, claim tokens, and the way to identify the
+/// caller.
 pub(crate) struct Idempotency {
     store: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     authenticate: Authenticate,
     ttl: TimeDelta,
     lock: TimeDelta,
@@ -70,6 +78,7 @@ impl Idempotency {
         Self {
             store: api.idempotency.clone(),
             clock: api.clock.clone(),
+            ids: api.ids.clone(),
             authenticate: api.use_cases.authenticate.clone(),
             // Out of chrono's range means "forever" in practice; saturate rather than fail.
             ttl: TimeDelta::from_std(settings.idempotency_ttl).unwrap_or(TimeDelta::MAX),
@@ -114,22 +123,29 @@ impl Idempotency {
         let body = buffer(body, self.body_limit).await?;
         let fingerprint = fingerprint(&parts.method, &parts.uri, &body);
 
+        let claim = KeyClaim {
+            scope: caller.0.clone(),
+            key,
+            token: self.ids.new_id(),
+        };
         let now = self.clock.now();
-        let claim = self
+        let claimed = self
             .store
             .claim(
-                &caller.0,
-                &key,
+                &claim,
                 &fingerprint,
                 now,
                 later(now, self.lock),
                 later(now, self.ttl),
             )
             .await?;
-        match claim {
+        match claimed {
             Claim::Acquired => {}
             Claim::Completed(stored) => {
-                tracing::info!(idempotency_key = key.as_str(), "replayed a stored response");
+                tracing::info!(
+                    idempotency_key = claim.key.as_str(),
+                    "replayed a stored response"
+                );
                 return replay(stored);
             }
             Claim::InFlight => {
@@ -148,27 +164,22 @@ impl Idempotency {
             }
         }
 
-        let scope = caller.0.clone();
-        // The handler's `Authenticated` extractor takes the caller from here.
+        // The handler's extractors take the caller and the claim from here.
         parts.extensions.insert::<Authenticated>(caller);
+        parts.extensions.insert(HeldKey(Some(claim.clone())));
         let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-        self.settle(&scope, &key, response).await
+        self.settle(&claim, response).await
     }
 
     /// Stores a lasting answer for replay, or releases the key after a transient one.
-    async fn settle(
-        &self,
-        scope: &Identity,
-        key: &IdempotencyKey,
-        response: Response,
-    ) -> Result<Response, Problem> {
+    async fn settle(&self, claim: &KeyClaim, response: Response) -> Result<Response, Problem> {
         let transient = response.status().is_server_error()
             || problem_type_of(&response).is_some_and(ProblemType::is_transient);
         if transient {
-            if let Err(error) = self.store.release(scope, key).await {
+            if let Err(error) = self.store.release(claim).await {
                 tracing::warn!(
                     %error,
-                    idempotency_key = key.as_str(),
+                    idempotency_key = claim.key.as_str(),
                     "could not release the key; retries get 409 until its lock runs out"
                 );
             }
@@ -188,15 +199,41 @@ impl Idempotency {
             headers: stored_headers(&parts.headers),
             body: body.to_vec(),
         };
-        if let Err(error) = self.store.complete(scope, key, &stored).await {
-            // The work is done and its answer is right, so send it; only the replay is lost.
+        // A change stored this answer with itself already, and then this changes nothing.
+        // For an answer without a change, a failure here loses only the replay: a retry
+        // after the lock runs out asks again, and getting the same refusal changes nothing.
+        if let Err(error) = self.store.complete(claim, &stored).await {
             tracing::error!(
                 %error,
-                idempotency_key = key.as_str(),
-                "could not store the response; a retry after the lock runs out executes again"
+                idempotency_key = claim.key.as_str(),
+                "could not store the response; a retry after the lock runs out asks again"
             );
         }
         Ok(Response::from_parts(parts, Body::from(body)))
+    }
+}
+
+/// The `Idempotency-Key` claim the request holds, if it sent a key: what a handler needs to
+/// give its use case an [`Answer`]. Never rejects.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeldKey(Option<KeyClaim>);
+
+impl HeldKey {
+    /// The answer to pass to a use case: the held claim, and `respond`, which renders the
+    /// response from the use case's result. `None` without a key.
+    pub(crate) fn answer<'a, T>(
+        &'a self,
+        respond: &'a (dyn Fn(&T) -> StoredResponse + Send + Sync),
+    ) -> Option<Answer<'a, T>> {
+        self.0.as_ref().map(|claim| Answer::new(claim, respond))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for HeldKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
     }
 }
 

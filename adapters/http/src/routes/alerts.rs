@@ -1,23 +1,24 @@
 //! `/v1/alerts`: raise, read, acknowledge, resolve.
 //!
 //! Each handler's `#[utoipa::path]` is its OpenAPI entry, and the `…Problems` type after it
-//! lists the problem types it can answer with beyond those of every `/v1` route.
+//! lists the problem types it can answer with beyond those of every `/v1` route. Write
+//! handlers define their answer once, as in `approvals.rs`.
 
 use std::sync::Arc;
 
 use application::use_cases::{AlertAction, Raised};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use domain::{AlertId, Identity};
+use domain::{Alert, AlertId, Identity, TransitionOutcome};
 use utoipa::IntoResponses;
 
 use crate::auth::Authenticated;
 use crate::dto::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
 use crate::extract::{AlertIdParam, JsonBody};
+use crate::idempotency::HeldKey;
 use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
 use crate::problem::{Problem, ProblemType};
+use crate::reply::Reply;
 use crate::state::AppState;
 
 /// Raise an alert, or count a repeat of the unresolved one with the same dedup key.
@@ -53,23 +54,26 @@ use crate::state::AppState;
 pub(super) async fn raise(
     State(app): State<Arc<AppState>>,
     Authenticated(raised_by): Authenticated,
+    held: HeldKey,
     JsonBody(body): JsonBody<RaiseAlertBody>,
-) -> Result<Response, Problem> {
-    let (alert, raised) = app
+) -> Result<Reply, Problem> {
+    let reply = |(alert, raised): &(Alert, Raised)| {
+        let body = RaisedAlertResponse::new(alert, *raised);
+        match raised {
+            Raised::Opened => Reply::created(app.alert_location(alert.id()), &body),
+            Raised::Repeated { .. } => Reply::ok(&body),
+        }
+    };
+    let result = app
         .use_cases
         .raise_alert
-        .execute(raised_by, body.into())
-        .await?;
-    let body = Json(RaisedAlertResponse::new(&alert, raised));
-    Ok(match raised {
-        Raised::Opened => (
-            StatusCode::CREATED,
-            [(header::LOCATION, app.alert_location(alert.id()))],
-            body,
+        .execute(
+            raised_by,
+            body.into(),
+            held.answer(&|result: &(Alert, Raised)| reply(result).stored()),
         )
-            .into_response(),
-        Raised::Repeated { .. } => body.into_response(),
-    })
+        .await?;
+    Ok(reply(&result))
 }
 
 pub(super) struct RaiseProblems;
@@ -138,9 +142,10 @@ impl IntoResponses for GetProblems {
 pub(super) async fn acknowledge(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
+    held: HeldKey,
     AlertIdParam(id): AlertIdParam,
-) -> Result<Json<AlertResponse>, Problem> {
-    settle(&app, id, AlertAction::Acknowledge, by).await
+) -> Result<Reply, Problem> {
+    settle(&app, &held, id, AlertAction::Acknowledge, by).await
 }
 
 pub(super) struct AcknowledgeProblems;
@@ -182,9 +187,10 @@ impl IntoResponses for AcknowledgeProblems {
 pub(super) async fn resolve(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
+    held: HeldKey,
     AlertIdParam(id): AlertIdParam,
-) -> Result<Json<AlertResponse>, Problem> {
-    settle(&app, id, AlertAction::Resolve, by).await
+) -> Result<Reply, Problem> {
+    settle(&app, &held, id, AlertAction::Resolve, by).await
 }
 
 pub(super) struct ResolveProblems;
@@ -207,10 +213,21 @@ impl IntoResponses for ResolveProblems {
 /// success, so a client may retry without an `Idempotency-Key`.
 async fn settle(
     app: &AppState,
+    held: &HeldKey,
     id: AlertId,
     action: AlertAction,
     by: Identity,
-) -> Result<Json<AlertResponse>, Problem> {
-    let (alert, _outcome) = app.use_cases.settle_alert.execute(id, action, by).await?;
-    Ok(Json(AlertResponse::from(&alert)))
+) -> Result<Reply, Problem> {
+    let reply = |(alert, _): &(Alert, TransitionOutcome)| Reply::ok(&AlertResponse::from(alert));
+    let result = app
+        .use_cases
+        .settle_alert
+        .execute(
+            id,
+            action,
+            by,
+            held.answer(&|result: &(Alert, TransitionOutcome)| reply(result).stored()),
+        )
+        .await?;
+    Ok(reply(&result))
 }

@@ -2,14 +2,17 @@
 //!
 //! Each handler's `#[utoipa::path]` is its OpenAPI entry, and the `…Problems` type after it
 //! lists the problem types it can answer with beyond those of every `/v1` route.
+//!
+//! A write handler defines its success answer once, as a `reply` closure over the use
+//! case's result: the use case saves it with the change when the request holds an
+//! `Idempotency-Key` (`held.answer`), and the handler sends it.
 
 use std::sync::Arc;
 
-use application::use_cases::{DecideInput, ListApprovalsInput};
+use application::use_cases::{DecideInput, Decided, ListApprovalsInput};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use domain::ApprovalRequest;
 use utoipa::IntoResponses;
 
 use crate::auth::Authenticated;
@@ -18,8 +21,10 @@ use crate::dto::{
     ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams,
 };
 use crate::extract::{ApprovalIdParam, JsonBody, QueryParams};
+use crate::idempotency::HeldKey;
 use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
 use crate::problem::{Problem, ProblemType};
+use crate::reply::Reply;
 use crate::state::AppState;
 
 /// Ask for a decision: opens an approval request and posts it to its chat destination.
@@ -46,18 +51,25 @@ use crate::state::AppState;
 pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     Authenticated(requester): Authenticated,
+    held: HeldKey,
     JsonBody(body): JsonBody<CreateApprovalBody>,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<Reply, Problem> {
+    let reply = |approval: &ApprovalRequest| {
+        Reply::created(
+            app.approval_location(approval.id()),
+            &ApprovalResponse::from(approval),
+        )
+    };
     let approval = app
         .use_cases
         .create_approval
-        .execute(requester, body.into())
+        .execute(
+            requester,
+            body.into(),
+            held.answer(&|approval: &ApprovalRequest| reply(approval).stored()),
+        )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, app.approval_location(approval.id()))],
-        Json(ApprovalResponse::from(&approval)),
-    ))
+    Ok(reply(&approval))
 }
 
 pub(super) struct CreateProblems;
@@ -174,20 +186,26 @@ impl IntoResponses for ListProblems {
 pub(super) async fn decide(
     State(app): State<Arc<AppState>>,
     Authenticated(approver): Authenticated,
+    held: HeldKey,
     ApprovalIdParam(approval_id): ApprovalIdParam,
     JsonBody(body): JsonBody<DecisionBody>,
-) -> Result<Json<ApprovalResponse>, Problem> {
+) -> Result<Reply, Problem> {
+    let reply = |decided: &Decided| Reply::ok(&ApprovalResponse::from(&decided.approval));
+    let input = DecideInput {
+        approval_id,
+        approver,
+        verdict: body.verdict.into(),
+        comment: body.comment,
+    };
     let decided = app
         .use_cases
         .decide
-        .execute(DecideInput {
-            approval_id,
-            approver,
-            verdict: body.verdict.into(),
-            comment: body.comment,
-        })
+        .execute(
+            input,
+            held.answer(&|decided: &Decided| reply(decided).stored()),
+        )
         .await?;
-    Ok(Json(ApprovalResponse::from(&decided.approval)))
+    Ok(reply(&decided))
 }
 
 pub(super) struct DecideProblems;
@@ -233,10 +251,20 @@ impl IntoResponses for DecideProblems {
 pub(super) async fn cancel(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
+    held: HeldKey,
     ApprovalIdParam(id): ApprovalIdParam,
-) -> Result<Json<ApprovalResponse>, Problem> {
-    let approval = app.use_cases.cancel_approval.execute(id, by).await?;
-    Ok(Json(ApprovalResponse::from(&approval)))
+) -> Result<Reply, Problem> {
+    let reply = |approval: &ApprovalRequest| Reply::ok(&ApprovalResponse::from(approval));
+    let approval = app
+        .use_cases
+        .cancel_approval
+        .execute(
+            id,
+            by,
+            held.answer(&|approval: &ApprovalRequest| reply(approval).stored()),
+        )
+        .await?;
+    Ok(reply(&approval))
 }
 
 pub(super) struct CancelProblems;

@@ -1,19 +1,24 @@
 //! `Idempotency-Key` on `POST /v1/…`: replay, reuse, concurrency, release, expiry.
 
+use std::pin::pin;
 use std::sync::Arc;
 
 use adapter_http::HttpSettings;
 use adapter_memory::MemoryStore;
-use application::ports::{MockApprovalRepository, RepositoryError};
+use application::ports::{
+    Claim, IdempotencyStore, KeyClaim, MockApprovalRepository, RepositoryError, StoredResponse,
+};
+use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, Utc};
 use domain::ApprovalId;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    ControlledSaves, Overrides, TestApp, TestResponse, call, json_body, new_alert, new_approval,
-    pending_request,
+    Overrides, TestApp, TestResponse, call, json_body, new_alert, new_approval, pending_request,
+    poll_once,
 };
 
 const KEY: &str = "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"";
@@ -145,14 +150,7 @@ async fn a_lasting_refusal_is_replayed_too() {
 
 #[tokio::test]
 async fn two_identical_requests_at_once_execute_once() {
-    let store = Arc::new(MemoryStore::new());
-    let saves = ControlledSaves::new(store.clone());
-    let app = TestApp::with(Overrides {
-        store: Some(store),
-        approvals: Some(saves.clone()),
-        ..Overrides::default()
-    })
-    .await;
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings::default()).await;
     let body = new_approval("deploy");
     // The first request to reach the store waits there until the other has its answer, so
     // both are in flight together whichever runs first.
@@ -181,14 +179,7 @@ async fn two_identical_requests_at_once_execute_once() {
 
 #[tokio::test]
 async fn a_5xx_releases_the_key_so_the_retry_executes() {
-    let store = Arc::new(MemoryStore::new());
-    let saves = ControlledSaves::new(store.clone());
-    let app = TestApp::with(Overrides {
-        store: Some(store),
-        approvals: Some(saves.clone()),
-        ..Overrides::default()
-    })
-    .await;
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings::default()).await;
     let body = new_approval("deploy");
     saves.fail_next_save(RepositoryError::Unavailable("connection reset".into()));
 
@@ -210,7 +201,7 @@ async fn a_lost_race_is_not_replayed_so_the_retry_it_invites_runs() {
         .returning(move |_| Ok(Some(pending_request(id))));
     approvals
         .expect_save()
-        .returning(|_, _| Err(RepositoryError::Conflict));
+        .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
         approvals: Some(Arc::new(approvals)),
         ..Overrides::default()
@@ -282,4 +273,102 @@ async fn without_the_header_every_post_executes() {
         app.create(&app.ci, new_approval("deploy")).await;
     }
     assert_eq!(app.snapshot().await.approvals.len(), 2);
+}
+
+/// The in-memory store, except that `complete` never lands: what a crash right after a
+/// change commits looks like to the store.
+struct CompletionsLost(Arc<MemoryStore>);
+
+#[async_trait]
+impl IdempotencyStore for CompletionsLost {
+    async fn claim(
+        &self,
+        claim: &KeyClaim,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, RepositoryError> {
+        self.0
+            .claim(claim, fingerprint, now, locked_until, expires_at)
+            .await
+    }
+
+    async fn complete(&self, _: &KeyClaim, _: &StoredResponse) -> Result<(), RepositoryError> {
+        Err(RepositoryError::Unavailable("the process died".into()))
+    }
+
+    async fn release(&self, claim: &KeyClaim) -> Result<(), RepositoryError> {
+        self.0.release(claim).await
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
+        self.0.purge_expired(now).await
+    }
+}
+
+/// Past the one-minute lock, when a key nobody answered may be taken over.
+fn after_the_lock() -> chrono::Duration {
+    chrono::Duration::minutes(2)
+}
+
+#[tokio::test]
+async fn a_change_is_stored_with_its_answer_so_its_retry_replays_even_after_a_crash() {
+    let store = Arc::new(MemoryStore::new());
+    let app = TestApp::with(Overrides {
+        store: Some(store.clone()),
+        idempotency: Some(Arc::new(CompletionsLost(store))),
+        ..Overrides::default()
+    })
+    .await;
+    let create = || keyed("/v1/approvals", &app.ci, KEY, &new_approval("deploy"));
+    let created = app.send(create()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let decisions = format!(
+        "/v1/approvals/{}/decisions",
+        created.json()["id"].as_str().unwrap()
+    );
+    let approve = json!({ "verdict": "approve" });
+    let decided = app.send(keyed(&decisions, &app.alice, KEY, &approve)).await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    let after_both = app.snapshot().await;
+
+    // Long after any lock: were the answers stored apart from the changes, these retries
+    // would take the keys over and create and decide a second time.
+    app.clock.advance(after_the_lock());
+    let create_retry = app.send(create()).await;
+    let decide_retry = app.send(keyed(&decisions, &app.alice, KEY, &approve)).await;
+
+    for (retry, first) in [(&create_retry, &created), (&decide_retry, &decided)] {
+        assert_eq!(retry.status, first.status);
+        assert!(replayed(retry), "{}", retry.text());
+        assert_eq!(retry.body, first.body);
+    }
+    assert_eq!(app.snapshot().await, after_both);
+}
+
+#[tokio::test]
+async fn a_request_stalled_past_its_lock_loses_its_key_to_the_retry_and_writes_nothing() {
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings::default()).await;
+    let body = new_approval("deploy");
+    saves.hold_next_save();
+    let mut stalled = pin!(app.send(keyed("/v1/approvals", &app.ci, KEY, &body)));
+    assert!(
+        poll_once(stalled.as_mut()).await.is_none(),
+        "the first request should be waiting in the store, holding the key"
+    );
+
+    app.clock.advance(after_the_lock());
+    let retry = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    assert!(!replayed(&retry));
+
+    saves.release();
+    let woken = stalled.await;
+
+    woken.assert_problem(StatusCode::CONFLICT, "idempotency-key-in-flight");
+    assert_eq!(app.snapshot().await.approvals.len(), 1);
+    let again = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
+    assert!(replayed(&again));
+    assert_eq!(again.body, retry.body);
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::HttpSettings;
-use adapter_memory::MemoryStore;
 use application::ports::{MockAlertRepository, MockApprovalRepository, Readiness, RepositoryError};
 use async_trait::async_trait;
 use axum::body::Body;
@@ -16,8 +15,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::support::{
-    ControlledSaves, Overrides, TestApp, call, json_body, new_alert, new_approval, open_alert,
-    pending_request, poll_once,
+    Overrides, TestApp, call, json_body, new_alert, new_approval, open_alert, pending_request,
+    poll_once,
 };
 
 fn probe(path: &str) -> Request<Body> {
@@ -125,7 +124,7 @@ async fn a_decision_that_keeps_losing_races_is_a_409_to_retry() {
         .returning(move |_| Ok(Some(pending_request(id))));
     approvals
         .expect_save()
-        .returning(|_, _| Err(RepositoryError::Conflict));
+        .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
         approvals: Some(Arc::new(approvals)),
         ..Overrides::default()
@@ -152,7 +151,7 @@ async fn an_acknowledgement_that_keeps_losing_races_is_a_409_to_retry() {
         .returning(move |_| Ok(Some(open_alert(id))));
     alerts
         .expect_save()
-        .returning(|_, _| Err(RepositoryError::Conflict));
+        .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
         alerts: Some(Arc::new(alerts)),
         ..Overrides::default()
@@ -195,16 +194,9 @@ async fn an_alert_store_outage_is_a_503_that_leaks_no_internal_detail() {
 
 #[tokio::test]
 async fn beyond_the_in_flight_limit_v1_requests_are_shed_at_once_and_probes_still_answer() {
-    let store = Arc::new(MemoryStore::new());
-    let saves = ControlledSaves::new(store.clone());
-    let app = TestApp::with(Overrides {
-        settings: HttpSettings {
-            max_in_flight: 1,
-            ..HttpSettings::default()
-        },
-        store: Some(store),
-        approvals: Some(saves.clone()),
-        ..Overrides::default()
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings {
+        max_in_flight: 1,
+        ..HttpSettings::default()
     })
     .await;
     saves.hold_next_save();
@@ -236,16 +228,9 @@ async fn beyond_the_in_flight_limit_v1_requests_are_shed_at_once_and_probes_stil
 
 #[tokio::test]
 async fn the_in_flight_limit_is_shared_by_all_v1_routes() {
-    let store = Arc::new(MemoryStore::new());
-    let saves = ControlledSaves::new(store.clone());
-    let app = TestApp::with(Overrides {
-        settings: HttpSettings {
-            max_in_flight: 1,
-            ..HttpSettings::default()
-        },
-        store: Some(store),
-        approvals: Some(saves.clone()),
-        ..Overrides::default()
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings {
+        max_in_flight: 1,
+        ..HttpSettings::default()
     })
     .await;
     let id = app.create(&app.ci, new_approval("deploy")).await["id"]

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
-use adapter_memory::{ManualClock, MemoryIdempotency, MemoryStore, SequentialIds};
+use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::ports::{
     AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, MockChatGateway,
-    OutboxMessage, Readiness, RepositoryError,
+    OutboxMessage, Readiness, Receipt, RepositoryError,
 };
 use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
@@ -70,6 +70,7 @@ impl TestApp {
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let clock = Arc::new(ManualClock::new(start_time()));
+        let ids = Arc::new(SequentialIds::default());
         let ports = Ports {
             approvals: overrides.approvals.unwrap_or_else(|| store.clone()),
             alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
@@ -80,7 +81,7 @@ impl TestApp {
             chat: Arc::new(MockChatGateway::new()),
             messages: store.clone(),
             clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
+            ids: ids.clone(),
         };
         let use_cases = UseCases::new(&ports, RelayPolicy::default());
         let key = async |name: &str| {
@@ -90,10 +91,9 @@ impl TestApp {
         let (ci, alice, bob) = (key("ci").await, key("alice").await, key("bob").await);
         let state = ApiState {
             readiness: overrides.readiness.unwrap_or_else(|| store.clone()),
-            idempotency: overrides
-                .idempotency
-                .unwrap_or_else(|| Arc::new(MemoryIdempotency::new())),
+            idempotency: overrides.idempotency.unwrap_or_else(|| store.clone()),
             clock: clock.clone(),
+            ids,
             metrics: overrides.metrics,
             use_cases,
         };
@@ -105,6 +105,21 @@ impl TestApp {
             alice,
             bob,
         }
+    }
+
+    /// The app over a store whose approval saves the test can fail or hold (see
+    /// [`ControlledSaves`]), with `settings`.
+    pub async fn with_controlled_saves(settings: HttpSettings) -> (Self, Arc<ControlledSaves>) {
+        let store = Arc::new(MemoryStore::new());
+        let saves = ControlledSaves::new(store.clone());
+        let app = Self::with(Overrides {
+            settings,
+            store: Some(store),
+            approvals: Some(saves.clone()),
+            ..Overrides::default()
+        })
+        .await;
+        (app, saves)
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -373,6 +388,7 @@ impl ApprovalRepository for ControlledSaves {
         &self,
         approval: &ApprovalRequest,
         events: &[ApprovalEvent],
+        receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         if let Some(error) = self.fail_next.lock().unwrap().take() {
             return Err(error);
@@ -380,7 +396,7 @@ impl ApprovalRepository for ControlledSaves {
         if self.hold_next.swap(false, Ordering::SeqCst) {
             self.released.acquire().await.unwrap().forget();
         }
-        ApprovalRepository::save(&*self.store, approval, events).await
+        ApprovalRepository::save(&*self.store, approval, events, receipt).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {

@@ -125,7 +125,7 @@ impl TestSlack {
     pub async fn request_by(&self, requester: &str, input: CreateApprovalInput) -> ApprovalRequest {
         self.use_cases
             .create_approval
-            .execute(Identity::parse(requester).unwrap(), input)
+            .execute(Identity::parse(requester).unwrap(), input, None)
             .await
             .unwrap()
     }
@@ -159,6 +159,7 @@ impl TestSlack {
                     destination: "C0123456789".into(),
                     dedup_key: "disk:db-1".into(),
                 },
+                None,
             )
             .await
             .unwrap();

@@ -4,13 +4,14 @@
 
 mod row;
 
-use application::ports::{AlertRepository, RepositoryError};
+use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
 
 use self::row::AlertRow;
 use crate::SqliteStore;
 use crate::errors::translate;
+use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
 
 /// The `aggregate_type` of outbox rows written for alerts.
@@ -69,14 +70,25 @@ impl AlertRepository for SqliteStore {
         fields(alert_id = %alert.id(), version = alert.version(), events = events.len()),
         level = "debug"
     )]
-    async fn save(&self, alert: &Alert, events: &[AlertEvent]) -> Result<(), RepositoryError> {
+    async fn save(
+        &self,
+        alert: &Alert,
+        events: &[AlertEvent],
+        receipt: Option<Receipt>,
+    ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
         let row = AlertRow::from_alert(alert);
         let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
 
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row behind.
+        // failed save leaves neither the new state nor a single outbox row nor an answer
+        // behind.
         let mut tx = self.begin_write().await?;
+        // The answer of an idempotent request, first: a request whose key was taken over
+        // must not write its change at all.
+        if let Some(receipt) = &receipt {
+            store_receipt(&mut tx, receipt).await?;
+        }
         if row.version == 1 {
             // Two unique indexes can refuse this row, and `translate` turns either violation
             // into `Duplicate`: the primary key (the id exists) and

@@ -3,7 +3,7 @@
 
 mod row;
 
-use application::ports::{ApprovalRepository, ListQuery, RepositoryError};
+use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use self::row::ApprovalRow;
 use crate::SqliteStore;
 use crate::errors::translate;
+use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
 use crate::time::to_micros;
 
@@ -54,14 +55,21 @@ impl ApprovalRepository for SqliteStore {
         &self,
         approval: &ApprovalRequest,
         events: &[ApprovalEvent],
+        receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
         let row = ApprovalRow::from_approval(approval)?;
         let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
 
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row behind.
+        // failed save leaves neither the new state nor a single outbox row nor an answer
+        // behind.
         let mut tx = self.begin_write().await?;
+        // The answer of an idempotent request, first: a request whose key was taken over
+        // must not write its change at all.
+        if let Some(receipt) = &receipt {
+            store_receipt(&mut tx, receipt).await?;
+        }
         if row.version == 1 {
             // A unique violation on the primary key becomes `Duplicate` in `translate`.
             sqlx::query(
