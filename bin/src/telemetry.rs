@@ -1,12 +1,15 @@
 //! Logs and metrics.
 //!
-//! Logs are structured: human-readable lines in development, JSON lines in production. They
-//! go to **stderr**: standard output is reserved for what a command produces (the new API
+//! Logs are structured: human-readable lines in development, JSON lines in production (one
+//! flat object per line, with the request's fields on every line of it: `json.rs`). They go
+//! to **stderr**: standard output is reserved for what a command produces (the new API
 //! key of `api-key create`, the report of `config check`), so it can be piped or captured
 //! without log lines mixed in.
 //!
 //! Metrics go to one Prometheus recorder per process, rendered by the REST adapter at
 //! `GET /metrics`: the adapter's HTTP metrics and the service's own (`service_metrics.rs`).
+
+mod json;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -16,6 +19,7 @@ use metrics_exporter_prometheus::{BuildError, PrometheusHandle, PrometheusRecord
 use tokio_util::sync::CancellationToken;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -46,15 +50,13 @@ pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
                     .with_ansi(std::io::stderr().is_terminal()),
             )
             .try_init()?,
-        // One flat object per line, with the fields of the current span (e.g. the request id)
-        // so a log aggregator can group every line of one request.
+        // One flat object per line, with the fields of every enclosing span (the request id
+        // among them), so a log aggregator can group every line of one request.
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
+                    .fmt_fields(JsonFields::new())
+                    .event_format(json::FlatJson)
                     .with_writer(std::io::stderr),
             )
             .try_init()?,

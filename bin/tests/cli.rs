@@ -309,11 +309,18 @@ fn serve_answers_requests_and_exits_cleanly_on_sigterm() {
 
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
+        .write_all(
+            b"GET /healthz HTTP/1.1\r\nhost: test\r\nx-request-id: cli-probe-1\r\n\
+              connection: close\r\n\r\n",
+        )
         .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // The JSON log line of the response is one flat object carrying the request's fields.
+    let answered = wait_for_log(&lines, "finished processing request");
+    assert_eq!(answered["request_id"], "cli-probe-1", "{answered}");
+    assert_eq!(answered["route"], "/healthz", "{answered}");
 
     send_signal(&child, "-TERM");
     let status = wait(&mut child, Duration::from_secs(20));
