@@ -36,7 +36,7 @@ use secrecy::SecretString;
 
 use reader::{Reader, parse_addr, parse_log_filter, parse_log_format};
 use variables::{
-    ADDR, BODY_LIMIT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL,
+    ADDR, BODY_LIMIT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT,
     IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL,
     RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
 };
@@ -136,6 +136,7 @@ pub struct LogConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpConfig {
     pub body_limit: usize,
+    pub header_limit: usize,
     pub request_timeout: Duration,
     pub max_in_flight: u32,
     pub idempotency_ttl: Duration,
@@ -228,6 +229,7 @@ impl Config {
         };
         let http = HttpConfig {
             body_limit: env.setting(&BODY_LIMIT, values::byte_size, 64 * 1024),
+            header_limit: env.setting(&HEADER_LIMIT, values::byte_size, 32 * 1024),
             request_timeout: env.setting(
                 &REQUEST_TIMEOUT,
                 values::duration,

@@ -176,6 +176,7 @@ pub(crate) fn wire(
         },
         &HttpSettings {
             body_limit_bytes: config.http.body_limit,
+            header_limit_bytes: config.http.header_limit,
             request_timeout: config.http.request_timeout,
             public_base_url: config.public_url.clone(),
             max_in_flight: usize::try_from(config.http.max_in_flight).unwrap_or(usize::MAX),

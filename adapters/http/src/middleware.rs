@@ -5,13 +5,13 @@
 //! - [`edge`] wraps the fully merged router — the REST API, other adapters' routes (Slack),
 //!   and the 404 fallback — with what every request needs: a request id, a log span,
 //!   metrics, and panic safety.
-//! - [`api`] wraps the REST API's routes with what its contract needs: problem+json for
-//!   every error, a timeout, and a body limit. [`shed_load`] and the idempotency layer sit
+//! - [`api`] wraps the REST API's routes with what its contract needs: a header limit,
+//!   problem+json for every error, a timeout, and a body limit. [`shed_load`] and the idempotency layer sit
 //!   inside it, on the `/v1` routes only.
 //!
 //! So a `/v1` request passes, outermost first: sensitive-header marking → request id →
-//! trace span → metrics → panic catcher → problem conversion → timeout → body limit → load
-//! shedding → idempotency → handler.
+//! trace span → metrics → panic catcher → header limit → problem conversion → timeout → body
+//! limit → load shedding → idempotency → handler.
 
 use std::any::Any;
 
@@ -19,10 +19,10 @@ use axum::BoxError;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{Request, StatusCode};
-use axum::middleware::{from_fn, map_response};
+use axum::middleware::{Next, from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -70,6 +70,11 @@ pub(crate) fn edge(router: Router) -> Router {
 pub(crate) fn api(routes: Router, settings: &HttpSettings) -> Router {
     routes.layer(
         ServiceBuilder::new()
+            // First: a request refused for its headers costs nothing further.
+            .layer(from_fn_with_state(
+                settings.header_limit_bytes,
+                limit_headers,
+            ))
             .layer(map_response(problem_for_bare_errors))
             // Bounds the whole exchange, slow uploads included; the client may retry a 408.
             .layer(TimeoutLayer::with_status_code(
@@ -119,6 +124,24 @@ fn overloaded_problem(error: &BoxError) -> Problem {
         tracing::error!(%error, "unexpected error from the load-shedding layers");
         Problem::internal()
     }
+}
+
+/// Refuses a request whose header block (every name and value, with the `: ` and line end
+/// each takes on the wire) is larger than `limit` bytes, with a 431 problem.
+async fn limit_headers(State(limit): State<usize>, request: Request<Body>, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > limit {
+        return Problem::new(
+            ProblemType::HeadersTooLarge,
+            format!("the request headers take {size} bytes; at most {limit} are accepted"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// One span per request. `client` is filled in by authentication. The route template, not

@@ -32,8 +32,13 @@ pub(crate) type Responses = BTreeMap<String, RefOr<Response>>;
 /// The name of the bearer scheme that `/v1` operations list under `security`.
 pub(crate) const API_KEY_SCHEME: &str = "api_key";
 
-/// What every API route can answer: it may time out, and it may fail.
-const EVERY_ROUTE: &[ProblemType] = &[ProblemType::RequestTimeout, ProblemType::Internal];
+/// What every API route can answer: its headers are bounded, it may time out, and it may
+/// fail.
+const EVERY_ROUTE: &[ProblemType] = &[
+    ProblemType::HeadersTooLarge,
+    ProblemType::RequestTimeout,
+    ProblemType::Internal,
+];
 
 /// What every `/v1` route can answer on top: it authenticates, reads the store, and may be
 /// shed under load.
@@ -237,13 +242,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn responses_group_problem_types_by_status_and_always_include_timeout_and_failure() {
+    fn responses_group_problem_types_by_status_and_always_include_the_route_limits() {
         let responses = problem_responses(&[
             &[ProblemType::MalformedBody, ProblemType::Validation],
             &[ProblemType::Validation, ProblemType::Unavailable],
         ]);
         let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
-        assert_eq!(statuses, ["400", "408", "500", "503"]);
+        assert_eq!(statuses, ["400", "408", "431", "500", "503"]);
         let RefOr::T(bad_request) = &responses["400"] else {
             panic!("an inline response")
         };

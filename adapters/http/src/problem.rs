@@ -56,6 +56,8 @@ pub enum ProblemType {
     NotPending,
     /// The body is larger than the configured limit.
     BodyTooLarge,
+    /// The request's headers together are larger than the configured limit.
+    HeadersTooLarge,
     /// The body is not `application/json`.
     UnsupportedMediaType,
     /// The requester may not decide their own request (four-eyes principle).
@@ -85,7 +87,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 28] = [
         Self::MalformedBody,
         Self::Validation,
         Self::InvalidQuery,
@@ -102,6 +104,7 @@ impl ProblemType {
         Self::ConcurrentUpdate,
         Self::NotPending,
         Self::BodyTooLarge,
+        Self::HeadersTooLarge,
         Self::UnsupportedMediaType,
         Self::SelfApproval,
         Self::ApprovalExpired,
@@ -293,6 +296,11 @@ impl ProblemType {
                 "https://hexagate.dev/problems/overloaded",
                 S::SERVICE_UNAVAILABLE,
                 "Too many requests in flight",
+            ),
+            Self::HeadersTooLarge => (
+                "https://hexagate.dev/problems/headers-too-large",
+                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request headers too large",
             ),
         }
     }

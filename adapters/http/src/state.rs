@@ -20,6 +20,15 @@ pub struct HttpSettings {
     /// 8 KiB of metadata, approvers) is well under it, and it bounds the memory a request
     /// can pin: bodies are buffered whole.
     pub body_limit_bytes: usize,
+    /// Largest accepted header block: the names and values of all request headers together.
+    /// Larger ones get 431 before any handler runs.
+    ///
+    /// Default 32 KiB, nginx's default (4 buffers of 8 KiB): real clients send a few KiB
+    /// even with large tokens, and it bounds the headers 512 requests in flight can pin to
+    /// 16 MiB. hyper refuses blocks over its own read buffer (about 400 KiB) or of more than
+    /// 100 headers before this runs, with a bare 431; between this limit and those, clients
+    /// get a problem.
+    pub header_limit_bytes: usize,
     /// Longest a request may take, body included. Slower requests get 408.
     ///
     /// Default 10 s: every operation is a few store round trips, so a request still running
@@ -54,6 +63,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             body_limit_bytes: 64 * 1024,
+            header_limit_bytes: 32 * 1024,
             request_timeout: Duration::from_secs(10),
             public_base_url: None,
             max_in_flight: 512,

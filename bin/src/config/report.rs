@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::variables::{
     ADDR, BODY_LIMIT, CONFIG_FILE, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
-    EXPIRY_SWEEP_INTERVAL, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL,
+    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL,
     RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG,
     SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
     SLACK_TIMEOUT,
@@ -41,6 +41,7 @@ impl Config {
             (LOG_FORMAT.name, self.log.format.as_str().to_owned()),
             (RUST_LOG.name, self.log.filter.clone()),
             (BODY_LIMIT.name, format_size(self.http.body_limit)),
+            (HEADER_LIMIT.name, format_size(self.http.header_limit)),
             (
                 REQUEST_TIMEOUT.name,
                 format_duration(self.http.request_timeout),

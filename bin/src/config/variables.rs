@@ -71,6 +71,11 @@ pub const BODY_LIMIT: Variable = plain(
     "64KiB",
     "largest accepted request body",
 );
+pub const HEADER_LIMIT: Variable = plain(
+    "HEXAGATE_HEADER_LIMIT",
+    "32KiB",
+    "largest accepted block of request headers",
+);
 pub const REQUEST_TIMEOUT: Variable = plain(
     "HEXAGATE_REQUEST_TIMEOUT",
     "10s",
@@ -140,7 +145,7 @@ pub const SLACK_API_BASE_URL: Variable = plain(
 pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 23] = [
+pub const VARIABLES: [Variable; 24] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -151,6 +156,7 @@ pub const VARIABLES: [Variable; 23] = [
     LOG_FORMAT,
     RUST_LOG,
     BODY_LIMIT,
+    HEADER_LIMIT,
     REQUEST_TIMEOUT,
     MAX_IN_FLIGHT,
     IDEMPOTENCY_TTL,
