@@ -6,8 +6,8 @@
 //!   and the 404 fallback — with what every request needs: a request id, a log span,
 //!   metrics, and panic safety.
 //! - [`api`] wraps the REST API's routes with what its contract needs: a header limit,
-//!   problem+json for every error, a timeout, and a body limit. [`shed_load`] and the idempotency layer sit
-//!   inside it, on the `/v1` routes only.
+//!   problem+json for every error, a timeout, and a body limit. [`shed_load`] and the
+//!   idempotency layer sit inside it, on the `/v1` routes only.
 //!
 //! So a `/v1` request passes, outermost first: sensitive-header marking → request id →
 //! trace span → metrics → panic catcher → header limit → problem conversion → timeout → body
