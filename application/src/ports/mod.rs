@@ -12,16 +12,20 @@ mod chat_messages;
 mod idempotency;
 mod outbox;
 mod readiness;
+mod sink;
+mod store_error;
 mod system;
 
 pub use alert_repository::AlertRepository;
 pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
-pub use approval_repository::{ApprovalRepository, ListQuery, RepositoryError};
+pub use approval_repository::{ApprovalRepository, ListQuery};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, KeyClaim, Receipt, StoredResponse};
 pub use outbox::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats};
 pub use readiness::Readiness;
+pub use sink::{Sink, SinkError};
+pub use store_error::RepositoryError;
 pub use system::{Clock, IdGenerator};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -40,5 +44,7 @@ pub use idempotency::MockIdempotencyStore;
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]
 pub use readiness::MockReadiness;
+#[cfg(any(test, feature = "mocks"))]
+pub use sink::MockSink;
 #[cfg(any(test, feature = "mocks"))]
 pub use system::{MockClock, MockIdGenerator};
