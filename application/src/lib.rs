@@ -18,4 +18,4 @@ pub mod use_cases;
 
 mod wiring;
 
-pub use wiring::{Ports, UseCases};
+pub use wiring::{Ports, SinkRelay, UseCases};

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
-    IdGenerator, Outbox,
+    AlertRepository, ApiKeyStore, ApprovalRepository, Clock, IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
-    Authenticate, CancelApproval, CreateApiKey, CreateApproval, Decide, DeliverNotifications,
-    ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert, RelayPolicy, SettleAlert,
+    Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
+    DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
+    RelayPolicy, SettleAlert,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -18,10 +18,17 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
-    pub chat: Arc<dyn ChatGateway>,
-    pub messages: Arc<dyn ChatMessages>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Where outbox events go; each gets a relay of its own.
+    pub sinks: Vec<SinkRelay>,
+}
+
+/// A sink and the tuning of the relay that feeds it.
+#[derive(Clone)]
+pub struct SinkRelay {
+    pub sink: Arc<dyn Sink>,
+    pub policy: RelayPolicy,
 }
 
 /// Every use case, built once from [`Ports`] and shared by the inbound adapters.
@@ -38,11 +45,13 @@ pub struct UseCases {
     pub raise_alert: RaiseAlert,
     pub get_alert: GetAlert,
     pub settle_alert: SettleAlert,
-    pub deliver_notifications: DeliverNotifications,
+    pub dead_letters: DeadLetters,
+    /// One relay per sink, in the order the sinks were registered.
+    pub relays: Vec<DeliverNotifications>,
 }
 
 impl UseCases {
-    pub fn new(ports: &Ports, relay: RelayPolicy) -> Self {
+    pub fn new(ports: &Ports) -> Self {
         Self {
             create_approval: CreateApproval::new(
                 ports.approvals.clone(),
@@ -67,15 +76,24 @@ impl UseCases {
             ),
             get_alert: GetAlert::new(ports.alerts.clone()),
             settle_alert: SettleAlert::new(ports.alerts.clone(), ports.clock.clone()),
-            deliver_notifications: DeliverNotifications::new(
-                ports.outbox.clone(),
-                ports.approvals.clone(),
-                ports.alerts.clone(),
-                ports.chat.clone(),
-                ports.messages.clone(),
-                ports.clock.clone(),
-                relay,
-            ),
+            dead_letters: DeadLetters::new(ports.outbox.clone(), ports.clock.clone()),
+            relays: ports
+                .sinks
+                .iter()
+                .map(|entry| {
+                    DeliverNotifications::new(
+                        ports.outbox.clone(),
+                        entry.sink.clone(),
+                        ports.clock.clone(),
+                        entry.policy,
+                    )
+                })
+                .collect(),
         }
+    }
+
+    /// The relay of the sink with this name, if one is registered.
+    pub fn relay(&self, sink: &str) -> Option<&DeliverNotifications> {
+        self.relays.iter().find(|relay| relay.sink() == sink)
     }
 }

@@ -21,7 +21,7 @@ use crate::telemetry;
 /// Which background workers a process runs beside (or instead of) the HTTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workers {
-    /// The outbox relay: delivers chat messages.
+    /// The outbox relays, one per sink: deliver chat messages and every other sink's.
     pub relay: bool,
     /// The expiry sweeper: expires overdue approval requests and forgets idempotency keys
     /// past their time to live.
@@ -109,6 +109,11 @@ impl App {
             let gauges = service_metrics::gauge_sampler(
                 self.background.outbox.clone(),
                 self.background.pool.clone(),
+                self.use_cases
+                    .relays
+                    .iter()
+                    .map(|relay| relay.sink())
+                    .collect(),
                 shutdown.clone(),
             );
             tasks.spawn(async move {
@@ -149,15 +154,19 @@ impl App {
     ) -> JoinSet<Result<(), RunError>> {
         let mut tasks = JoinSet::new();
         if workers.relay {
-            let relay = tasks::relay(
-                self.use_cases.deliver_notifications.clone(),
-                self.schedule.relay,
-                shutdown.clone(),
-            );
-            tasks.spawn(async move {
-                relay.await;
-                Ok(())
-            });
+            // A loop per sink, so a sink that is down or rate limited never delays another.
+            for deliver in &self.use_cases.relays {
+                let relay = tasks::relay(
+                    deliver.clone(),
+                    self.schedule.relay,
+                    self.background.clock.clone(),
+                    shutdown.clone(),
+                );
+                tasks.spawn(async move {
+                    relay.await;
+                    Ok(())
+                });
+            }
         }
         if workers.expiry_sweeper {
             let sweeper = tasks::expiry_sweeper(

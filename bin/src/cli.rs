@@ -29,6 +29,9 @@ pub enum Command {
     /// Manage API keys for REST clients.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Inspect and re-drive the outbox's dead letters.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -56,6 +59,37 @@ pub enum ApiKeyCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum OutboxCommand {
+    /// List the newest dead letters, one per line: id, sink, event, aggregate id, failed
+    /// attempts, when it was given up on, and the last error.
+    DeadLetters {
+        /// Only this sink's (e.g. `chat`).
+        #[arg(long)]
+        sink: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
+    /// Put dead letters back in line, due now with a fresh retry budget.
+    Retry(RetryArgs),
+}
+
+/// Which dead letters to re-drive: exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+#[group(required = true, multiple = false)]
+pub struct RetryArgs {
+    /// These outbox ids (repeat the flag, or separate them with commas).
+    #[arg(long = "id", value_delimiter = ',')]
+    pub ids: Vec<i64>,
+    /// Every dead letter of this sink.
+    #[arg(long)]
+    pub sink: Option<String>,
+    /// Every dead letter.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -101,6 +135,44 @@ mod tests {
             parse(&["hexagate", "config", "check"]),
             Some(Command::Config(ConfigCommand::Check))
         );
+    }
+
+    #[test]
+    fn outbox_commands_parse() {
+        assert_eq!(
+            parse(&["hexagate", "outbox", "dead-letters", "--sink", "chat"]),
+            Some(Command::Outbox(OutboxCommand::DeadLetters {
+                sink: Some("chat".into()),
+                limit: 50
+            }))
+        );
+        let retry = |args: RetryArgs| Some(Command::Outbox(OutboxCommand::Retry(args)));
+        let none = RetryArgs {
+            ids: vec![],
+            sink: None,
+            all: false,
+        };
+        assert_eq!(
+            parse(&["hexagate", "outbox", "retry", "--id", "3,4", "--id", "9"]),
+            retry(RetryArgs {
+                ids: vec![3, 4, 9],
+                ..none.clone()
+            })
+        );
+        assert_eq!(
+            parse(&["hexagate", "outbox", "retry", "--all"]),
+            retry(RetryArgs { all: true, ..none })
+        );
+    }
+
+    #[test]
+    fn outbox_retry_takes_exactly_one_selection() {
+        for args in [
+            &["hexagate", "outbox", "retry"][..],
+            &["hexagate", "outbox", "retry", "--all", "--sink", "chat"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]

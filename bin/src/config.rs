@@ -38,7 +38,7 @@ use reader::{Reader, parse_addr, parse_log_filter, parse_log_format};
 use variables::{
     ADDR, BODY_LIMIT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT,
     IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL,
-    RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
+    RELAY_LEASE, RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
 };
 pub use variables::{VARIABLES, Variable, help};
 
@@ -146,7 +146,12 @@ pub struct HttpConfig {
 pub struct RelayConfig {
     pub batch_size: u32,
     pub idle_interval: Duration,
+    /// The longest pause after repeated store errors.
     pub max_backoff: Duration,
+    /// How long a claim lasts without its heartbeat.
+    pub lease: Duration,
+    /// How long a failing chat delivery is retried.
+    pub retry_budget: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -255,6 +260,17 @@ impl Config {
                 &RELAY_MAX_BACKOFF,
                 values::duration,
                 Duration::from_secs(30),
+            ),
+            // At least a second: the heartbeat runs every third of it.
+            lease: env.setting(
+                &RELAY_LEASE,
+                |raw| values::duration_at_least(raw, Duration::from_secs(1)),
+                Duration::from_secs(15),
+            ),
+            retry_budget: env.setting(
+                &RELAY_RETRY_BUDGET,
+                values::duration,
+                Duration::from_secs(24 * 60 * 60),
             ),
         };
         let expiry_sweep_interval = env.setting(

@@ -5,7 +5,8 @@
 //! runs the HTTP server and the background workers until a shutdown signal.
 //!
 //! What belongs here: configuration ([`config`]), the one wiring function ([`build`] /
-//! [`build_with`] in `wiring.rs`), the system clock and randomness ([`system`]), the
+//! [`build_with`] in `wiring.rs`), the delivery sinks and the events each takes
+//! (`sinks.rs`), the system clock and randomness ([`system`]), the
 //! background loops ([`tasks`]), graceful shutdown ([`shutdown`]), logging and the metrics
 //! recorder ([`telemetry`]), the service's own metrics ([`service_metrics`]) and the command
 //! line ([`cli`]). What does not: business rules (domain),
@@ -37,6 +38,7 @@ pub mod tasks;
 pub mod telemetry;
 
 mod app;
+mod sinks;
 mod wiring;
 
 pub use app::{App, Workers};

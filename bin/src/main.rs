@@ -4,8 +4,11 @@
 use std::error::Error;
 use std::process::ExitCode;
 
+use application::ports::DeadLetterSelection;
 use clap::Parser;
-use hexagate::cli::{ApiKeyCommand, Cli, Command, ConfigCommand, ServeArgs};
+use hexagate::cli::{
+    ApiKeyCommand, Cli, Command, ConfigCommand, OutboxCommand, RetryArgs, ServeArgs,
+};
 use hexagate::{Config, Workers, shutdown, telemetry};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -61,6 +64,32 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
                 "created API key {}: it is shown only this once; only its hash is stored",
                 created.name
             );
+        }
+        Command::Outbox(OutboxCommand::DeadLetters { sink, limit }) => {
+            let app = hexagate::build(config).await?;
+            for dead in app.use_cases().dead_letters.list(sink, limit).await? {
+                let message = dead.message;
+                print(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    message.id,
+                    message.sink,
+                    message.event_type,
+                    message.aggregate_id,
+                    message.attempts,
+                    dead.failed_at.to_rfc3339(),
+                    dead.error
+                ));
+            }
+        }
+        Command::Outbox(OutboxCommand::Retry(RetryArgs { ids, sink, all })) => {
+            let selection = match (sink, all) {
+                (_, true) => DeadLetterSelection::All,
+                (Some(sink), false) => DeadLetterSelection::Sink(sink),
+                (None, false) => DeadLetterSelection::Ids(ids),
+            };
+            let app = hexagate::build(config).await?;
+            let retried = app.use_cases().dead_letters.retry(selection).await?;
+            eprintln!("{retried} dead letter(s) put back in line");
         }
         Command::Config(ConfigCommand::Check) => print(&config.report()),
     }

@@ -3,15 +3,17 @@
 //!
 //! | metric | type | what it counts |
 //! |---|---|---|
-//! | `relay_deliveries_total` | counter | outbox messages delivered to chat |
-//! | `relay_retries_total` | counter | failed deliveries scheduled for another attempt |
-//! | `relay_dead_letters_total` | counter | messages given up on |
-//! | `outbox_pending_messages` | gauge | messages waiting for delivery |
-//! | `outbox_dead_letters` | gauge | dead-lettered messages kept for an operator |
+//! | `relay_deliveries_total{sink}` | counter | outbox messages delivered to the sink |
+//! | `relay_retries_total{sink}` | counter | failed deliveries scheduled for another attempt |
+//! | `relay_rate_limits_total{sink}` | counter | times the sink asked the relay to pause |
+//! | `relay_dead_letters_total{sink}` | counter | messages given up on |
+//! | `outbox_pending_messages{sink}` | gauge | messages waiting for delivery to the sink |
+//! | `outbox_dead_letters{sink}` | gauge | dead-lettered messages kept for an operator |
 //! | `db_pool_connections` | gauge | open database connections (SQL stores only) |
 //! | `db_pool_idle_connections` | gauge | open connections waiting for work |
 //!
-//! None has labels: each is one number per process, and Prometheus adds the instance.
+//! The relay and outbox metrics carry the sink's name (`chat`, …) as their one label; the
+//! pool gauges have none. Prometheus adds the instance.
 //!
 //! The counters move when the relay loop finishes a round (`record_relay_round`); the
 //! gauges are sampled every [`SAMPLE_EVERY`] by `sample_gauges`, because a count of the
@@ -24,14 +26,17 @@ use std::time::Duration;
 
 use adapter_postgres::PostgresStore;
 use adapter_sqlite::SqliteStore;
-use application::ports::Outbox;
+use application::ports::{Outbox, SinkStats};
 use application::use_cases::DeliveryReport;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 pub const RELAY_DELIVERIES_TOTAL: &str = "relay_deliveries_total";
 pub const RELAY_RETRIES_TOTAL: &str = "relay_retries_total";
+pub const RELAY_RATE_LIMITS_TOTAL: &str = "relay_rate_limits_total";
 pub const RELAY_DEAD_LETTERS_TOTAL: &str = "relay_dead_letters_total";
+/// The label naming the sink on the relay and outbox metrics.
+pub const SINK_LABEL: &str = "sink";
 pub const OUTBOX_PENDING_MESSAGES: &str = "outbox_pending_messages";
 pub const OUTBOX_DEAD_LETTERS: &str = "outbox_dead_letters";
 pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
@@ -97,15 +102,19 @@ impl ConnectionPool for PostgresStore {
 pub(crate) fn describe() {
     metrics::describe_counter!(
         RELAY_DELIVERIES_TOTAL,
-        "Outbox messages the relay delivered to chat"
+        "Outbox messages the relay delivered to the sink"
+    );
+    metrics::describe_counter!(
+        RELAY_RATE_LIMITS_TOTAL,
+        "Times the sink asked the relay to slow down, pausing it for its Retry-After"
     );
     metrics::describe_counter!(
         RELAY_RETRIES_TOTAL,
-        "Failed chat deliveries the relay scheduled for another attempt"
+        "Failed deliveries the relay scheduled for another attempt"
     );
     metrics::describe_counter!(
         RELAY_DEAD_LETTERS_TOTAL,
-        "Outbox messages the relay gave up on after a permanent error or too many attempts"
+        "Outbox messages the relay gave up on after a permanent error or its retry budget"
     );
     metrics::describe_gauge!(
         OUTBOX_PENDING_MESSAGES,
@@ -128,16 +137,24 @@ pub(crate) fn describe() {
 /// Adds one relay round to the relay counters. Every round is recorded, empty ones too, so
 /// the counters show as 0 from the first round rather than appearing with the first
 /// delivery (an absent series and a zero one look different to alerting rules).
-pub(crate) fn record_relay_round(report: &DeliveryReport) {
-    metrics::counter!(RELAY_DELIVERIES_TOTAL).increment(report.delivered);
-    metrics::counter!(RELAY_RETRIES_TOTAL).increment(report.retried);
-    metrics::counter!(RELAY_DEAD_LETTERS_TOTAL).increment(report.dead_lettered);
+pub(crate) fn record_relay_round(sink: &'static str, report: &DeliveryReport) {
+    metrics::counter!(RELAY_DELIVERIES_TOTAL, SINK_LABEL => sink).increment(report.delivered);
+    metrics::counter!(RELAY_RETRIES_TOTAL, SINK_LABEL => sink).increment(report.retried);
+    metrics::counter!(RELAY_RATE_LIMITS_TOTAL, SINK_LABEL => sink)
+        .increment(u64::from(report.paused_until.is_some()));
+    metrics::counter!(RELAY_DEAD_LETTERS_TOTAL, SINK_LABEL => sink).increment(report.dead_lettered);
 }
 
 /// Sets the gauges from the outbox counts and the connection pool, if the store has one.
-/// When the store cannot count, the outbox gauges keep their last value and the failure is
-/// logged; the relay and `/readyz` report the outage itself.
-pub(crate) async fn sample_gauges(outbox: &dyn Outbox, pool: Option<&dyn ConnectionPool>) {
+/// Every registered sink in `sinks` gets its outbox gauges, zero when it has no rows waiting;
+/// a sink with rows that is not registered (any more) shows up too. When the store cannot
+/// count, the outbox gauges keep their last value and the failure is logged; the relay and
+/// `/readyz` report the outage itself.
+pub(crate) async fn sample_gauges(
+    outbox: &dyn Outbox,
+    pool: Option<&dyn ConnectionPool>,
+    sinks: &[&'static str],
+) {
     // The pool first, so the gauges show the service's use of it, not the count below.
     if let Some(pool) = pool {
         let usage = pool.connections();
@@ -145,10 +162,22 @@ pub(crate) async fn sample_gauges(outbox: &dyn Outbox, pool: Option<&dyn Connect
         metrics::gauge!(DB_POOL_IDLE_CONNECTIONS).set(usage.idle);
     }
     match outbox.stats().await {
-        Ok(stats) => {
-            // Exact up to 2^53 messages.
-            metrics::gauge!(OUTBOX_PENDING_MESSAGES).set(stats.pending as f64);
-            metrics::gauge!(OUTBOX_DEAD_LETTERS).set(stats.dead as f64);
+        Ok(mut stats) => {
+            for sink in sinks {
+                if !stats.iter().any(|counted| counted.sink == *sink) {
+                    stats.push(SinkStats {
+                        sink: (*sink).to_owned(),
+                        pending: 0,
+                        dead: 0,
+                    });
+                }
+            }
+            for sink in stats {
+                // Exact up to 2^53 messages.
+                metrics::gauge!(OUTBOX_PENDING_MESSAGES, SINK_LABEL => sink.sink.clone())
+                    .set(sink.pending as f64);
+                metrics::gauge!(OUTBOX_DEAD_LETTERS, SINK_LABEL => sink.sink).set(sink.dead as f64);
+            }
         }
         Err(error) => tracing::warn!(%error, "cannot count the outbox for the metrics"),
     }
@@ -158,6 +187,7 @@ pub(crate) async fn sample_gauges(outbox: &dyn Outbox, pool: Option<&dyn Connect
 pub(crate) async fn gauge_sampler(
     outbox: Arc<dyn Outbox>,
     pool: Option<Arc<dyn ConnectionPool>>,
+    sinks: Vec<&'static str>,
     shutdown: CancellationToken,
 ) {
     let mut ticks = tokio::time::interval(SAMPLE_EVERY);
@@ -166,7 +196,7 @@ pub(crate) async fn gauge_sampler(
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            _ = ticks.tick() => sample_gauges(outbox.as_ref(), pool.as_deref()).await,
+            _ = ticks.tick() => sample_gauges(outbox.as_ref(), pool.as_deref(), &sinks).await,
         }
     }
 }

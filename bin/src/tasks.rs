@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::{Clock, IdempotencyStore, RepositoryError};
-use application::use_cases::{DeliverNotifications, DeliveryReport, ExpireOverdue};
+use application::use_cases::{Batch, DeliverNotifications, DeliveryReport, ExpireOverdue};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
@@ -20,43 +20,52 @@ use crate::service_metrics;
 /// Requests expired per store round trip by the sweeper.
 const SWEEP_BATCH: u32 = 100;
 
-/// Delivers outbox messages until `shutdown` is cancelled.
+/// Delivers one sink's outbox messages until `shutdown` is cancelled.
 ///
 /// Rounds follow each other immediately while there is work, pause for `idle_interval` when
-/// the outbox is empty, and back off exponentially (up to `max_backoff`) while the store
-/// fails. Shutdown is only checked *between* rounds: a batch that was claimed is delivered
-/// to the end, so a message is never posted to chat without being marked delivered.
+/// nothing is due, wait out a pause the sink asked for (a rate limit), and back off
+/// exponentially (up to `max_backoff`) while the store fails. While a batch is in flight a
+/// heartbeat extends its lease every third of the lease, so the lease can be short and a
+/// crashed relay's messages are taken over quickly. Shutdown is only checked *between*
+/// rounds: a claimed batch is delivered to the end, so a message is never sent without its
+/// fate being recorded.
 pub async fn relay(
     deliver: DeliverNotifications,
     config: RelayConfig,
+    clock: Arc<dyn Clock>,
     shutdown: CancellationToken,
 ) {
+    let sink = deliver.sink();
     tracing::info!(
+        sink,
         batch_size = deliver.policy().batch_size,
         "outbox relay started"
     );
     let mut failures = 0;
     while !shutdown.is_cancelled() {
         let pause = match relay_round(&deliver).await {
-            Ok(report) if report.claimed > 0 => {
+            Ok(report) => {
                 failures = 0;
-                tracing::debug!(
-                    claimed = report.claimed,
-                    delivered = report.delivered,
-                    retried = report.retried,
-                    dead_lettered = report.dead_lettered,
-                    "outbox relay round"
-                );
-                continue;
-            }
-            Ok(_) => {
-                failures = 0;
-                config.idle_interval
+                if report.claimed > 0 {
+                    tracing::debug!(
+                        sink,
+                        claimed = report.claimed,
+                        delivered = report.delivered,
+                        retried = report.retried,
+                        dead_lettered = report.dead_lettered,
+                        "outbox relay round"
+                    );
+                }
+                match report.paused_until {
+                    Some(until) => (until - clock.now()).to_std().unwrap_or_default(),
+                    None if report.claimed > 0 => continue,
+                    None => config.idle_interval,
+                }
             }
             Err(error) => {
                 failures += 1;
                 let pause = backoff(failures, config.idle_interval, config.max_backoff);
-                tracing::warn!(%error, failures, retry_in = ?pause, "outbox relay round failed");
+                tracing::warn!(sink, %error, failures, retry_in = ?pause, "outbox relay round failed");
                 pause
             }
         };
@@ -65,16 +74,47 @@ pub async fn relay(
             () = tokio::time::sleep(pause) => {}
         }
     }
-    tracing::info!("outbox relay stopped");
+    tracing::info!(sink, "outbox relay stopped");
 }
 
-/// One round of the relay: deliver a batch, then count what happened in the relay metrics.
+/// One round of the relay: claim a batch, deliver it while a heartbeat keeps its lease, then
+/// count what happened in the relay metrics.
 pub(crate) async fn relay_round(
     deliver: &DeliverNotifications,
 ) -> Result<DeliveryReport, RepositoryError> {
-    let report = deliver.execute().await?;
-    service_metrics::record_relay_round(&report);
+    let batch = deliver.claim().await?;
+    let report = if batch.is_empty() {
+        DeliveryReport::default()
+    } else {
+        with_heartbeat(deliver, &batch, deliver.deliver(&batch)).await?
+    };
+    service_metrics::record_relay_round(deliver.sink(), &report);
     Ok(report)
+}
+
+/// Runs `work` while extending `batch`'s lease every third of the lease. A failed heartbeat
+/// is only logged: the lease then runs out, and at worst another relay delivers a message
+/// again (at-least-once).
+async fn with_heartbeat<T>(
+    deliver: &DeliverNotifications,
+    batch: &Batch,
+    work: impl Future<Output = T>,
+) -> T {
+    let every = deliver.policy().lease / 3;
+    let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    beats.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return done,
+            _ = beats.tick() => {
+                if let Err(error) = deliver.extend(batch).await {
+                    tracing::warn!(sink = deliver.sink(), %error, "could not extend the relay's lease");
+                }
+            }
+        }
+    }
 }
 
 /// What the expiry sweeper cleans up.

@@ -6,7 +6,6 @@
 //! there is exactly one wiring, so tests cannot drift from production.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use adapter_console::ConsoleGateway;
 use adapter_http::{ApiState, HttpSettings};
@@ -17,7 +16,6 @@ use application::ports::{
     AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
     IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
 };
-use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
@@ -25,6 +23,7 @@ use secrecy::ExposeSecret;
 use crate::app::{App, Background, Schedule};
 use crate::config::{Config, Database, SlackConfig};
 use crate::service_metrics::ConnectionPool;
+use crate::sinks::{self, SinkDeps};
 use crate::system::{RandomIds, SystemClock};
 use crate::telemetry;
 
@@ -147,17 +146,23 @@ pub(crate) fn wire(
         clock,
         ids,
     } = adapters;
+    let relays = sinks::relays(
+        config,
+        &SinkDeps {
+            store: store.clone(),
+            chat,
+        },
+    )?;
     let ports = Ports {
         approvals: store.clone(),
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
-        messages: store.clone(),
-        chat,
         clock: clock.clone(),
         ids: ids.clone(),
+        sinks: relays,
     };
-    let use_cases = UseCases::new(&ports, relay_policy(config));
+    let use_cases = UseCases::new(&ports);
     let background = Background {
         idempotency: store.clone(),
         outbox: store.clone(),
@@ -221,9 +226,13 @@ pub async fn open_store(config: &Config) -> Result<Persistence, StartupError> {
         database: database.clone(),
         error,
     };
+    let routes = sinks::routes(config);
     let persistence = match &config.database {
         Database::Sqlite { url } => {
-            let store = SqliteStore::connect(url).await.map_err(open_error)?;
+            let store = SqliteStore::connect(url)
+                .await
+                .map_err(open_error)?
+                .with_routes(routes);
             store.migrate().await.map_err(migrate_error)?;
             Persistence::of(store)
         }
@@ -234,7 +243,8 @@ pub async fn open_store(config: &Config) -> Result<Persistence, StartupError> {
             };
             let store = PostgresStore::connect(url.expose_secret(), settings)
                 .await
-                .map_err(open_error)?;
+                .map_err(open_error)?
+                .with_routes(routes);
             store.migrate().await.map_err(migrate_error)?;
             Persistence::of(store)
         }
@@ -270,45 +280,5 @@ fn slack_settings(slack: &SlackConfig) -> SlackSettings {
         app_id: slack.app_id.clone(),
         api_base_url: slack.api_base_url.clone(),
         timeout: slack.timeout,
-    }
-}
-
-/// The relay's tuning. A claim must outlast the batch it covers, or a second relay could
-/// deliver a message this one is still sending; so the lease grows with the batch size and
-/// the chat timeout, with a 2× margin for the store calls around each message.
-fn relay_policy(config: &Config) -> RelayPolicy {
-    let default = RelayPolicy::default();
-    let chat_timeout = config.slack.as_ref().map_or(Duration::ZERO, |s| s.timeout);
-    let batch_time = chat_timeout
-        .saturating_mul(config.relay.batch_size)
-        .saturating_mul(2);
-    RelayPolicy {
-        batch_size: config.relay.batch_size,
-        lease: default.lease.max(batch_time),
-        ..default
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(vars: &[(&str, &str)]) -> Config {
-        Config::from_env(vars.iter().copied()).unwrap()
-    }
-
-    #[test]
-    fn the_relay_lease_outlasts_a_batch_of_slow_chat_calls() {
-        let console = relay_policy(&config(&[("HEXAGATE_RELAY_BATCH_SIZE", "50")]));
-        assert_eq!(console.batch_size, 50);
-        assert_eq!(console.lease, RelayPolicy::default().lease);
-
-        let slack = relay_policy(&config(&[
-            ("SLACK_BOT_TOKEN", "xoxb-token"),
-            ("SLACK_SIGNING_SECRET", "secret"),
-            ("SLACK_TIMEOUT", "10s"),
-            ("HEXAGATE_RELAY_BATCH_SIZE", "50"),
-        ]));
-        assert_eq!(slack.lease, Duration::from_secs(50 * 10 * 2));
     }
 }

@@ -20,6 +20,7 @@ use std::error::Error;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use application::ports::CHAT_SINK;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
@@ -186,7 +187,8 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
     // The relay posts the approval with the bot token, and Slack refuses it.
     let report = app
         .use_cases()
-        .deliver_notifications
+        .relay(CHAT_SINK)
+        .unwrap()
         .execute()
         .await
         .unwrap();

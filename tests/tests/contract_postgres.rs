@@ -136,7 +136,9 @@ mod postgres {
             assert!(is_unavailable(&store.list(&query).await));
             assert!(is_unavailable(&store.overdue(now, 10).await));
             assert!(is_unavailable(
-                &store.claim(now, 10, chrono::Duration::minutes(1)).await
+                &store
+                    .claim("chat", now, 10, chrono::Duration::minutes(1))
+                    .await
             ));
             assert!(is_unavailable(&store.mark_delivered(1, now).await));
             assert!(is_unavailable(&store.stats().await));

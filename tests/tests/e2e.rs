@@ -239,7 +239,7 @@ async fn slack_failures_delay_notifications_but_lose_and_repeat_none(backend: Ba
         successful_post_before_update,
         "the update came after the successful post of the same request"
     );
-    assert_eq!(app.outbox.stats().await.unwrap().dead, 0);
+    assert_eq!(app.outbox_counts().await.1, 0);
 }
 
 async fn a_permanent_slack_error_dead_letters_the_notification(backend: Backend) {
@@ -259,10 +259,14 @@ async fn a_permanent_slack_error_dead_letters_the_notification(backend: Backend)
     assert_eq!(status, 201);
     app.wait_until_outbox_drained().await;
 
-    let dead = app.outbox.dead_letters(10).await.unwrap();
+    let dead = app.outbox.dead_letters(None, 10).await.unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!(dead[0].0.event_type, "approval.requested");
-    assert!(dead[0].1.contains("channel_not_found"), "{}", dead[0].1);
+    assert_eq!(dead[0].message.event_type, "approval.requested");
+    assert!(
+        dead[0].error.contains("channel_not_found"),
+        "{}",
+        dead[0].error
+    );
     assert_eq!(
         app.slack.calls(POST).await.len(),
         1,
@@ -289,7 +293,7 @@ async fn the_click_is_acknowledged_while_slack_is_still_holding_a_call(backend: 
     // outbox message is still pending, and no update was attempted.
     let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
     assert_eq!(approval["status"], "approved");
-    let pending = app.outbox.stats().await.unwrap().pending;
+    let pending = app.outbox_counts().await.0;
     assert!(pending >= 1, "the held post is still undelivered");
     assert!(app.slack.calls(UPDATE).await.is_empty());
 }

@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
     AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
-    ListQuery, MessageRef, NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, Receipt,
-    RepositoryError,
+    DeadLetter, DeadLetterSelection, DeliveryRoutes, ListQuery, MessageRef, NewOutboxMessage,
+    Outbox, OutboxMessage, Receipt, RepositoryError, SinkStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -50,14 +50,31 @@ pub(crate) struct State {
 }
 
 /// Every persistence port in memory. Clone the `Arc` to share one store between ports.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    routes: DeliveryRoutes,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MemoryStore {
+    /// A store with the default routing (every event to the chat sink);
+    /// [`with_routes`](Self::with_routes) sets any other.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_routes(DeliveryRoutes::default())
+    }
+
+    /// A store that writes one outbox row per event and sink as `routes` say.
+    pub fn with_routes(routes: DeliveryRoutes) -> Self {
+        Self {
+            state: Mutex::default(),
+            routes,
+        }
     }
 
     /// Makes the next call on any port fail with `error`, once.
@@ -116,7 +133,12 @@ impl ApprovalRepository for MemoryStore {
             (version, Some(stored)) if stored == version - 1 => {}
             _ => return Err(RepositoryError::Conflict),
         }
-        let rows = NewOutboxMessage::from_events("approval", approval.id().as_uuid(), events)?;
+        let rows = NewOutboxMessage::from_events(
+            &self.routes,
+            "approval",
+            approval.id().as_uuid(),
+            events,
+        )?;
         state.approvals.insert(approval.id(), approval.clone());
         state.append_outbox(rows);
         state.answer(receipt);
@@ -181,12 +203,14 @@ impl State {
                 OutboxRow {
                     message: OutboxMessage {
                         id,
+                        sink: row.sink.to_owned(),
                         aggregate_type: row.aggregate_type.to_owned(),
                         aggregate_id: row.aggregate_id,
                         event_type: row.event_type.to_owned(),
                         payload: row.payload,
                         attempts: 0,
                         created_at: row.at,
+                        trying_since: row.at,
                     },
                     status: RowStatus::Pending,
                     next_attempt_at: row.at,
@@ -240,7 +264,8 @@ impl AlertRepository for MemoryStore {
             (version, Some(stored)) if stored == version - 1 => {}
             _ => return Err(RepositoryError::Conflict),
         }
-        let rows = NewOutboxMessage::from_events("alert", alert.id().as_uuid(), events)?;
+        let rows =
+            NewOutboxMessage::from_events(&self.routes, "alert", alert.id().as_uuid(), events)?;
         state.alerts.insert(alert.id(), alert.clone());
         state.append_outbox(rows);
         state.answer(receipt);
@@ -252,20 +277,24 @@ impl AlertRepository for MemoryStore {
 impl Outbox for MemoryStore {
     async fn claim(
         &self,
+        sink: &str,
         now: DateTime<Utc>,
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError> {
         let mut state = self.guard()?;
-        // The oldest pending row of each aggregate is the only candidate for that aggregate.
+        // The oldest pending row of each aggregate, for this sink, is the only candidate.
         let mut heads: HashMap<Uuid, i64> = HashMap::new();
         for row in state.outbox.values() {
-            if row.status == RowStatus::Pending {
+            if row.status == RowStatus::Pending && row.message.sink == sink {
                 heads
                     .entry(row.message.aggregate_id)
                     .or_insert(row.message.id);
             }
         }
+        let locked_until = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut claimed = Vec::new();
         for row in state.outbox.values_mut() {
             if claimed.len() >= limit as usize {
@@ -273,13 +302,25 @@ impl Outbox for MemoryStore {
             }
             let is_head = heads.get(&row.message.aggregate_id) == Some(&row.message.id);
             let leased = row.locked_until.is_some_and(|until| until > now);
-            if is_head && row.status == RowStatus::Pending && row.next_attempt_at <= now && !leased
-            {
-                row.locked_until = Some(now + lease);
+            if is_head && row.next_attempt_at <= now && !leased {
+                row.locked_until = Some(locked_until);
                 claimed.push(row.message.clone());
             }
         }
         Ok(claimed)
+    }
+
+    async fn extend(&self, ids: &[i64], until: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        for id in ids {
+            if let Some(row) = state
+                .pending_row(*id)
+                .filter(|row| row.locked_until.is_some())
+            {
+                row.locked_until = Some(until);
+            }
+        }
+        Ok(())
     }
 
     async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
@@ -308,6 +349,17 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
+    async fn release(&self, ids: &[i64], not_before: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let mut state = self.guard()?;
+        for id in ids {
+            if let Some(row) = state.pending_row(*id) {
+                row.locked_until = None;
+                row.next_attempt_at = row.next_attempt_at.max(not_before);
+            }
+        }
+        Ok(())
+    }
+
     async fn dead_letter(
         &self,
         id: i64,
@@ -325,49 +377,70 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
-        let mut state = self.guard()?;
-        for id in ids {
-            if let Some(row) = state.outbox.get_mut(id) {
-                row.locked_until = None;
-            }
-        }
-        Ok(())
-    }
-
     async fn dead_letters(
         &self,
+        sink: Option<String>,
         limit: u32,
-    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+    ) -> Result<Vec<DeadLetter>, RepositoryError> {
         let state = self.guard()?;
         Ok(state
             .outbox
             .values()
             .rev()
             .filter(|row| row.status == RowStatus::Dead)
+            .filter(|row| sink.as_ref().is_none_or(|sink| row.message.sink == *sink))
             .take(limit as usize)
-            .map(|row| {
-                (
-                    row.message.clone(),
-                    row.last_error.clone().unwrap_or_default(),
-                )
+            .map(|row| DeadLetter {
+                message: row.message.clone(),
+                error: row.last_error.clone().unwrap_or_default(),
+                failed_at: row.finished_at.unwrap_or(row.message.created_at),
             })
             .collect())
     }
 
-    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
+    async fn retry_dead_letters(
+        &self,
+        selection: DeadLetterSelection,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        let mut state = self.guard()?;
+        let mut retried = 0;
+        for row in state.outbox.values_mut() {
+            let selected = match &selection {
+                DeadLetterSelection::Ids(ids) => ids.contains(&row.message.id),
+                DeadLetterSelection::Sink(sink) => row.message.sink == *sink,
+                DeadLetterSelection::All => true,
+            };
+            if selected && row.status == RowStatus::Dead {
+                row.status = RowStatus::Pending;
+                row.message.attempts = 0;
+                row.message.trying_since = now;
+                row.next_attempt_at = now;
+                row.finished_at = None;
+                retried += 1;
+            }
+        }
+        Ok(retried)
+    }
+
+    async fn stats(&self) -> Result<Vec<SinkStats>, RepositoryError> {
         let state = self.guard()?;
-        let count = |status| {
-            state
-                .outbox
-                .values()
-                .filter(|row| row.status == status)
-                .count() as u64
-        };
-        Ok(OutboxStats {
-            pending: count(RowStatus::Pending),
-            dead: count(RowStatus::Dead),
-        })
+        let mut by_sink: BTreeMap<&str, SinkStats> = BTreeMap::new();
+        for row in state.outbox.values() {
+            let stats = by_sink
+                .entry(row.message.sink.as_str())
+                .or_insert_with(|| SinkStats {
+                    sink: row.message.sink.clone(),
+                    pending: 0,
+                    dead: 0,
+                });
+            match row.status {
+                RowStatus::Pending => stats.pending += 1,
+                RowStatus::Dead => stats.dead += 1,
+                RowStatus::Delivered => {}
+            }
+        }
+        Ok(by_sink.into_values().collect())
     }
 }
 

@@ -6,7 +6,10 @@
 //! Every time comparison uses the caller's `now`, never the database's `now()`: the relay's
 //! clock is a port, and a test moves it by hand.
 
-use application::ports::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, RepositoryError};
+use application::ports::{
+    DeadLetter, DeadLetterSelection, DeliveryRoutes, NewOutboxMessage, Outbox, OutboxMessage,
+    RepositoryError, SinkStats,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::DomainEvent;
@@ -20,14 +23,16 @@ use crate::errors::{corrupt, translate};
 pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
 
 impl NewOutboxRows {
-    /// Serializes `events` of the aggregate `aggregate_id`. Call it before the transaction
-    /// opens: it needs no database, so its failure leaves nothing to roll back.
+    /// Serializes `events` of the aggregate `aggregate_id`, one row per subscribed sink. Call
+    /// it before the transaction opens: it needs no database, so its failure leaves nothing
+    /// to roll back.
     pub(crate) fn serialize<E: DomainEvent>(
+        routes: &DeliveryRoutes,
         aggregate_type: &'static str,
         aggregate_id: Uuid,
         events: &[E],
     ) -> Result<Self, RepositoryError> {
-        NewOutboxMessage::from_events(aggregate_type, aggregate_id, events).map(Self)
+        NewOutboxMessage::from_events(routes, aggregate_type, aggregate_id, events).map(Self)
     }
 
     /// Inserts one row per event, in order, on `tx`: the connection of the save's
@@ -39,9 +44,10 @@ impl NewOutboxRows {
     pub(crate) async fn insert(self, tx: &mut PgConnection) -> Result<(), RepositoryError> {
         for row in self.0 {
             sqlx::query!(
-                "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
+                "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
                                      next_attempt_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                row.sink,
                 row.aggregate_type,
                 row.aggregate_id,
                 row.event_type,
@@ -58,6 +64,35 @@ impl NewOutboxRows {
     }
 }
 
+/// The columns of an outbox row the relay sees, as `query_as!` maps them.
+struct MessageRow {
+    id: i64,
+    sink: String,
+    aggregate_type: String,
+    aggregate_id: Uuid,
+    event_type: String,
+    payload: serde_json::Value,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    trying_since: Option<DateTime<Utc>>,
+}
+
+impl From<MessageRow> for OutboxMessage {
+    fn from(row: MessageRow) -> Self {
+        Self {
+            id: row.id,
+            sink: row.sink,
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            event_type: row.event_type,
+            payload: row.payload,
+            attempts: row.attempts,
+            created_at: row.created_at,
+            trying_since: row.trying_since.unwrap_or(row.created_at),
+        }
+    }
+}
+
 #[async_trait]
 impl Outbox for PostgresStore {
     /// One statement leases the batch. Why it is safe with several relays, each running it
@@ -69,12 +104,13 @@ impl Outbox for PostgresStore {
     ///   re-checks our `WHERE` against its newest version, sees the fresh `locked_until`, and
     ///   drops it.
     /// * **An update never overtakes the post of its aggregate.** Only a row with no older
-    ///   pending row of its aggregate qualifies. That `NOT EXISTS` reads the statement's
-    ///   snapshot and takes no locks, so an older row that another relay holds still counts
-    ///   as pending: its successor waits until it is delivered or dead — final states, which
-    ///   once committed are seen by every later snapshot. The snapshot cannot miss an older
-    ///   row either: writes to one aggregate are serialized by its version check (writing
-    ///   version v + 1 needs committed version v), so its outbox ids grow in commit order.
+    ///   pending row of its aggregate *and sink* qualifies. That `NOT EXISTS` reads the
+    ///   statement's snapshot and takes no locks, so an older row that another relay holds
+    ///   still counts as pending: its successor waits until it is delivered or dead — final
+    ///   states, which once committed are seen by every later snapshot. The snapshot cannot
+    ///   miss an older row either: writes to one aggregate are serialized by its version
+    ///   check (writing version v + 1 needs committed version v), so its outbox ids grow in
+    ///   commit order.
     ///
     /// The CTE is `MATERIALIZED` so the locking subquery runs exactly once; as an
     /// `IN (subquery)` the planner may re-run it inside a join and lease more than `limit`.
@@ -85,6 +121,7 @@ impl Outbox for PostgresStore {
     )]
     async fn claim(
         &self,
+        sink: &str,
         now: DateTime<Utc>,
         limit: u32,
         lease: Duration,
@@ -93,45 +130,63 @@ impl Outbox for PostgresStore {
         let locked_until = now
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        sqlx::query_as!(
-            OutboxMessage,
+        let rows = sqlx::query_as!(
+            MessageRow,
             r#"WITH claimable AS MATERIALIZED (
                    SELECT candidate.id
                    FROM outbox AS candidate
-                   WHERE candidate.status = 'pending'
-                     AND candidate.next_attempt_at <= $1
-                     AND (candidate.locked_until IS NULL OR candidate.locked_until <= $1)
+                   WHERE candidate.sink = $1
+                     AND candidate.status = 'pending'
+                     AND candidate.next_attempt_at <= $2
+                     AND (candidate.locked_until IS NULL OR candidate.locked_until <= $2)
                      AND NOT EXISTS (
                          SELECT FROM outbox AS older
-                         WHERE older.aggregate_id = candidate.aggregate_id
+                         WHERE older.sink = candidate.sink
+                           AND older.aggregate_id = candidate.aggregate_id
                            AND older.status = 'pending'
                            AND older.id < candidate.id)
                    ORDER BY candidate.id
-                   LIMIT $2
+                   LIMIT $3
                    FOR UPDATE OF candidate SKIP LOCKED
                ),
                claimed AS (
                    UPDATE outbox
-                   SET locked_until = $3
+                   SET locked_until = $4
                    FROM claimable
                    WHERE outbox.id = claimable.id
-                   RETURNING outbox.id, outbox.aggregate_type, outbox.aggregate_id,
+                   RETURNING outbox.id, outbox.sink, outbox.aggregate_type, outbox.aggregate_id,
                              outbox.event_type, outbox.payload, outbox.attempts,
-                             outbox.created_at
+                             outbox.created_at, outbox.trying_since
                )
-               SELECT id AS "id!", aggregate_type AS "aggregate_type!",
+               SELECT id AS "id!", sink AS "sink!", aggregate_type AS "aggregate_type!",
                       aggregate_id AS "aggregate_id!", event_type AS "event_type!",
                       payload AS "payload!", attempts AS "attempts!",
-                      created_at AS "created_at!"
+                      created_at AS "created_at!", trying_since
                FROM claimed
                ORDER BY id"#,
+            sink,
             now,
             i64::from(limit),
             locked_until,
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(translate)
+        .map_err(translate)?;
+        Ok(rows.into_iter().map(OutboxMessage::from).collect())
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.extend", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn extend(&self, ids: &[i64], until: DateTime<Utc>) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "UPDATE outbox SET locked_until = $2
+             WHERE id = ANY($1) AND status = 'pending' AND locked_until IS NOT NULL",
+            ids,
+            until
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
     }
 
     #[tracing::instrument(
@@ -180,6 +235,21 @@ impl Outbox for PostgresStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "postgres.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn release(&self, ids: &[i64], not_before: DateTime<Utc>) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "UPDATE outbox
+             SET locked_until = NULL, next_attempt_at = GREATEST(next_attempt_at, $2)
+             WHERE id = ANY($1) AND status = 'pending'",
+            ids,
+            not_before
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
     #[tracing::instrument(
         name = "postgres.outbox.dead_letter",
         skip(self, now, error),
@@ -206,30 +276,21 @@ impl Outbox for PostgresStore {
         Ok(())
     }
 
-    #[tracing::instrument(name = "postgres.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
-    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
-        sqlx::query!(
-            "UPDATE outbox SET locked_until = NULL WHERE id = ANY($1)",
-            ids
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(translate)?;
-        Ok(())
-    }
-
     #[tracing::instrument(name = "postgres.outbox.dead_letters", skip(self), level = "debug")]
     async fn dead_letters(
         &self,
+        sink: Option<String>,
         limit: u32,
-    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+    ) -> Result<Vec<DeadLetter>, RepositoryError> {
         let rows = sqlx::query!(
-            r#"SELECT id, aggregate_type, aggregate_id, event_type, payload, attempts,
-                      created_at, COALESCE(last_error, '') AS "last_error!"
+            r#"SELECT id, sink, aggregate_type, aggregate_id, event_type, payload, attempts,
+                      created_at, trying_since, COALESCE(last_error, '') AS "last_error!",
+                      finished_at AS "finished_at!"
                FROM outbox
-               WHERE status = 'dead'
+               WHERE status = 'dead' AND ($1::text IS NULL OR sink = $1)
                ORDER BY id DESC
-               LIMIT $1"#,
+               LIMIT $2"#,
+            sink,
             i64::from(limit)
         )
         .fetch_all(&self.pool)
@@ -237,36 +298,83 @@ impl Outbox for PostgresStore {
         .map_err(translate)?;
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let message = OutboxMessage {
+            .map(|row| DeadLetter {
+                message: OutboxMessage::from(MessageRow {
                     id: row.id,
+                    sink: row.sink,
                     aggregate_type: row.aggregate_type,
                     aggregate_id: row.aggregate_id,
                     event_type: row.event_type,
                     payload: row.payload,
                     attempts: row.attempts,
                     created_at: row.created_at,
-                };
-                (message, row.last_error)
+                    trying_since: row.trying_since,
+                }),
+                error: row.last_error,
+                failed_at: row.finished_at,
             })
             .collect())
     }
 
-    #[tracing::instrument(name = "postgres.outbox.stats", skip_all, level = "debug")]
-    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
-        // Two scalar subqueries, so each count walks its own partial index and never the
-        // delivered rows.
-        let counts = sqlx::query!(
-            r#"SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS "pending!",
-                      (SELECT count(*) FROM outbox WHERE status = 'dead') AS "dead!""#
+    #[tracing::instrument(
+        name = "postgres.outbox.retry_dead_letters",
+        skip(self, now),
+        level = "debug"
+    )]
+    async fn retry_dead_letters(
+        &self,
+        selection: DeadLetterSelection,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        let (ids, sink) = match selection {
+            DeadLetterSelection::Ids(ids) => (Some(ids), None),
+            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
+            DeadLetterSelection::All => (None, None),
+        };
+        let result = sqlx::query!(
+            "UPDATE outbox
+             SET status = 'pending', attempts = 0, next_attempt_at = $1, trying_since = $1,
+                 locked_until = NULL, finished_at = NULL
+             WHERE status = 'dead'
+               AND ($2::bigint[] IS NULL OR id = ANY($2))
+               AND ($3::text IS NULL OR sink = $3)",
+            now,
+            ids.as_deref(),
+            sink
         )
-        .fetch_one(&self.pool)
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(result.rows_affected())
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.stats", skip_all, level = "debug")]
+    async fn stats(&self) -> Result<Vec<SinkStats>, RepositoryError> {
+        // One grouped count per state, so each walks its own partial index and never the
+        // delivered rows.
+        let rows = sqlx::query!(
+            r#"SELECT sink AS "sink!", sum(pending)::bigint AS "pending!",
+                      sum(dead)::bigint AS "dead!"
+               FROM (SELECT sink, count(*) AS pending, 0 AS dead
+                     FROM outbox WHERE status = 'pending' GROUP BY sink
+                     UNION ALL
+                     SELECT sink, 0, count(*) FROM outbox WHERE status = 'dead' GROUP BY sink)
+                    AS counts
+               GROUP BY sink
+               ORDER BY sink"#
+        )
+        .fetch_all(&self.pool)
         .await
         .map_err(translate)?;
         let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
-        Ok(OutboxStats {
-            pending: count(counts.pending)?,
-            dead: count(counts.dead)?,
-        })
+        rows.into_iter()
+            .map(|row| {
+                Ok(SinkStats {
+                    sink: row.sink,
+                    pending: count(row.pending)?,
+                    dead: count(row.dead)?,
+                })
+            })
+            .collect()
     }
 }

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use application::ports::{Readiness, RepositoryError};
+use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -46,6 +46,8 @@ pub struct PoolStats {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    /// Which sinks get which event: the outbox rows a save writes.
+    pub(crate) routes: DeliveryRoutes,
 }
 
 impl PostgresStore {
@@ -90,13 +92,23 @@ impl PostgresStore {
                     "could not connect to PostgreSQL at {server}: {other}"
                 )),
             })?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Wraps an existing pool, e.g. one a test created. The pool's acquire timeout also
     /// bounds [`Readiness::check`].
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            routes: DeliveryRoutes::default(),
+        }
+    }
+
+    /// The store with these delivery routes instead of the default (every event to chat).
+    #[must_use]
+    pub fn with_routes(mut self, routes: DeliveryRoutes) -> Self {
+        self.routes = routes;
+        self
     }
 
     /// Applies the embedded migrations that the database has not seen yet. Safe to run from

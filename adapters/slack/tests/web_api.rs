@@ -339,7 +339,10 @@ async fn alert_calls_classify_errors_like_approval_calls() {
 
         assert!(error.to_string().contains(code), "{name} {code}: {error}");
         assert_eq!(
-            matches!(error, ChatError::Retryable { .. }),
+            matches!(
+                error,
+                ChatError::Retryable { .. } | ChatError::RateLimited { .. }
+            ),
             retryable,
             "{name} {code}: {error}"
         );
@@ -389,7 +392,10 @@ async fn error_codes_are_classified_as_slack_documents_them() {
 
         assert!(error.to_string().contains(code), "{name} {code}: {error}");
         assert_eq!(
-            matches!(error, ChatError::Retryable { .. }),
+            matches!(
+                error,
+                ChatError::Retryable { .. } | ChatError::RateLimited { .. }
+            ),
             retryable,
             "{name} {code}: {error}"
         );
@@ -421,7 +427,7 @@ async fn http_429_is_retried_after_the_seconds_slack_asks_for() {
 
     assert!(matches!(
         first,
-        Err(ChatError::Retryable { retry_after: Some(after), .. }) if after == Duration::from_secs(1)
+        Err(ChatError::RateLimited { retry_after, .. }) if retry_after == Duration::from_secs(1)
     ));
     assert_eq!(second, Ok(message_ref()));
 }
@@ -442,7 +448,7 @@ async fn http_429_without_retry_after_waits_thirty_seconds() {
 
     assert!(matches!(
         error,
-        ChatError::Retryable { retry_after: Some(after), .. } if after == Duration::from_secs(30)
+        ChatError::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(30)
     ));
 }
 

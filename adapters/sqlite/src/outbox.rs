@@ -5,7 +5,10 @@
 //! Every time comparison uses the caller's `now`, never the database's clock: the relay's
 //! clock is a port, and a test moves it by hand.
 
-use application::ports::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats, RepositoryError};
+use application::ports::{
+    DeadLetter, DeadLetterSelection, DeliveryRoutes, NewOutboxMessage, Outbox, OutboxMessage,
+    RepositoryError, SinkStats,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::DomainEvent;
@@ -20,14 +23,16 @@ use crate::time::{from_micros, to_micros};
 pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
 
 impl NewOutboxRows {
-    /// Serializes `events` of the aggregate `aggregate_id`. Call it before the transaction
-    /// opens: it needs no database, so its failure leaves nothing to roll back.
+    /// Serializes `events` of the aggregate `aggregate_id`, one row per subscribed sink. Call
+    /// it before the transaction opens: it needs no database, so its failure leaves nothing
+    /// to roll back.
     pub(crate) fn serialize<E: DomainEvent>(
+        routes: &DeliveryRoutes,
         aggregate_type: &'static str,
         aggregate_id: Uuid,
         events: &[E],
     ) -> Result<Self, RepositoryError> {
-        NewOutboxMessage::from_events(aggregate_type, aggregate_id, events).map(Self)
+        NewOutboxMessage::from_events(routes, aggregate_type, aggregate_id, events).map(Self)
     }
 
     /// Inserts one row per event, in order, on `tx`: the connection of the save's
@@ -39,10 +44,11 @@ impl NewOutboxRows {
             // finds the row due, which keeps tests with a manual clock deterministic.
             let at = to_micros(row.at);
             sqlx::query(
-                "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload,
+                "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
                                      next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
             )
+            .bind(row.sink)
             .bind(row.aggregate_type)
             .bind(row.aggregate_id)
             .bind(row.event_type)
@@ -60,25 +66,30 @@ impl NewOutboxRows {
 #[derive(sqlx::FromRow)]
 struct MessageRow {
     id: i64,
+    sink: String,
     aggregate_type: String,
     aggregate_id: Uuid,
     event_type: String,
     payload: String,
     attempts: i32,
     created_at: i64,
+    trying_since: Option<i64>,
 }
 
 impl MessageRow {
     fn into_message(self) -> Result<OutboxMessage, RepositoryError> {
+        let created_at = from_micros(self.created_at)?;
         Ok(OutboxMessage {
             id: self.id,
             payload: serde_json::from_str(&self.payload)
                 .map_err(|e| corrupt(&format!("outbox message {}: payload", self.id), e))?,
+            sink: self.sink,
             aggregate_type: self.aggregate_type,
             aggregate_id: self.aggregate_id,
             event_type: self.event_type,
             attempts: self.attempts,
-            created_at: from_micros(self.created_at)?,
+            created_at,
+            trying_since: self.trying_since.map_or(Ok(created_at), from_micros)?,
         })
     }
 }
@@ -87,11 +98,13 @@ impl MessageRow {
 impl Outbox for SqliteStore {
     /// One `UPDATE … WHERE id IN (SELECT …) RETURNING` statement. A write statement takes
     /// SQLite's single write lock before it reads, so no other claim can run between choosing
-    /// the rows and leasing them (PostgreSQL needs `FOR UPDATE SKIP LOCKED` for that). Only a row with no older pending
-    /// row of its aggregate qualifies, so an update never overtakes the post of its aggregate.
+    /// the rows and leasing them (PostgreSQL needs `FOR UPDATE SKIP LOCKED` for that). Only a
+    /// row with no older pending row of its aggregate and sink qualifies, so an update never
+    /// overtakes the post of its aggregate, and another sink's rows never hold it back.
     #[tracing::instrument(name = "sqlite.outbox.claim", skip(self, now, lease), level = "debug")]
     async fn claim(
         &self,
+        sink: &str,
         now: DateTime<Utc>,
         limit: u32,
         lease: Duration,
@@ -102,23 +115,26 @@ impl Outbox for SqliteStore {
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let rows = sqlx::query_as::<_, MessageRow>(
             "UPDATE outbox
-             SET locked_until = ?3
+             SET locked_until = ?4
              WHERE id IN (
                  SELECT candidate.id
                  FROM outbox AS candidate
-                 WHERE candidate.status = 'pending'
-                   AND candidate.next_attempt_at <= ?1
-                   AND (candidate.locked_until IS NULL OR candidate.locked_until <= ?1)
+                 WHERE candidate.sink = ?1
+                   AND candidate.status = 'pending'
+                   AND candidate.next_attempt_at <= ?2
+                   AND (candidate.locked_until IS NULL OR candidate.locked_until <= ?2)
                    AND NOT EXISTS (
                        SELECT 1 FROM outbox AS older
-                       WHERE older.aggregate_id = candidate.aggregate_id
+                       WHERE older.sink = candidate.sink
+                         AND older.aggregate_id = candidate.aggregate_id
                          AND older.status = 'pending'
                          AND older.id < candidate.id)
                  ORDER BY candidate.id
-                 LIMIT ?2)
-             RETURNING id, aggregate_type, aggregate_id, event_type, payload, attempts,
-                       created_at",
+                 LIMIT ?3)
+             RETURNING id, sink, aggregate_type, aggregate_id, event_type, payload, attempts,
+                       created_at, trying_since",
         )
+        .bind(sink)
         .bind(to_micros(now))
         .bind(i64::from(limit))
         .bind(to_micros(locked_until))
@@ -132,6 +148,21 @@ impl Outbox for SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         messages.sort_by_key(|m| m.id);
         Ok(messages)
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.extend", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn extend(&self, ids: &[i64], until: DateTime<Utc>) -> Result<(), RepositoryError> {
+        sqlx::query(
+            "UPDATE outbox SET locked_until = ?2
+             WHERE id IN (SELECT value FROM json_each(?1))
+               AND status = 'pending' AND locked_until IS NOT NULL",
+        )
+        .bind(id_list(ids)?)
+        .bind(to_micros(until))
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
     }
 
     #[tracing::instrument(
@@ -176,6 +207,21 @@ impl Outbox for SqliteStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "sqlite.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
+    async fn release(&self, ids: &[i64], not_before: DateTime<Utc>) -> Result<(), RepositoryError> {
+        sqlx::query(
+            "UPDATE outbox
+             SET locked_until = NULL, next_attempt_at = max(next_attempt_at, ?2)
+             WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'pending'",
+        )
+        .bind(id_list(ids)?)
+        .bind(to_micros(not_before))
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
     #[tracing::instrument(
         name = "sqlite.outbox.dead_letter",
         skip(self, now, error),
@@ -202,69 +248,105 @@ impl Outbox for SqliteStore {
         Ok(())
     }
 
-    #[tracing::instrument(name = "sqlite.outbox.release", skip_all, fields(count = ids.len()), level = "debug")]
-    async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
-        // SQLite has no array parameters; the ids go in as one JSON array.
-        let ids = serde_json::to_string(ids).map_err(|e| corrupt("serializing ids", e))?;
-        sqlx::query(
-            "UPDATE outbox SET locked_until = NULL
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ids)
-        .execute(self.pool())
-        .await
-        .map_err(translate)?;
-        Ok(())
-    }
-
     #[tracing::instrument(name = "sqlite.outbox.dead_letters", skip(self), level = "debug")]
     async fn dead_letters(
         &self,
+        sink: Option<String>,
         limit: u32,
-    ) -> Result<Vec<(OutboxMessage, String)>, RepositoryError> {
+    ) -> Result<Vec<DeadLetter>, RepositoryError> {
         #[derive(sqlx::FromRow)]
         struct DeadRow {
             #[sqlx(flatten)]
             message: MessageRow,
             last_error: Option<String>,
+            finished_at: i64,
         }
         let rows = sqlx::query_as::<_, DeadRow>(
-            "SELECT id, aggregate_type, aggregate_id, event_type, payload, attempts,
-                    created_at, last_error
+            "SELECT id, sink, aggregate_type, aggregate_id, event_type, payload, attempts,
+                    created_at, trying_since, last_error, finished_at
              FROM outbox
-             WHERE status = 'dead'
+             WHERE status = 'dead' AND (?1 IS NULL OR sink = ?1)
              ORDER BY id DESC
-             LIMIT ?",
+             LIMIT ?2",
         )
+        .bind(sink)
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await
         .map_err(translate)?;
         rows.into_iter()
             .map(|row| {
-                Ok((
-                    row.message.into_message()?,
-                    row.last_error.unwrap_or_default(),
-                ))
+                Ok(DeadLetter {
+                    message: row.message.into_message()?,
+                    error: row.last_error.unwrap_or_default(),
+                    failed_at: from_micros(row.finished_at)?,
+                })
             })
             .collect()
     }
 
-    #[tracing::instrument(name = "sqlite.outbox.stats", skip_all, level = "debug")]
-    async fn stats(&self) -> Result<OutboxStats, RepositoryError> {
-        // Two scalar subqueries, so each count walks its own partial index and never the
-        // delivered rows.
-        let (pending, dead): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'),
-                    (SELECT count(*) FROM outbox WHERE status = 'dead')",
+    #[tracing::instrument(
+        name = "sqlite.outbox.retry_dead_letters",
+        skip(self, now),
+        level = "debug"
+    )]
+    async fn retry_dead_letters(
+        &self,
+        selection: DeadLetterSelection,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        let (ids, sink) = match selection {
+            DeadLetterSelection::Ids(ids) => (Some(id_list(&ids)?), None),
+            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
+            DeadLetterSelection::All => (None, None),
+        };
+        let result = sqlx::query(
+            "UPDATE outbox
+             SET status = 'pending', attempts = 0, next_attempt_at = ?1, trying_since = ?1,
+                 locked_until = NULL, finished_at = NULL
+             WHERE status = 'dead'
+               AND (?2 IS NULL OR id IN (SELECT value FROM json_each(?2)))
+               AND (?3 IS NULL OR sink = ?3)",
         )
-        .fetch_one(self.pool())
+        .bind(to_micros(now))
+        .bind(ids)
+        .bind(sink)
+        .execute(self.pool())
+        .await
+        .map_err(translate)?;
+        Ok(result.rows_affected())
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.stats", skip_all, level = "debug")]
+    async fn stats(&self) -> Result<Vec<SinkStats>, RepositoryError> {
+        // One grouped count per state, so each walks its own partial index and never the
+        // delivered rows.
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT sink, sum(pending), sum(dead) FROM (
+                 SELECT sink, count(*) AS pending, 0 AS dead
+                 FROM outbox WHERE status = 'pending' GROUP BY sink
+                 UNION ALL
+                 SELECT sink, 0, count(*) FROM outbox WHERE status = 'dead' GROUP BY sink)
+             GROUP BY sink
+             ORDER BY sink",
+        )
+        .fetch_all(self.pool())
         .await
         .map_err(translate)?;
         let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
-        Ok(OutboxStats {
-            pending: count(pending)?,
-            dead: count(dead)?,
-        })
+        rows.into_iter()
+            .map(|(sink, pending, dead)| {
+                Ok(SinkStats {
+                    sink,
+                    pending: count(pending)?,
+                    dead: count(dead)?,
+                })
+            })
+            .collect()
     }
+}
+
+/// SQLite has no array parameters; a list of ids goes in as one JSON array.
+fn id_list(ids: &[i64]) -> Result<String, RepositoryError> {
+    serde_json::to_string(ids).map_err(|e| corrupt("serializing ids", e))
 }

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use application::ports::{Readiness, RepositoryError};
+use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -36,9 +36,18 @@ pub struct PoolStats {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Which sinks get which event: the outbox rows a save writes.
+    pub(crate) routes: DeliveryRoutes,
 }
 
 impl SqliteStore {
+    /// The store with these delivery routes instead of the default (every event to chat).
+    #[must_use]
+    pub fn with_routes(mut self, routes: DeliveryRoutes) -> Self {
+        self.routes = routes;
+        self
+    }
+
     /// Opens the database at `url`, creating the file if it is missing. Accepts
     /// `sqlite:path`, `sqlite://path` and `sqlite::memory:` (a private database that lives as
     /// long as this store). Does not migrate: call [`migrate`](Self::migrate) for that.
@@ -84,7 +93,10 @@ impl SqliteStore {
         let pool = pool.map_err(|e| {
             RepositoryError::Unavailable(format!("could not open the SQLite database {file}: {e}"))
         })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            routes: DeliveryRoutes::default(),
+        })
     }
 
     /// Applies the embedded migrations that the database has not seen yet.

@@ -16,7 +16,13 @@ pub struct MessageRef {
 /// Why a chat call failed, classified by what the caller should do next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatError {
-    /// Try again later (rate limit, 5xx, timeout, network). `retry_after` is the platform's
+    /// The platform asked us to slow down: wait `retry_after` before the next call.
+    #[error("chat rate limited: {reason}")]
+    RateLimited {
+        reason: String,
+        retry_after: Duration,
+    },
+    /// Try again later (5xx, timeout, network). `retry_after` is the platform's
     /// own hint when it gave one.
     #[error("temporary chat failure: {reason}")]
     Retryable {

@@ -22,9 +22,12 @@ pub use approval_repository::{ApprovalRepository, ListQuery};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, KeyClaim, Receipt, StoredResponse};
-pub use outbox::{NewOutboxMessage, Outbox, OutboxMessage, OutboxStats};
+pub use outbox::{
+    DeadLetter, DeadLetterSelection, DeliveryRoutes, EventSelection, NewOutboxMessage, Outbox,
+    OutboxMessage, Route, SinkStats,
+};
 pub use readiness::Readiness;
-pub use sink::{Sink, SinkError};
+pub use sink::{CHAT_SINK, Sink, SinkError};
 pub use store_error::RepositoryError;
 pub use system::{Clock, IdGenerator};
 

@@ -14,6 +14,10 @@ use async_trait::async_trait;
 
 use super::{OutboxMessage, RepositoryError};
 
+/// The name of the chat sink: the one destination every service has (the console stands in
+/// for a chat platform), and the one that rows written before the fan-out belong to.
+pub const CHAT_SINK: &str = "chat";
+
 /// Why a delivery failed, classified by what the relay should do next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SinkError {

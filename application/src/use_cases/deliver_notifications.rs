@@ -1,39 +1,59 @@
-//! The outbox relay: turn stored events into chat messages, at least once, in order.
+//! The outbox relay for one sink: hand stored events to the sink, at least once, in order
+//! per aggregate, and decide what a failure means.
+//!
+//! One [`DeliverNotifications`] exists per registered [`Sink`]; the composition root runs a
+//! loop around each (`bin/src/tasks.rs`), so sinks never wait on each other. A round is
+//! [`claim`](DeliverNotifications::claim) then [`deliver`](DeliverNotifications::deliver);
+//! the loop keeps the batch's short lease alive with
+//! [`extend`](DeliverNotifications::extend) while the delivery runs, so a crashed relay's
+//! rows are taken over within one lease instead of waiting out a long one.
+//!
+//! What a failure means:
+//! - **rate limited** — the sink is paused for the destination's Retry-After; the message
+//!   and the rest of the batch go back in line without counting an attempt;
+//! - **retryable** — the message is tried again after the destination's hint or an
+//!   exponential backoff, for as long as the sink's retry budget (a time span) lasts;
+//! - **permanent**, or the budget spent — the message is dead-lettered, which no longer holds
+//!   up its aggregate; an operator can re-drive it (`hexagate outbox retry`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use domain::{Alert, AlertEvent, ApprovalEvent, ApprovalRequest};
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 
-use crate::ports::{
-    AlertRepository, ApprovalRepository, ChatError, ChatGateway, ChatMessages, Clock, Outbox,
-    OutboxMessage, RepositoryError,
-};
+use crate::ports::{Clock, Outbox, OutboxMessage, RepositoryError, Sink, SinkError};
 
-/// Tuning of the relay. The defaults suit Slack's rate limits and a 2-core instance.
+/// Tuning of one sink's relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayPolicy {
     /// Messages claimed per round.
     pub batch_size: u32,
-    /// How long a claim is exclusive. Must exceed the time one batch can take
-    /// (`batch_size` × the chat client's timeout), or another relay may deliver a message
-    /// this one is still working on.
+    /// Messages of one batch delivered at the same time. A batch holds at most one message
+    /// per aggregate, so this never reorders an aggregate's events.
+    pub concurrency: usize,
+    /// How long a claim is exclusive without a heartbeat. Short, so that a crashed relay's
+    /// messages are picked up by another within about this long; the loop extends it every
+    /// third of it while a batch is in flight.
     pub lease: Duration,
-    /// Attempts before a retryable failure is dead-lettered.
-    pub max_attempts: i32,
+    /// How long a message is retried, counted from its event (or from its re-drive), before
+    /// it is dead-lettered.
+    pub retry_budget: Duration,
     /// First retry delay; doubles per attempt.
     pub base_backoff: Duration,
-    /// Upper bound of the computed delay (a platform's Retry-After may exceed it).
+    /// Upper bound of the computed delay (a destination's own hint may exceed it).
     pub max_backoff: Duration,
 }
 
 impl Default for RelayPolicy {
+    /// Suits a chat platform: retries within seconds at first, at most every five minutes
+    /// later, for a day — longer than a typical platform incident.
     fn default() -> Self {
         Self {
             batch_size: 10,
-            lease: Duration::from_secs(300),
-            max_attempts: 8,
+            concurrency: 4,
+            lease: Duration::from_secs(15),
+            retry_budget: Duration::from_secs(24 * 60 * 60),
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
         }
@@ -47,32 +67,28 @@ pub struct DeliveryReport {
     pub delivered: u64,
     pub retried: u64,
     pub dead_lettered: u64,
+    /// Set when the sink asked to slow down: the loop waits until then before claiming again.
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
-/// Running totals since start, for metrics.
-#[derive(Debug, Default)]
-struct Counters {
-    delivered: AtomicU64,
-    retried: AtomicU64,
-    dead_lettered: AtomicU64,
+/// Messages leased by one [`claim`](DeliverNotifications::claim).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    messages: Vec<OutboxMessage>,
 }
 
-#[derive(Clone)]
-pub struct DeliverNotifications {
-    outbox: Arc<dyn Outbox>,
-    approvals: Arc<dyn ApprovalRepository>,
-    alerts: Arc<dyn AlertRepository>,
-    chat: Arc<dyn ChatGateway>,
-    messages: Arc<dyn ChatMessages>,
-    clock: Arc<dyn Clock>,
-    policy: RelayPolicy,
-    counters: Arc<Counters>,
-}
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
 
-/// What an outbox message is about, loaded in its current state.
-enum Subject {
-    Approval(ApprovalRequest),
-    Alert(Alert),
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    fn ids(&self) -> Vec<i64> {
+        self.messages.iter().map(|message| message.id).collect()
+    }
 }
 
 /// The fate of one message.
@@ -80,27 +96,30 @@ enum Fate {
     Delivered,
     Retry { after: Duration, reason: String },
     Dead { reason: String },
+    RateLimited { after: Duration, reason: String },
+}
+
+/// The relay of one sink.
+#[derive(Clone)]
+pub struct DeliverNotifications {
+    outbox: Arc<dyn Outbox>,
+    sink: Arc<dyn Sink>,
+    clock: Arc<dyn Clock>,
+    policy: RelayPolicy,
 }
 
 impl DeliverNotifications {
     pub fn new(
         outbox: Arc<dyn Outbox>,
-        approvals: Arc<dyn ApprovalRepository>,
-        alerts: Arc<dyn AlertRepository>,
-        chat: Arc<dyn ChatGateway>,
-        messages: Arc<dyn ChatMessages>,
+        sink: Arc<dyn Sink>,
         clock: Arc<dyn Clock>,
         policy: RelayPolicy,
     ) -> Self {
         Self {
             outbox,
-            approvals,
-            alerts,
-            chat,
-            messages,
+            sink,
             clock,
             policy,
-            counters: Arc::default(),
         }
     }
 
@@ -108,143 +127,153 @@ impl DeliverNotifications {
         self.policy
     }
 
-    /// Totals since start: delivered, retried, dead-lettered.
-    pub fn totals(&self) -> DeliveryReport {
-        DeliveryReport {
-            claimed: 0,
-            delivered: self.counters.delivered.load(Ordering::Relaxed),
-            retried: self.counters.retried.load(Ordering::Relaxed),
-            dead_lettered: self.counters.dead_lettered.load(Ordering::Relaxed),
-        }
+    /// The name of the sink this relay feeds.
+    pub fn sink(&self) -> &'static str {
+        self.sink.name()
     }
 
-    /// Claims one batch and delivers it. Returns what happened; `claimed == 0` means the
-    /// outbox had nothing due, so the caller may sleep before the next round.
+    /// Leases the next batch of this sink's due messages.
     ///
     /// # Errors
-    /// A store failure stops the round. Messages already claimed keep their lease and become
-    /// claimable again when it runs out, so nothing is lost.
-    #[tracing::instrument(skip_all)]
-    pub async fn execute(&self) -> Result<DeliveryReport, RepositoryError> {
-        let lease = chrono::Duration::from_std(self.policy.lease).unwrap_or(chrono::Duration::MAX);
-        let batch = self
+    /// `Unavailable` when the store cannot be reached; nothing was leased.
+    #[tracing::instrument(skip_all, fields(sink = self.sink.name()))]
+    pub async fn claim(&self) -> Result<Batch, RepositoryError> {
+        let messages = self
             .outbox
-            .claim(self.clock.now(), self.policy.batch_size, lease)
+            .claim(
+                self.sink.name(),
+                self.clock.now(),
+                self.policy.batch_size,
+                chrono_duration(self.policy.lease),
+            )
             .await?;
+        Ok(Batch { messages })
+    }
+
+    /// Keeps the batch's lease alive: the heartbeat the loop sends while
+    /// [`deliver`](Self::deliver) runs.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached; the lease then runs out as usual.
+    pub async fn extend(&self, batch: &Batch) -> Result<(), RepositoryError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let until = later(self.clock.now(), self.policy.lease);
+        self.outbox.extend(&batch.ids(), until).await
+    }
+
+    /// Delivers a claimed batch, `concurrency` messages at a time, and records each
+    /// message's fate. A rate limit stops the batch: what was not yet sent goes back in line,
+    /// due when the pause ends.
+    ///
+    /// # Errors
+    /// A store failure stops the round. Messages whose fate was not recorded keep their
+    /// lease and become claimable again when it runs out, so nothing is lost.
+    #[tracing::instrument(skip_all, fields(sink = self.sink.name(), claimed = batch.len()))]
+    pub async fn deliver(&self, batch: &Batch) -> Result<DeliveryReport, RepositoryError> {
         let mut report = DeliveryReport {
             claimed: batch.len() as u64,
             ..DeliveryReport::default()
         };
-        for message in batch {
-            let fate = self.deliver(&message).await?;
-            let now = self.clock.now();
-            match fate {
-                Fate::Delivered => {
-                    self.outbox.mark_delivered(message.id, now).await?;
-                    report.delivered += 1;
-                }
-                Fate::Retry { after, reason }
-                    if message.attempts + 1 < self.policy.max_attempts =>
-                {
-                    tracing::warn!(outbox_id = message.id, attempts = message.attempts + 1, %reason, retry_in = ?after, "delivery failed; will retry");
-                    let at =
-                        now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
-                    self.outbox.reschedule(message.id, at, &reason).await?;
-                    report.retried += 1;
-                }
-                Fate::Retry { reason, .. } | Fate::Dead { reason } => {
-                    tracing::error!(outbox_id = message.id, event_type = %message.event_type, %reason, "delivery failed for good; dead-lettered");
-                    self.outbox.dead_letter(message.id, now, &reason).await?;
-                    report.dead_lettered += 1;
+        let mut messages = batch.messages.iter().peekable();
+        while messages.peek().is_some() {
+            let chunk: Vec<&OutboxMessage> = messages
+                .by_ref()
+                .take(self.policy.concurrency.max(1))
+                .collect();
+            let fates = join_all(chunk.iter().map(|message| self.attempt(message))).await;
+            for (message, fate) in chunk.into_iter().zip(fates) {
+                self.record(message, fate, &mut report).await?;
+            }
+            if let Some(until) = report.paused_until {
+                let untouched: Vec<i64> = messages.by_ref().map(|message| message.id).collect();
+                if !untouched.is_empty() {
+                    self.outbox.release(&untouched, until).await?;
                 }
             }
         }
-        self.counters
-            .delivered
-            .fetch_add(report.delivered, Ordering::Relaxed);
-        self.counters
-            .retried
-            .fetch_add(report.retried, Ordering::Relaxed);
-        self.counters
-            .dead_lettered
-            .fetch_add(report.dead_lettered, Ordering::Relaxed);
         Ok(report)
     }
 
-    /// Ends the leases of messages this relay claimed but will not finish (shutdown).
+    /// Claims one batch and delivers it, without a heartbeat: for callers (tests, a one-off
+    /// drain) whose batches finish well within one lease.
+    ///
+    /// # Errors
+    /// As for [`claim`](Self::claim) and [`deliver`](Self::deliver).
+    pub async fn execute(&self) -> Result<DeliveryReport, RepositoryError> {
+        let batch = self.claim().await?;
+        self.deliver(&batch).await
+    }
+
+    /// Ends the leases of a batch this relay will not deliver (shutdown), without counting
+    /// an attempt.
     ///
     /// # Errors
     /// `Unavailable` when the store cannot be reached; the leases then simply run out.
-    pub async fn release(&self, ids: &[i64]) -> Result<(), RepositoryError> {
-        self.outbox.release(ids).await
+    pub async fn release(&self, batch: &Batch) -> Result<(), RepositoryError> {
+        self.outbox.release(&batch.ids(), self.clock.now()).await
     }
 
-    async fn deliver(&self, message: &OutboxMessage) -> Result<Fate, RepositoryError> {
-        let subject = match self.load_subject(message).await? {
-            Ok(subject) => subject,
-            Err(reason) => return Ok(Fate::Dead { reason }),
-        };
-        // Every message shows the aggregate's *current* state, so a redelivered or late event
-        // can never roll the message back to an older state.
-        let result = match self.messages.get(message.aggregate_id).await? {
-            Some(existing) => match &subject {
-                Subject::Approval(approval) => self.chat.update_approval(&existing, approval).await,
-                Subject::Alert(alert) => self.chat.update_alert(&existing, alert).await,
-            },
-            None => {
-                let posted = match &subject {
-                    Subject::Approval(approval) => self.chat.post_approval(approval).await,
-                    Subject::Alert(alert) => self.chat.post_alert(alert).await,
-                };
-                match posted {
-                    // If recording fails, the retry posts again: a duplicate message, never a
-                    // lost one (at-least-once).
-                    Ok(posted) => Ok(self.messages.put(message.aggregate_id, &posted).await?),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        Ok(match result {
+    async fn attempt(&self, message: &OutboxMessage) -> Fate {
+        match self.sink.deliver(message).await {
             Ok(()) => Fate::Delivered,
-            Err(ChatError::Retryable {
+            Err(SinkError::RateLimited {
+                reason,
+                retry_after,
+            }) => Fate::RateLimited {
+                after: retry_after,
+                reason,
+            },
+            Err(SinkError::Retryable {
                 reason,
                 retry_after,
             }) => Fate::Retry {
                 after: retry_after.unwrap_or_else(|| self.backoff(message)),
                 reason,
             },
-            Err(ChatError::Permanent { reason }) => Fate::Dead { reason },
-        })
+            Err(SinkError::Permanent { reason }) => Fate::Dead { reason },
+        }
     }
 
-    /// Reads the event and loads the aggregate it is about. The inner `Err` is a reason to
-    /// dead-letter: no retry makes an unreadable payload readable or a deleted row reappear.
-    async fn load_subject(
+    async fn record(
         &self,
         message: &OutboxMessage,
-    ) -> Result<Result<Subject, String>, RepositoryError> {
-        let unreadable = |e: serde_json::Error| format!("unreadable payload: {e}");
-        Ok(match message.aggregate_type.as_str() {
-            "approval" => match serde_json::from_value::<ApprovalEvent>(message.payload.clone()) {
-                Err(e) => Err(unreadable(e)),
-                Ok(event) => self
-                    .approvals
-                    .get(event.approval_id())
-                    .await?
-                    .map(Subject::Approval)
-                    .ok_or_else(|| "the approval request no longer exists".to_owned()),
-            },
-            "alert" => match serde_json::from_value::<AlertEvent>(message.payload.clone()) {
-                Err(e) => Err(unreadable(e)),
-                Ok(event) => self
-                    .alerts
-                    .get(event.alert_id())
-                    .await?
-                    .map(Subject::Alert)
-                    .ok_or_else(|| "the alert no longer exists".to_owned()),
-            },
-            other => Err(format!("unknown aggregate type {other:?}")),
-        })
+        fate: Fate,
+        report: &mut DeliveryReport,
+    ) -> Result<(), RepositoryError> {
+        let now = self.clock.now();
+        let sink = self.sink.name();
+        match fate {
+            Fate::Delivered => {
+                self.outbox.mark_delivered(message.id, now).await?;
+                report.delivered += 1;
+            }
+            Fate::RateLimited { after, reason } => {
+                let until = later(now, after);
+                tracing::warn!(sink, outbox_id = message.id, %reason, pause = ?after, "sink rate limited; pausing it");
+                self.outbox.release(&[message.id], until).await?;
+                report.paused_until = Some(report.paused_until.map_or(until, |u| u.max(until)));
+            }
+            Fate::Retry { after, reason } if self.within_budget(message, later(now, after)) => {
+                tracing::warn!(sink, outbox_id = message.id, attempts = message.attempts + 1, %reason, retry_in = ?after, "delivery failed; will retry");
+                self.outbox
+                    .reschedule(message.id, later(now, after), &reason)
+                    .await?;
+                report.retried += 1;
+            }
+            Fate::Retry { reason, .. } | Fate::Dead { reason } => {
+                tracing::error!(sink, outbox_id = message.id, event_type = %message.event_type, %reason, "delivery failed for good; dead-lettered");
+                self.outbox.dead_letter(message.id, now, &reason).await?;
+                report.dead_lettered += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a retry at `next_attempt` still falls inside the message's retry budget.
+    fn within_budget(&self, message: &OutboxMessage, next_attempt: DateTime<Utc>) -> bool {
+        next_attempt <= later(message.trying_since, self.policy.retry_budget)
     }
 
     /// Exponential backoff with "equal jitter": half the delay is fixed, half is spread by a
@@ -262,6 +291,19 @@ impl DeliverNotifications {
     }
 }
 
+/// `at + duration`; an absurd duration saturates instead of overflowing.
+fn later(at: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| at.checked_add_signed(duration))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// A std duration as chrono's; an absurd one saturates instead of overflowing.
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
 /// SplitMix64's finalizer: a cheap, well-distributed hash of a 64-bit value.
 fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -270,306 +312,4 @@ fn mix(mut x: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use chrono::{DateTime, TimeZone, Utc};
-    use domain::{
-        ApprovalId, ChatDestination, Description, Identity, Metadata, NewApproval, Policy,
-        RequiredApprovals, Title, Ttl,
-    };
-    use mockall::predicate::{always, eq};
-
-    use super::*;
-    use crate::ports::{
-        MessageRef, MockAlertRepository, MockApprovalRepository, MockChatGateway, MockChatMessages,
-        MockClock, MockOutbox,
-    };
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-    }
-
-    fn approval() -> ApprovalRequest {
-        let requester = Identity::parse("ci").unwrap();
-        let mut approval = ApprovalRequest::open(
-            ApprovalId::from_uuid(uuid::Uuid::nil()),
-            NewApproval {
-                title: Title::parse("Deploy").unwrap(),
-                description: Description::default(),
-                destination: ChatDestination::parse("C1").unwrap(),
-                metadata: Metadata::default(),
-                callback_url: None,
-                policy: Policy::new(
-                    RequiredApprovals::default(),
-                    BTreeSet::new(),
-                    false,
-                    &requester,
-                )
-                .unwrap(),
-                ttl: Ttl::default(),
-                requester,
-            },
-            now(),
-        );
-        approval.take_events();
-        approval
-    }
-
-    fn message(event: &ApprovalEvent, attempts: i32) -> OutboxMessage {
-        OutboxMessage {
-            id: 7,
-            aggregate_type: "approval".into(),
-            aggregate_id: uuid::Uuid::nil(),
-            event_type: event.event_type().into(),
-            payload: serde_json::to_value(event).unwrap(),
-            attempts,
-            created_at: now(),
-        }
-    }
-
-    fn requested() -> ApprovalEvent {
-        ApprovalEvent::Requested {
-            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
-            at: now(),
-        }
-    }
-
-    fn slack_ref() -> MessageRef {
-        MessageRef {
-            channel: "C1".into(),
-            message_id: "1700000000.000100".into(),
-        }
-    }
-
-    struct Fixture {
-        outbox: MockOutbox,
-        approvals: MockApprovalRepository,
-        alerts: MockAlertRepository,
-        chat: MockChatGateway,
-        messages: MockChatMessages,
-    }
-
-    impl Fixture {
-        /// One claimable message, the approval it refers to, and a fixed clock.
-        fn new(claimed: OutboxMessage) -> Self {
-            let mut outbox = MockOutbox::new();
-            outbox
-                .expect_claim()
-                .times(1)
-                .return_once(move |_, _, _| Ok(vec![claimed]));
-            let mut approvals = MockApprovalRepository::new();
-            approvals.expect_get().returning(|_| Ok(Some(approval())));
-            Self {
-                outbox,
-                approvals,
-                alerts: MockAlertRepository::new(),
-                chat: MockChatGateway::new(),
-                messages: MockChatMessages::new(),
-            }
-        }
-
-        fn relay(self) -> DeliverNotifications {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(now());
-            DeliverNotifications::new(
-                Arc::new(self.outbox),
-                Arc::new(self.approvals),
-                Arc::new(self.alerts),
-                Arc::new(self.chat),
-                Arc::new(self.messages),
-                Arc::new(clock),
-                RelayPolicy::default(),
-            )
-        }
-    }
-
-    #[tokio::test]
-    async fn a_new_request_is_posted_once_and_its_message_recorded() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat
-            .expect_post_approval()
-            .times(1)
-            .returning(|_| Ok(slack_ref()));
-        f.messages
-            .expect_put()
-            .with(eq(uuid::Uuid::nil()), eq(slack_ref()))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.outbox
-            .expect_mark_delivered()
-            .with(eq(7), always())
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let report = f.relay().execute().await.unwrap();
-        assert_eq!(report.delivered, 1);
-    }
-
-    #[tokio::test]
-    async fn later_events_update_the_recorded_message_instead_of_posting() {
-        let event = ApprovalEvent::Approved {
-            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
-            at: now(),
-        };
-        let mut f = Fixture::new(message(&event, 0));
-        f.messages.expect_get().returning(|_| Ok(Some(slack_ref())));
-        f.chat.expect_post_approval().never();
-        f.chat
-            .expect_update_approval()
-            .withf(|message, _| *message == slack_ref())
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.outbox
-            .expect_mark_delivered()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_rate_limit_is_retried_after_the_platforms_own_delay() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
-                reason: "ratelimited".into(),
-                retry_after: Some(Duration::from_secs(30)),
-            })
-        });
-        f.outbox
-            .expect_reschedule()
-            .with(
-                eq(7),
-                eq(now() + chrono::Duration::seconds(30)),
-                eq("ratelimited"),
-            )
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        let report = f.relay().execute().await.unwrap();
-        assert_eq!(report.retried, 1);
-    }
-
-    #[tokio::test]
-    async fn without_a_hint_the_delay_grows_exponentially_with_jitter() {
-        let mut f = Fixture::new(message(&requested(), 3));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
-                reason: "HTTP 503".into(),
-                retry_after: None,
-            })
-        });
-        // base 1 s × 2^3 = 8 s: half fixed, half jittered → between 4 and 8 s.
-        f.outbox
-            .expect_reschedule()
-            .withf(|_, at, _| {
-                let delay = *at - now();
-                delay >= chrono::Duration::seconds(4) && delay <= chrono::Duration::seconds(8)
-            })
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn the_last_allowed_attempt_dead_letters_instead_of_retrying() {
-        let attempts = RelayPolicy::default().max_attempts - 1;
-        let mut f = Fixture::new(message(&requested(), attempts));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
-                reason: "HTTP 500".into(),
-                retry_after: None,
-            })
-        });
-        f.outbox.expect_reschedule().never();
-        f.outbox
-            .expect_dead_letter()
-            .with(eq(7), always(), eq("HTTP 500"))
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        let report = f.relay().execute().await.unwrap();
-        assert_eq!(report.dead_lettered, 1);
-    }
-
-    #[tokio::test]
-    async fn a_permanent_error_dead_letters_at_once() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Permanent {
-                reason: "channel_not_found".into(),
-            })
-        });
-        f.outbox
-            .expect_dead_letter()
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        let relay = f.relay();
-        relay.execute().await.unwrap();
-        assert_eq!(relay.totals().dead_lettered, 1);
-    }
-
-    #[tokio::test]
-    async fn an_unreadable_payload_is_dead_lettered_without_calling_chat() {
-        let mut bad = message(&requested(), 0);
-        bad.payload = serde_json::json!({"type": "from_the_future"});
-        let mut f = Fixture::new(bad);
-        f.chat.expect_post_approval().never();
-        f.outbox
-            .expect_dead_letter()
-            .withf(|_, _, reason| reason.starts_with("unreadable payload"))
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn alert_events_update_the_alerts_message() {
-        use domain::{AlertId, ChatDestination, DedupKey, NewAlert, Severity};
-
-        let alert_id = AlertId::from_uuid(uuid::Uuid::max());
-        let repeated = AlertEvent::Repeated {
-            alert_id,
-            count: 2,
-            at: now(),
-        };
-        let mut claimed = message(&requested(), 0);
-        claimed.aggregate_type = "alert".into();
-        claimed.aggregate_id = alert_id.as_uuid();
-        claimed.payload = serde_json::to_value(&repeated).unwrap();
-        let mut f = Fixture::new(claimed);
-        f.alerts.expect_get().returning(move |id| {
-            let mut alert = Alert::raise(
-                id,
-                NewAlert {
-                    severity: Severity::Warning,
-                    summary: Title::parse("disk 91%").unwrap(),
-                    details: Description::default(),
-                    destination: ChatDestination::parse("C1").unwrap(),
-                    dedup_key: DedupKey::parse("disk").unwrap(),
-                    raised_by: Identity::parse("monitor").unwrap(),
-                },
-                now(),
-            );
-            alert.take_events();
-            Ok(Some(alert))
-        });
-        f.messages
-            .expect_get()
-            .with(eq(alert_id.as_uuid()))
-            .returning(|_| Ok(Some(slack_ref())));
-        f.chat.expect_post_alert().never();
-        f.chat
-            .expect_update_alert()
-            .withf(move |message, alert| *message == slack_ref() && alert.id() == alert_id)
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.outbox
-            .expect_mark_delivered()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-}
+mod tests;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::variables::{
     ADDR, BODY_LIMIT, CONFIG_FILE, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
     EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL,
-    RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_MAX_BACKOFF, REQUEST_TIMEOUT, RUST_LOG,
-    SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
-    SLACK_TIMEOUT,
+    RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_LEASE, RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET,
+    REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
+    SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
 };
 use super::{Config, Source};
 
@@ -60,6 +60,11 @@ impl Config {
             (
                 RELAY_MAX_BACKOFF.name,
                 format_duration(self.relay.max_backoff),
+            ),
+            (RELAY_LEASE.name, format_duration(self.relay.lease)),
+            (
+                RELAY_RETRY_BUDGET.name,
+                format_duration(self.relay.retry_budget),
             ),
             (
                 EXPIRY_SWEEP_INTERVAL.name,

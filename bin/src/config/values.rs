@@ -28,6 +28,15 @@ pub(super) fn duration(raw: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A [`duration`] of at least `min`.
+pub(super) fn duration_at_least(raw: &str, min: Duration) -> Result<Duration, String> {
+    let duration = duration(raw)?;
+    if duration < min {
+        return Err(format!("must be at least {}ms", min.as_millis()));
+    }
+    Ok(duration)
+}
+
 /// `65536`, `64KiB`, `1MiB`: bytes, optionally with a binary unit.
 pub(super) fn byte_size(raw: &str) -> Result<usize, String> {
     const HINT: &str = "expected a size in bytes such as 65536, 64KiB or 1MiB";

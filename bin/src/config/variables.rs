@@ -111,6 +111,17 @@ pub const RELAY_MAX_BACKOFF: Variable = plain(
     "30s",
     "longest relay pause after repeated store errors",
 );
+pub const RELAY_LEASE: Variable = plain(
+    "HEXAGATE_RELAY_LEASE",
+    "15s",
+    "how long a relay's claim lasts without its heartbeat; a crashed relay's messages are \
+     taken over after it",
+);
+pub const RELAY_RETRY_BUDGET: Variable = plain(
+    "HEXAGATE_RELAY_RETRY_BUDGET",
+    "24h",
+    "how long a failing chat delivery is retried before it is dead-lettered",
+);
 pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
     "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
     "30s",
@@ -145,7 +156,7 @@ pub const SLACK_API_BASE_URL: Variable = plain(
 pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 24] = [
+pub const VARIABLES: [Variable; 26] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -164,6 +175,8 @@ pub const VARIABLES: [Variable; 24] = [
     RELAY_BATCH_SIZE,
     RELAY_IDLE_INTERVAL,
     RELAY_MAX_BACKOFF,
+    RELAY_LEASE,
+    RELAY_RETRY_BUDGET,
     EXPIRY_SWEEP_INTERVAL,
     SLACK_BOT_TOKEN,
     SLACK_SIGNING_SECRET,

@@ -52,10 +52,16 @@ fn value(scraped: &str, name: &str) -> Option<f64> {
     })
 }
 
+/// The value of a series of the chat sink.
+fn chat(scraped: &str, name: &str) -> Option<f64> {
+    value(scraped, &format!("{name}{{{SINK_LABEL}=\"chat\"}}"))
+}
+
 async fn sample(app: &App) {
     sample_gauges(
         app.background.outbox.as_ref(),
         app.background.pool.as_deref(),
+        &["chat"],
     )
     .await;
 }
@@ -80,28 +86,25 @@ async fn a_delivering_relay_round_moves_the_relay_counters_and_empties_the_outbo
     sample(&app).await;
     let before = scrape(&app).await;
     assert_eq!(
-        value(&before, OUTBOX_PENDING_MESSAGES),
+        chat(&before, OUTBOX_PENDING_MESSAGES),
         Some(1.0),
         "{before}"
     );
-    assert_eq!(value(&before, OUTBOX_DEAD_LETTERS), Some(0.0), "{before}");
-    assert_eq!(value(&before, RELAY_DELIVERIES_TOTAL), None, "{before}");
+    assert_eq!(chat(&before, OUTBOX_DEAD_LETTERS), Some(0.0), "{before}");
+    assert_eq!(chat(&before, RELAY_DELIVERIES_TOTAL), None, "{before}");
 
-    let report = tasks::relay_round(&app.use_cases().deliver_notifications)
+    let report = tasks::relay_round(app.use_cases().relay("chat").unwrap())
         .await
         .unwrap();
     assert_eq!(report.delivered, 1);
     sample(&app).await;
 
     let after = scrape(&app).await;
-    assert_eq!(value(&after, RELAY_DELIVERIES_TOTAL), Some(1.0), "{after}");
-    assert_eq!(value(&after, RELAY_RETRIES_TOTAL), Some(0.0), "{after}");
-    assert_eq!(
-        value(&after, RELAY_DEAD_LETTERS_TOTAL),
-        Some(0.0),
-        "{after}"
-    );
-    assert_eq!(value(&after, OUTBOX_PENDING_MESSAGES), Some(0.0), "{after}");
+    assert_eq!(chat(&after, RELAY_DELIVERIES_TOTAL), Some(1.0), "{after}");
+    assert_eq!(chat(&after, RELAY_RETRIES_TOTAL), Some(0.0), "{after}");
+    assert_eq!(chat(&after, RELAY_RATE_LIMITS_TOTAL), Some(0.0), "{after}");
+    assert_eq!(chat(&after, RELAY_DEAD_LETTERS_TOTAL), Some(0.0), "{after}");
+    assert_eq!(chat(&after, OUTBOX_PENDING_MESSAGES), Some(0.0), "{after}");
     assert!(
         after.contains("# TYPE relay_deliveries_total counter\n")
             && after.contains("# HELP relay_deliveries_total Outbox messages the relay"),

@@ -2,6 +2,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::UseCases;
+use application::ports::CHAT_SINK;
 use application::ports::{
     ChatError, ChatGateway, Claim, IdempotencyKey, KeyClaim, MessageRef, StoredResponse,
 };
@@ -166,6 +167,8 @@ fn relay_config() -> RelayConfig {
         batch_size: 10,
         idle_interval: Duration::from_millis(10),
         max_backoff: Duration::from_millis(40),
+        lease: Duration::from_secs(15),
+        retry_budget: Duration::from_secs(60),
     }
 }
 
@@ -179,8 +182,9 @@ async fn the_relay_finishes_its_batch_before_it_stops() {
     request_approval(&world).await;
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(relay(
-        world.use_cases.deliver_notifications.clone(),
+        world.use_cases.relay(CHAT_SINK).unwrap().clone(),
         relay_config(),
+        world.clock.clone(),
         shutdown.clone(),
     ));
 
@@ -208,8 +212,9 @@ async fn the_relay_survives_store_errors_and_delivers_afterwards() {
         .fail_next(RepositoryError::Unavailable("database restarting".into()));
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(relay(
-        world.use_cases.deliver_notifications.clone(),
+        world.use_cases.relay(CHAT_SINK).unwrap().clone(),
         relay_config(),
+        world.clock.clone(),
         shutdown.clone(),
     ));
 

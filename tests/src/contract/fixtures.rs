@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use adapter_memory::{ManualClock, SequentialIds};
-use application::ports::{Clock, IdGenerator, OutboxMessage};
+use application::ports::{CHAT_SINK, Clock, IdGenerator, Outbox, OutboxMessage};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
     Alert, AlertId, ApprovalId, ApprovalRequest, ChatDestination, DedupKey, Description, Identity,
@@ -125,14 +125,20 @@ impl Fixture {
     }
 }
 
-/// Claims and delivers everything pending, as a relay at `now` would, and returns the
-/// messages in the order they were delivered. Each message is delivered exactly once.
+/// Claims and delivers everything pending for the chat sink, as its relay at `now` would,
+/// and returns the messages in the order they were delivered. Each message is delivered
+/// exactly once.
 pub async fn drain(store: &Store, now: DateTime<Utc>) -> Vec<OutboxMessage> {
+    drain_sink(store, CHAT_SINK, now).await
+}
+
+/// [`drain`] for any sink.
+pub async fn drain_sink(store: &Store, sink: &str, now: DateTime<Utc>) -> Vec<OutboxMessage> {
     let mut delivered = Vec::new();
     loop {
         let batch = store
             .outbox
-            .claim(now, 50, Duration::minutes(5))
+            .claim(sink, now, 50, Duration::minutes(5))
             .await
             .unwrap();
         if batch.is_empty() {
@@ -143,6 +149,15 @@ pub async fn drain(store: &Store, now: DateTime<Utc>) -> Vec<OutboxMessage> {
             delivered.push(message);
         }
     }
+}
+
+/// The number of `sink`'s pending rows.
+pub async fn pending(outbox: &dyn Outbox, sink: &str) -> u64 {
+    let stats = outbox.stats().await.unwrap();
+    stats
+        .iter()
+        .find(|s| s.sink == sink)
+        .map_or(0, |s| s.pending)
 }
 
 /// The event types of `messages` that belong to the aggregate `aggregate_id`, in order.

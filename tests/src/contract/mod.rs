@@ -22,9 +22,28 @@ use std::any::Any;
 use std::sync::Arc;
 
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, IdempotencyStore, Outbox,
-    Readiness,
+    AlertRepository, ApiKeyStore, ApprovalRepository, CHAT_SINK, ChatMessages, DeliveryRoutes,
+    EventSelection, IdempotencyStore, Outbox, Readiness, Route,
 };
+
+/// The second sink of every contract store: it takes only settled approvals, so the outbox
+/// rules can check that sinks get their own rows and never wait for each other.
+pub const WEBHOOK: &str = "webhook";
+
+/// How every contract store routes events: everything to chat, settled approvals to
+/// [`WEBHOOK`] as well.
+pub fn routes() -> DeliveryRoutes {
+    DeliveryRoutes::new([
+        Route {
+            sink: CHAT_SINK,
+            events: EventSelection::All,
+        },
+        Route {
+            sink: WEBHOOK,
+            events: EventSelection::Only(&["approval.approved", "approval.rejected"]),
+        },
+    ])
+}
 
 /// The ports of one store under test, all backed by the same storage.
 pub struct Store {
@@ -111,6 +130,12 @@ macro_rules! contract_tests {
             stats_count_pending_and_dead_messages,
             concurrent_claimers_never_receive_the_same_message,
             concurrent_relays_deliver_each_aggregate_in_order,
+            each_event_gets_a_row_for_every_sink_that_subscribes_to_it,
+            a_sinks_rows_never_wait_for_another_sinks,
+            stats_are_counted_per_sink,
+            extend_moves_only_leases_still_held,
+            release_with_a_pause_makes_rows_due_only_after_it,
+            dead_letters_are_re_driven_by_id_by_sink_or_all,
         ]);
         $crate::contract_tests!(@suite $backend, api_keys: [
             a_stored_key_is_found_by_its_hash,

@@ -2,24 +2,40 @@
 //! letters — and that concurrent relays never share a message or reorder an aggregate.
 //!
 //! Rows only ever enter the outbox through `ApprovalRepository::save`, so that is how these
-//! tests create them: a new request writes one row, a settling approval two more.
+//! tests create them: a new request writes one chat row, a settling approval two more chat
+//! rows and one [`WEBHOOK`](super::WEBHOOK) row (every contract store routes as
+//! [`super::routes`] says). Most rules are about one sink, chat; the fan-out rules at the end
+//! check that sinks never see or wait for each other's rows.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use application::ports::{OutboxMessage, OutboxStats};
+use application::ports::{CHAT_SINK, DeadLetterSelection, OutboxMessage, SinkStats};
 use chrono::{DateTime, Duration, Utc};
 use domain::{ApprovalRequest, Verdict};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-use super::Store;
-use super::fixtures::{Fixture, drain};
+use super::fixtures::{Fixture, drain, pending};
+use super::{Store, WEBHOOK};
 
 const LEASE: Duration = Duration::minutes(5);
 
 async fn claim(store: &Store, now: DateTime<Utc>, limit: u32) -> Vec<OutboxMessage> {
-    store.outbox.claim(now, limit, LEASE).await.unwrap()
+    store
+        .outbox
+        .claim(CHAT_SINK, now, limit, LEASE)
+        .await
+        .unwrap()
+}
+
+/// The chat sink's (pending, dead) counts.
+async fn chat_counts(store: &Store) -> (u64, u64) {
+    let stats = store.outbox.stats().await.unwrap();
+    stats
+        .iter()
+        .find(|s| s.sink == CHAT_SINK)
+        .map_or((0, 0), |s| (s.pending, s.dead))
 }
 
 fn ids(messages: &[OutboxMessage]) -> Vec<i64> {
@@ -74,12 +90,23 @@ pub async fn a_leased_message_is_claimable_again_only_when_the_lease_runs_out(st
     let now = fixture.now();
     let lease = Duration::seconds(30);
 
-    let claimed = store.outbox.claim(now, 10, lease).await.unwrap();
+    let claimed = store.outbox.claim(CHAT_SINK, now, 10, lease).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let almost = now + lease - Duration::microseconds(1);
-    assert_eq!(store.outbox.claim(almost, 10, lease).await.unwrap(), []);
+    assert_eq!(
+        store
+            .outbox
+            .claim(CHAT_SINK, almost, 10, lease)
+            .await
+            .unwrap(),
+        []
+    );
     // The relay that held it is presumed dead: another one takes over (at-least-once).
-    let again = store.outbox.claim(now + lease, 10, lease).await.unwrap();
+    let again = store
+        .outbox
+        .claim(CHAT_SINK, now + lease, 10, lease)
+        .await
+        .unwrap();
     assert_eq!(ids(&again), ids(&claimed));
 }
 
@@ -168,8 +195,8 @@ pub async fn release_ends_the_lease_without_counting_an_attempt(store: &Store) {
     let claimed = claim(store, now, 10).await;
     assert_eq!(claim(store, now, 10).await, []);
 
-    store.outbox.release(&ids(&claimed)).await.unwrap();
-    store.outbox.release(&[]).await.unwrap();
+    store.outbox.release(&ids(&claimed), now).await.unwrap();
+    store.outbox.release(&[], now).await.unwrap();
 
     let again = claim(store, now, 10).await;
     assert_eq!(ids(&again), ids(&claimed));
@@ -190,14 +217,8 @@ pub async fn a_delivered_message_is_final(store: &Store) {
     store.outbox.dead_letter(id, now, "late").await.unwrap();
 
     assert_eq!(claim(store, now + Duration::days(365), 10).await, []);
-    assert_eq!(
-        store.outbox.stats().await.unwrap(),
-        OutboxStats {
-            pending: 0,
-            dead: 0
-        }
-    );
-    assert_eq!(store.outbox.dead_letters(10).await.unwrap(), []);
+    assert_eq!(chat_counts(store).await, (0, 0));
+    assert_eq!(store.outbox.dead_letters(None, 10).await.unwrap(), []);
 }
 
 pub async fn dead_letter_gives_up_and_unblocks_the_aggregate(store: &Store) {
@@ -212,19 +233,13 @@ pub async fn dead_letter_gives_up_and_unblocks_the_aggregate(store: &Store) {
         .await
         .unwrap();
 
-    let dead = store.outbox.dead_letters(10).await.unwrap();
+    let dead = store.outbox.dead_letters(None, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    let (message, error) = &dead[0];
-    assert_eq!(message.id, head.id);
-    assert_eq!(message.attempts, head.attempts + 1);
-    assert_eq!(error, "channel_not_found");
-    assert_eq!(
-        store.outbox.stats().await.unwrap(),
-        OutboxStats {
-            pending: 2,
-            dead: 1
-        }
-    );
+    assert_eq!(dead[0].message.id, head.id);
+    assert_eq!(dead[0].message.attempts, head.attempts + 1);
+    assert_eq!(dead[0].error, "channel_not_found");
+    assert_eq!(dead[0].failed_at, now);
+    assert_eq!(chat_counts(store).await, (2, 1));
     let next = claim(store, now, 10).await;
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].event_type, "approval.decision_recorded");
@@ -245,9 +260,12 @@ pub async fn dead_letters_are_listed_newest_first_up_to_the_limit(store: &Store)
             .unwrap();
     }
 
-    let dead = store.outbox.dead_letters(2).await.unwrap();
+    let dead = store.outbox.dead_letters(None, 2).await.unwrap();
 
-    let listed: Vec<_> = dead.iter().map(|(m, e)| (m.id, e.as_str())).collect();
+    let listed: Vec<_> = dead
+        .iter()
+        .map(|d| (d.message.id, d.error.as_str()))
+        .collect();
     assert_eq!(
         listed,
         [(claimed[2].id, "error 2"), (claimed[1].id, "error 1")]
@@ -256,7 +274,7 @@ pub async fn dead_letters_are_listed_newest_first_up_to_the_limit(store: &Store)
 
 pub async fn stats_count_pending_and_dead_messages(store: &Store) {
     let fixture = Fixture::default();
-    assert_eq!(store.outbox.stats().await.unwrap(), OutboxStats::default());
+    assert_eq!(store.outbox.stats().await.unwrap(), []);
     for _ in 0..4 {
         fixture.create_pending(store).await;
     }
@@ -281,10 +299,11 @@ pub async fn stats_count_pending_and_dead_messages(store: &Store) {
     // Leased, rescheduled and untouched messages all count as pending.
     assert_eq!(
         store.outbox.stats().await.unwrap(),
-        OutboxStats {
+        [SinkStats {
+            sink: CHAT_SINK.into(),
             pending: 2,
             dead: 1
-        }
+        }]
     );
 }
 
@@ -307,7 +326,10 @@ pub async fn concurrent_claimers_never_receive_the_same_message(store: &Store) {
                 start.wait().await;
                 let mut received = Vec::new();
                 loop {
-                    let batch = outbox.claim(now, BATCH, Duration::hours(1)).await.unwrap();
+                    let batch = outbox
+                        .claim(CHAT_SINK, now, BATCH, Duration::hours(1))
+                        .await
+                        .unwrap();
                     if batch.is_empty() {
                         return received;
                     }
@@ -346,8 +368,11 @@ pub async fn concurrent_relays_deliver_each_aggregate_in_order(store: &Store) {
             let outbox = store.outbox.clone();
             let (in_flight, delivered) = (in_flight.clone(), delivered.clone());
             tokio::spawn(async move {
-                while outbox.stats().await.unwrap().pending > 0 {
-                    let batch = outbox.claim(now, 5, Duration::hours(1)).await.unwrap();
+                while pending(outbox.as_ref(), CHAT_SINK).await > 0 {
+                    let batch = outbox
+                        .claim(CHAT_SINK, now, 5, Duration::hours(1))
+                        .await
+                        .unwrap();
                     if batch.is_empty() {
                         // The rest are held by other relays, or wait for their predecessors.
                         tokio::task::yield_now().await;
@@ -409,4 +434,224 @@ pub async fn concurrent_relays_deliver_each_aggregate_in_order(store: &Store) {
         assert!(messages.windows(2).all(|pair| pair[0].0 < pair[1].0));
     }
     assert_eq!(drain(store, now).await, []);
+}
+
+/// The two rows one sink's relay is about to finish, and the store's view of the other's.
+pub async fn each_event_gets_a_row_for_every_sink_that_subscribes_to_it(store: &Store) {
+    let fixture = Fixture::default();
+    let approval = approved_request(&fixture, store).await;
+    let now = fixture.now();
+
+    let chat = super::fixtures::drain_sink(store, CHAT_SINK, now).await;
+    let webhook = super::fixtures::drain_sink(store, WEBHOOK, now).await;
+
+    let types = |rows: &[OutboxMessage]| -> Vec<String> {
+        rows.iter().map(|m| m.event_type.clone()).collect()
+    };
+    assert_eq!(
+        types(&chat),
+        [
+            "approval.requested",
+            "approval.decision_recorded",
+            "approval.approved"
+        ]
+    );
+    assert_eq!(types(&webhook), ["approval.approved"]);
+    assert!(chat.iter().all(|m| m.sink == CHAT_SINK));
+    assert_eq!(webhook[0].sink, WEBHOOK);
+    assert_eq!(webhook[0].aggregate_id, approval.id().as_uuid());
+    assert_eq!(
+        webhook[0].payload, chat[2].payload,
+        "the same event, serialized once"
+    );
+    assert_ne!(webhook[0].id, chat[2].id, "a row of its own");
+}
+
+/// A sink that is down (its head rescheduled for much later) holds back only itself.
+pub async fn a_sinks_rows_never_wait_for_another_sinks(store: &Store) {
+    let fixture = Fixture::default();
+    approved_request(&fixture, store).await;
+    let now = fixture.now();
+    let chat_head = claim(store, now, 10).await.remove(0);
+    store
+        .outbox
+        .reschedule(chat_head.id, now + Duration::days(1), "Slack is down")
+        .await
+        .unwrap();
+
+    let webhook = store.outbox.claim(WEBHOOK, now, 10, LEASE).await.unwrap();
+
+    assert_eq!(
+        webhook.len(),
+        1,
+        "the chat backlog does not hold the webhook back"
+    );
+    assert_eq!(webhook[0].event_type, "approval.approved");
+    assert_eq!(
+        claim(store, now, 10).await,
+        [],
+        "chat still waits for its head"
+    );
+}
+
+pub async fn stats_are_counted_per_sink(store: &Store) {
+    let fixture = Fixture::default();
+    approved_request(&fixture, store).await;
+    let now = fixture.now();
+    let webhook = store.outbox.claim(WEBHOOK, now, 10, LEASE).await.unwrap();
+    store
+        .outbox
+        .dead_letter(webhook[0].id, now, "410 Gone")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.outbox.stats().await.unwrap(),
+        [
+            SinkStats {
+                sink: CHAT_SINK.into(),
+                pending: 3,
+                dead: 0
+            },
+            SinkStats {
+                sink: WEBHOOK.into(),
+                pending: 0,
+                dead: 1
+            }
+        ]
+    );
+    let dead = store
+        .outbox
+        .dead_letters(Some(WEBHOOK.into()), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        store
+            .outbox
+            .dead_letters(Some(CHAT_SINK.into()), 10)
+            .await
+            .unwrap(),
+        []
+    );
+}
+
+/// The heartbeat: a leased row's lease moves on; a row that was finished, rescheduled or
+/// released in the meantime is left alone, so a late heartbeat never holds back a retry.
+pub async fn extend_moves_only_leases_still_held(store: &Store) {
+    let fixture = Fixture::default();
+    for _ in 0..3 {
+        fixture.create_pending(store).await;
+    }
+    let now = fixture.now();
+    let lease = Duration::seconds(15);
+    let claimed = store.outbox.claim(CHAT_SINK, now, 10, lease).await.unwrap();
+    let (held, rescheduled, released) = (claimed[0].id, claimed[1].id, claimed[2].id);
+    store
+        .outbox
+        .reschedule(rescheduled, now, "503")
+        .await
+        .unwrap();
+    store.outbox.release(&[released], now).await.unwrap();
+
+    store
+        .outbox
+        .extend(&[held, rescheduled, released], now + Duration::minutes(10))
+        .await
+        .unwrap();
+
+    let after_lease = now + lease;
+    let again = ids(&claim(store, after_lease, 10).await);
+    assert_eq!(
+        again,
+        [rescheduled, released],
+        "the extended lease still holds"
+    );
+    for id in again {
+        store.outbox.mark_delivered(id, after_lease).await.unwrap();
+    }
+    let later = now + Duration::minutes(10);
+    assert_eq!(ids(&claim(store, later, 10).await), [held]);
+}
+
+/// A rate-limited sink's rows go back in line, due when the pause ends, without an attempt.
+pub async fn release_with_a_pause_makes_rows_due_only_after_it(store: &Store) {
+    let fixture = Fixture::default();
+    fixture.create_pending(store).await;
+    let now = fixture.now();
+    let claimed = claim(store, now, 10).await;
+    let resume = now + Duration::seconds(30);
+
+    store.outbox.release(&ids(&claimed), resume).await.unwrap();
+
+    assert_eq!(
+        claim(store, resume - Duration::microseconds(1), 10).await,
+        []
+    );
+    let again = claim(store, resume, 10).await;
+    assert_eq!(ids(&again), ids(&claimed));
+    assert_eq!(again[0].attempts, 0, "a pause is not a failed attempt");
+}
+
+/// Re-driving dead letters by id, by sink, or all: they are due at once, with their attempts
+/// reset and their retry budget counted from the re-drive; live rows are never touched.
+pub async fn dead_letters_are_re_driven_by_id_by_sink_or_all(store: &Store) {
+    let fixture = Fixture::default();
+    for _ in 0..3 {
+        approved_request(&fixture, store).await;
+    }
+    let now = fixture.now();
+    let heads = claim(store, now, 10).await;
+    for head in &heads {
+        store
+            .outbox
+            .dead_letter(head.id, now, "channel_not_found")
+            .await
+            .unwrap();
+    }
+    let webhooks = store.outbox.claim(WEBHOOK, now, 10, LEASE).await.unwrap();
+    for row in &webhooks {
+        store
+            .outbox
+            .dead_letter(row.id, now, "410 Gone")
+            .await
+            .unwrap();
+    }
+    let later = now + Duration::hours(2);
+    let retry = |selection| store.outbox.retry_dead_letters(selection, later);
+
+    assert_eq!(
+        retry(DeadLetterSelection::Ids(vec![heads[0].id, i64::MAX]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        retry(DeadLetterSelection::Sink(WEBHOOK.into()))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(retry(DeadLetterSelection::All).await.unwrap(), 2);
+    assert_eq!(
+        retry(DeadLetterSelection::All).await.unwrap(),
+        0,
+        "nothing left to re-drive"
+    );
+
+    assert_eq!(store.outbox.dead_letters(None, 10).await.unwrap(), []);
+    let webhook_again = store.outbox.claim(WEBHOOK, later, 10, LEASE).await.unwrap();
+    assert_eq!(ids(&webhook_again), ids(&webhooks));
+    assert!(
+        webhook_again
+            .iter()
+            .all(|m| m.attempts == 0 && m.trying_since == later)
+    );
+    assert!(
+        webhook_again.iter().all(|m| m.created_at == now),
+        "the event keeps its time"
+    );
+    // Each re-driven chat head comes before the rest of its aggregate again.
+    let chat_again = claim(store, later, 10).await;
+    assert_eq!(ids(&chat_again), ids(&heads));
 }

@@ -197,10 +197,18 @@ impl TestApp {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// Pending and dead messages, over every sink.
+    pub async fn outbox_counts(&self) -> (u64, u64) {
+        let stats = self.outbox.stats().await.unwrap();
+        stats.iter().fold((0, 0), |(pending, dead), s| {
+            (pending + s.pending, dead + s.dead)
+        })
+    }
+
     /// Waits (up to 30 s) until the outbox holds no pending message.
     pub async fn wait_until_outbox_drained(&self) {
         for _ in 0..600 {
-            if self.outbox.stats().await.unwrap().pending == 0 {
+            if self.outbox_counts().await.0 == 0 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

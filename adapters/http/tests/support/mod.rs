@@ -9,10 +9,9 @@ use std::task::Poll;
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::ports::{
-    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, MockChatGateway,
-    OutboxMessage, Readiness, Receipt, RepositoryError,
+    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, OutboxMessage, Readiness,
+    Receipt, RepositoryError,
 };
-use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
 use async_trait::async_trait;
 use axum::Router;
@@ -76,14 +75,13 @@ impl TestApp {
             alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
             outbox: store.clone(),
             api_keys: store.clone(),
-            // No expectations: the test fails if the REST adapter ever talks to chat
-            // directly instead of leaving it to the outbox relay.
-            chat: Arc::new(MockChatGateway::new()),
-            messages: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
+            // No sinks: what a request changes waits in the outbox (which the tests read);
+            // delivering it is the relay's job, tested with the sinks.
+            sinks: Vec::new(),
         };
-        let use_cases = UseCases::new(&ports, RelayPolicy::default());
+        let use_cases = UseCases::new(&ports);
         let key = async |name: &str| {
             let created = use_cases.create_api_key.execute(name).await.unwrap();
             created.key.expose_secret().to_owned()

@@ -52,7 +52,7 @@ impl ApprovalRepository for PostgresStore {
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
         let row = ApprovalRow::from_approval(approval)?;
-        let outbox = NewOutboxRows::serialize(AGGREGATE_TYPE, row.id, events)?;
+        let outbox = NewOutboxRows::serialize(&self.routes, AGGREGATE_TYPE, row.id, events)?;
 
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
         // failed save leaves neither the new state nor a single outbox row nor an answer

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
-use application::ports::{AlertRepository, ApprovalRepository, MockChatGateway};
-use application::use_cases::{CreateApprovalInput, RaiseAlertInput, RelayPolicy};
+use application::ports::{AlertRepository, ApprovalRepository};
+use application::use_cases::{CreateApprovalInput, RaiseAlertInput};
 use application::{Ports, UseCases};
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -75,23 +75,18 @@ impl TestSlack {
     pub fn with(config: Config) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::new(config.now));
-        // Slack routes must answer without calling Slack: the update goes through the outbox.
-        let mut chat = MockChatGateway::new();
-        chat.expect_post_approval().never();
-        chat.expect_update_approval().never();
-        chat.expect_post_alert().never();
-        chat.expect_update_alert().never();
         let ports = Ports {
             approvals: store.clone(),
             alerts: store.clone(),
             outbox: store.clone(),
             api_keys: store.clone(),
-            chat: Arc::new(chat),
-            messages: store.clone(),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
+            // No sinks: Slack routes answer without calling Slack; the message update waits in
+            // the outbox (which the tests read) for the relay.
+            sinks: Vec::new(),
         };
-        let use_cases = UseCases::new(&ports, RelayPolicy::default());
+        let use_cases = UseCases::new(&ports);
         let settings = SlackSettings {
             app_id: config.app_id.map(str::to_owned),
             ..SlackSettings::new("xoxb-test".into(), config.signing_secret.into())
