@@ -2,13 +2,11 @@
 //! dedup invariant, which the unique index `alerts_unresolved_dedup_key` enforces
 //! (migrations/0006_alerts.sql).
 
-mod row;
-
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
+use sql_support::AlertRow;
 
-use self::row::AlertRow;
 use crate::PostgresStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
