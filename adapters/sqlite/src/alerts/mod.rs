@@ -7,17 +7,19 @@ mod row;
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
+use sql_support::AlertRow;
 
-use self::row::AlertRow;
+use self::row::SqliteAlertRow;
 use crate::SqliteStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
+use crate::time::to_micros;
 
 /// The `aggregate_type` of outbox rows written for alerts.
 const AGGREGATE_TYPE: &str = "alert";
 
-/// `SELECT <every column of AlertRow> FROM alerts <rest>`, as one static string.
+/// `SELECT <every column of SqliteAlertRow> FROM alerts <rest>`, as one static string.
 macro_rules! select_alerts {
     ($rest:literal) => {
         concat!(
@@ -34,12 +36,12 @@ macro_rules! select_alerts {
 impl AlertRepository for SqliteStore {
     #[tracing::instrument(name = "sqlite.alerts.get", skip_all, fields(alert_id = %id), level = "debug")]
     async fn get(&self, id: AlertId) -> Result<Option<Alert>, RepositoryError> {
-        sqlx::query_as::<_, AlertRow>(select_alerts!("WHERE id = ?"))
+        sqlx::query_as::<_, SqliteAlertRow>(select_alerts!("WHERE id = ?"))
             .bind(id.as_uuid())
             .fetch_optional(self.pool())
             .await
             .map_err(translate)?
-            .map(AlertRow::into_alert)
+            .map(SqliteAlertRow::into_alert)
             .transpose()
     }
 
@@ -53,14 +55,14 @@ impl AlertRepository for SqliteStore {
         // `status <> 'resolved'` is spelled out, not bound: SQLite uses a partial index only
         // when the query's WHERE contains the index's condition literally. That index,
         // `alerts_unresolved_dedup_key`, also guarantees at most one row.
-        sqlx::query_as::<_, AlertRow>(select_alerts!(
+        sqlx::query_as::<_, SqliteAlertRow>(select_alerts!(
             "WHERE dedup_key = ? AND status <> 'resolved'"
         ))
         .bind(key.as_str())
         .fetch_optional(self.pool())
         .await
         .map_err(translate)?
-        .map(AlertRow::into_alert)
+        .map(SqliteAlertRow::into_alert)
         .transpose()
     }
 
@@ -110,12 +112,12 @@ impl AlertRepository for SqliteStore {
             .bind(&row.raised_by)
             .bind(&row.status)
             .bind(row.count)
-            .bind(row.created_at)
-            .bind(row.last_raised_at)
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.last_raised_at))
             .bind(&row.acknowledged_by)
-            .bind(row.acknowledged_at)
+            .bind(row.acknowledged_at.map(to_micros))
             .bind(&row.resolved_by)
-            .bind(row.resolved_at)
+            .bind(row.resolved_at.map(to_micros))
             .bind(row.version)
             .execute(&mut *tx)
             .await
@@ -141,12 +143,12 @@ impl AlertRepository for SqliteStore {
             .bind(&row.raised_by)
             .bind(&row.status)
             .bind(row.count)
-            .bind(row.created_at)
-            .bind(row.last_raised_at)
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.last_raised_at))
             .bind(&row.acknowledged_by)
-            .bind(row.acknowledged_at)
+            .bind(row.acknowledged_at.map(to_micros))
             .bind(&row.resolved_by)
-            .bind(row.resolved_at)
+            .bind(row.resolved_at.map(to_micros))
             .bind(row.version)
             .bind(row.version - 1)
             .execute(&mut *tx)

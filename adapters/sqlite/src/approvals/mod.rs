@@ -7,9 +7,11 @@ use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
+use sql_support::ApprovalRow;
+use sqlx::types::Json;
 use uuid::Uuid;
 
-use self::row::ApprovalRow;
+use self::row::SqliteApprovalRow;
 use crate::SqliteStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
@@ -19,7 +21,7 @@ use crate::time::to_micros;
 /// The `aggregate_type` of outbox rows written for approvals.
 const AGGREGATE_TYPE: &str = "approval";
 
-/// `SELECT <every column of ApprovalRow> FROM approvals <rest>`, as one static string.
+/// `SELECT <every column of SqliteApprovalRow> FROM approvals <rest>`, as one static string.
 macro_rules! select_approvals {
     ($rest:literal) => {
         concat!(
@@ -36,12 +38,12 @@ macro_rules! select_approvals {
 impl ApprovalRepository for SqliteStore {
     #[tracing::instrument(name = "sqlite.approvals.get", skip_all, fields(approval_id = %id), level = "debug")]
     async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
-        sqlx::query_as::<_, ApprovalRow>(select_approvals!("WHERE id = ?"))
+        sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!("WHERE id = ?"))
             .bind(id.as_uuid())
             .fetch_optional(self.pool())
             .await
             .map_err(translate)?
-            .map(ApprovalRow::into_approval)
+            .map(SqliteApprovalRow::into_approval)
             .transpose()
     }
 
@@ -87,13 +89,13 @@ impl ApprovalRepository for SqliteStore {
             .bind(&row.metadata)
             .bind(&row.callback_url)
             .bind(row.required_approvals)
-            .bind(&row.allowed_approvers)
+            .bind(Json(&row.allowed_approvers))
             .bind(row.allow_self_approval)
             .bind(&row.status)
             .bind(&row.decisions)
-            .bind(row.created_at)
-            .bind(row.expires_at)
-            .bind(row.resolved_at)
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.expires_at))
+            .bind(row.resolved_at.map(to_micros))
             .bind(row.version)
             .execute(&mut *tx)
             .await
@@ -119,13 +121,13 @@ impl ApprovalRepository for SqliteStore {
             .bind(&row.metadata)
             .bind(&row.callback_url)
             .bind(row.required_approvals)
-            .bind(&row.allowed_approvers)
+            .bind(Json(&row.allowed_approvers))
             .bind(row.allow_self_approval)
             .bind(&row.status)
             .bind(&row.decisions)
-            .bind(row.created_at)
-            .bind(row.expires_at)
-            .bind(row.resolved_at)
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.expires_at))
+            .bind(row.resolved_at.map(to_micros))
             .bind(row.version)
             .bind(row.version - 1)
             .execute(&mut *tx)
@@ -149,7 +151,7 @@ impl ApprovalRepository for SqliteStore {
         let limit = i64::from(query.limit);
         let rows = match query.status {
             Some(status) => {
-                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!(
                     "WHERE status = ? AND id < ? ORDER BY id DESC LIMIT ?"
                 ))
                 .bind(status.as_str())
@@ -159,7 +161,7 @@ impl ApprovalRepository for SqliteStore {
                 .await
             }
             None => {
-                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!(
                     "WHERE id < ? ORDER BY id DESC LIMIT ?"
                 ))
                 .bind(before)
@@ -169,7 +171,9 @@ impl ApprovalRepository for SqliteStore {
             }
         }
         .map_err(translate)?;
-        rows.into_iter().map(ApprovalRow::into_approval).collect()
+        rows.into_iter()
+            .map(SqliteApprovalRow::into_approval)
+            .collect()
     }
 
     #[tracing::instrument(name = "sqlite.approvals.overdue", skip_all, level = "debug")]
