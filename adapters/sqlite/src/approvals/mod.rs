@@ -8,6 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
 use sql_support::ApprovalRow;
+use sqlx::Sqlite;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -74,37 +77,22 @@ impl ApprovalRepository for SqliteStore {
         }
         if row.version == 1 {
             // A unique violation on the primary key becomes `Duplicate` in `translate`.
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO approvals (
                      id, title, description, requester, destination, metadata, callback_url,
                      required_approvals, allowed_approvers, allow_self_approval, status,
                      decisions, created_at, expires_at, resolved_at, version)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.id)
-            .bind(&row.title)
-            .bind(&row.description)
-            .bind(&row.requester)
-            .bind(&row.destination)
-            .bind(&row.metadata)
-            .bind(&row.callback_url)
-            .bind(row.required_approvals)
-            .bind(Json(&row.allowed_approvers))
-            .bind(row.allow_self_approval)
-            .bind(&row.status)
-            .bind(&row.decisions)
-            .bind(to_micros(row.created_at))
-            .bind(to_micros(row.expires_at))
-            .bind(row.resolved_at.map(to_micros))
-            .bind(row.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            );
+            bind_columns(insert, &row)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?;
         } else {
             // Optimistic concurrency: the row changes only if it still holds the version this
             // change was based on. We hold the write lock, so nobody can change it between
             // this check and the commit.
-            let updated = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE approvals
                  SET title = ?2, description = ?3, requester = ?4, destination = ?5,
                      metadata = ?6, callback_url = ?7, required_approvals = ?8,
@@ -112,28 +100,13 @@ impl ApprovalRepository for SqliteStore {
                      decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
                      version = ?16
                  WHERE id = ?1 AND version = ?17",
-            )
-            .bind(row.id)
-            .bind(&row.title)
-            .bind(&row.description)
-            .bind(&row.requester)
-            .bind(&row.destination)
-            .bind(&row.metadata)
-            .bind(&row.callback_url)
-            .bind(row.required_approvals)
-            .bind(Json(&row.allowed_approvers))
-            .bind(row.allow_self_approval)
-            .bind(&row.status)
-            .bind(&row.decisions)
-            .bind(to_micros(row.created_at))
-            .bind(to_micros(row.expires_at))
-            .bind(row.resolved_at.map(to_micros))
-            .bind(row.version)
-            .bind(row.version - 1)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?
-            .rows_affected();
+            );
+            let updated = bind_columns(update, &row)
+                .bind(row.version - 1)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?
+                .rows_affected();
             if updated == 0 {
                 return Err(RepositoryError::Conflict);
             }
@@ -198,4 +171,29 @@ impl ApprovalRepository for SqliteStore {
         .map_err(translate)?;
         Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
     }
+}
+
+/// Binds the columns of `row` to `?1` … `?16`, in the order of `select_approvals!`: the INSERT
+/// and the UPDATE of `save` both number their parameters this way.
+fn bind_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    row: &ApprovalRow,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    query
+        .bind(row.id)
+        .bind(&row.title)
+        .bind(&row.description)
+        .bind(&row.requester)
+        .bind(&row.destination)
+        .bind(&row.metadata)
+        .bind(&row.callback_url)
+        .bind(row.required_approvals)
+        .bind(Json(&row.allowed_approvers))
+        .bind(row.allow_self_approval)
+        .bind(&row.status)
+        .bind(&row.decisions)
+        .bind(to_micros(row.created_at))
+        .bind(to_micros(row.expires_at))
+        .bind(row.resolved_at.map(to_micros))
+        .bind(row.version)
 }
