@@ -179,3 +179,94 @@ impl StoredDecision {
 fn invalid<E: Display>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> RepositoryError {
     move |e| corrupt(&format!("approval {id}: {field}"), e)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use domain::{NewApproval, Ttl};
+    use serde_json::json;
+
+    use super::*;
+
+    fn decided_approval() -> ApprovalRequest {
+        let requester = Identity::parse("ci-pipeline").unwrap();
+        let new = NewApproval {
+            title: Title::parse("Deploy v7").unwrap(),
+            description: Description::default(),
+            destination: ChatDestination::parse("C0123456789").unwrap(),
+            metadata: Metadata::parse(json!({"ticket": "OPS-1"})).unwrap(),
+            callback_url: None,
+            policy: Policy::new(
+                RequiredApprovals::new(2).unwrap(),
+                BTreeSet::new(),
+                false,
+                &requester,
+            )
+            .unwrap(),
+            requester,
+            ttl: Ttl::default(),
+        };
+        let now = Utc.with_ymd_and_hms(2031, 3, 4, 10, 0, 0).unwrap();
+        let mut approval =
+            ApprovalRequest::open(ApprovalId::from_uuid(Uuid::from_u128(7)), new, now);
+        approval
+            .decide(
+                Identity::parse("alice").unwrap(),
+                Verdict::Approve,
+                Some(Comment::parse("ship it").unwrap()),
+                now,
+            )
+            .unwrap();
+        approval
+    }
+
+    #[test]
+    fn an_approval_survives_the_round_trip_through_its_row() {
+        let approval = decided_approval();
+        let restored = ApprovalRow::from_approval(&approval)
+            .unwrap()
+            .into_approval()
+            .unwrap();
+        assert_eq!(restored.decisions(), approval.decisions());
+        assert_eq!(restored.status(), approval.status());
+        assert_eq!(restored.metadata(), approval.metadata());
+        assert_eq!(restored.version(), approval.version());
+    }
+
+    #[test]
+    fn decisions_are_stored_in_the_format_this_crate_owns() {
+        let row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        assert_eq!(
+            row.decisions,
+            json!([{
+                "approver": "alice",
+                "verdict": "approve",
+                "comment": "ship it",
+                "decided_at": "2031-03-04T10:00:00Z",
+            }])
+        );
+        assert_eq!(row.status, "pending");
+    }
+
+    #[test]
+    fn a_row_the_domain_refuses_is_corrupt_and_names_the_field() {
+        let mut row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        row.status = "maybe".into();
+        let error = row.into_approval().unwrap_err();
+        assert!(
+            matches!(&error, RepositoryError::Corrupt(m) if m.contains("status")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_stored_verdict_is_corrupt() {
+        let mut row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        row.decisions[0]["verdict"] = json!("abstain");
+        let error = row.into_approval().unwrap_err();
+        assert!(
+            matches!(&error, RepositoryError::Corrupt(m) if m.contains("unknown verdict")),
+            "{error:?}"
+        );
+    }
+}

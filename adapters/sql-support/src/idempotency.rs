@@ -64,3 +64,61 @@ pub fn receipt_stored(answered: bool) -> Result<(), RepositoryError> {
         Err(RepositoryError::ClaimLost)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn holder(status: Option<i32>) -> IdempotencyHolder {
+        IdempotencyHolder {
+            fingerprint: "POST /v1/approvals abc".into(),
+            response_status: status,
+            response_headers: status.map(|_| json!([["content-type", "application/json"]])),
+            response_body: status.map(|_| b"{}".to_vec()),
+        }
+    }
+
+    #[test]
+    fn another_request_under_the_same_key_is_a_mismatch() {
+        assert_eq!(
+            holder(Some(201)).claim("GET /v1 other"),
+            Ok(Claim::Mismatch)
+        );
+    }
+
+    #[test]
+    fn a_holder_without_a_response_is_in_flight() {
+        assert_eq!(
+            holder(None).claim("POST /v1/approvals abc"),
+            Ok(Claim::InFlight)
+        );
+    }
+
+    #[test]
+    fn a_completed_holder_replays_its_stored_response() {
+        let response = StoredResponse {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: b"{}".to_vec(),
+        };
+        assert_eq!(
+            response_headers(&response).unwrap(),
+            json!([["content-type", "application/json"]])
+        );
+        assert_eq!(
+            holder(Some(201)).claim("POST /v1/approvals abc"),
+            Ok(Claim::Completed(response))
+        );
+    }
+
+    #[test]
+    fn a_stored_status_outside_http_is_corrupt() {
+        let claim = holder(Some(-1)).claim("POST /v1/approvals abc");
+        assert!(
+            matches!(claim, Err(RepositoryError::Corrupt(_))),
+            "{claim:?}"
+        );
+    }
+}

@@ -28,8 +28,8 @@ impl PoolStats {
 /// Compares the migrations a database has applied — `(version, checksum)` rows of
 /// `_sqlx_migrations` that succeeded — with the embedded ones (`MIGRATOR.iter()`).
 ///
-/// Applied migrations the embedded ones do not know do not count against it: during a rolling deploy the new
-/// version migrates first while the old one keeps serving.
+/// Applied migrations newer than the embedded ones do not count: during a rolling deploy the
+/// new version migrates first while the old one keeps serving.
 ///
 /// # Errors
 /// `Unavailable`, naming every embedded migration that is not applied or differs from the
