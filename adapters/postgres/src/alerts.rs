@@ -5,7 +5,7 @@
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
-use sql_support::AlertRow;
+use sql_support::{AlertRow, version_matched};
 
 use crate::PostgresStore;
 use crate::errors::translate;
@@ -149,11 +149,8 @@ impl AlertRepository for PostgresStore {
             )
             .execute(&mut *tx)
             .await
-            .map_err(translate)?
-            .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+            .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;

@@ -10,6 +10,8 @@
 //!   domain forbids is `Corrupt`, never loaded.
 //! - **Stored formats**: the status, verdict and severity strings, the JSON shapes of metadata,
 //!   decisions and replayed headers, what a stored response looks like.
+//! - **Optimistic concurrency**: a guarded UPDATE that changed no row is a `Conflict`
+//!   ([`version_matched`]).
 //! - **Driver errors**: [`translate`] turns a `sqlx::Error` into a
 //!   [`RepositoryError`](application::ports::RepositoryError) by its driver-neutral kind
 //!   (unique violation → `Duplicate`, pool timeout → `Unavailable`, undecodable row →
@@ -26,6 +28,7 @@
 mod alerts;
 mod api_keys;
 mod approvals;
+mod concurrency;
 mod errors;
 mod idempotency;
 mod readiness;
@@ -33,6 +36,7 @@ mod readiness;
 pub use alerts::AlertRow;
 pub use api_keys::api_key_record;
 pub use approvals::ApprovalRow;
+pub use concurrency::version_matched;
 pub use errors::{corrupt, translate};
 pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
 pub use readiness::{PoolStats, check_migrations};

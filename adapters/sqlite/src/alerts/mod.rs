@@ -7,7 +7,7 @@ mod row;
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
-use sql_support::AlertRow;
+use sql_support::{AlertRow, version_matched};
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
@@ -126,11 +126,8 @@ impl AlertRepository for SqliteStore {
                 .bind(row.version - 1)
                 .execute(&mut *tx)
                 .await
-                .map_err(translate)?
-                .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+                .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;
