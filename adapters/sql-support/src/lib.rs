@@ -1,8 +1,8 @@
 //! # sql-support — what the SQL stores share, written once
 //!
-//! The SQLite and PostgreSQL adapters keep the same aggregates in the same tables. Everything
-//! about that which does not depend on the driver lives here, so the two can only differ where
-//! the databases do:
+//! The SQLite and PostgreSQL adapters keep the same aggregates in the same tables. Whatever in
+//! that does not depend on the driver lives here, so the two differ only in their SQL, their
+//! transactions and their type conversions:
 //!
 //! - **Row mapping**: each aggregate's row in driver-neutral Rust types ([`ApprovalRow`],
 //!   [`AlertRow`], [`IdempotencyHolder`]) and the mapping between it and the domain, which
@@ -23,7 +23,7 @@
 //! enables no sqlx driver feature), and the conversions only one database needs — SQLite's
 //! integer microseconds and JSON-encoded arrays stay in `adapter-sqlite`, PostgreSQL's
 //! SQLSTATE codes in `adapter-postgres`. Both adapters depend on this crate; it depends on no
-//! adapter (`tests/tests/architecture.rs` checks both).
+//! adapter, which `tests/tests/architecture.rs` checks (`SUPPORT_CRATES`).
 
 mod alerts;
 mod api_keys;
