@@ -2,13 +2,19 @@
 //!
 //! ```text
 //! domain  ←  application  ←  adapters/*  ←  hexagate (bin)
+//!                     ↖          ↙
+//!                   support crates
 //! ```
 //!
 //! - `domain` reaches no I/O, async runtime or framework crate, not even transitively.
-//! - `application` reaches no adapter and no framework crate (axum, sqlx, tokio, hyper,
-//!   reqwest, tower).
+//! - `application` reaches no adapter, no support crate and no framework crate (axum, sqlx,
+//!   tokio, hyper, reqwest, tower).
 //! - No adapter depends on another adapter.
-//! - Only the composition root (`hexagate`) and the cross-crate `tests` depend on adapters.
+//! - A support crate ([`SUPPORT_CRATES`]: code several adapters share, such as the SQL
+//!   stores' row mapping) may be depended on by adapters, and itself depends on no adapter.
+//!   It is the one way two adapters share code without knowing each other.
+//! - Only the composition root (`hexagate`) and the cross-crate `tests` depend on adapters;
+//!   only they and adapters depend on support crates.
 //!
 //! Crate boundaries already make the compiler enforce the rule *inside* the code (`domain`
 //! cannot `use sqlx` unless its manifest lists it), so what needs guarding is the manifests.
@@ -56,6 +62,11 @@ const FORBIDDEN_IN_APPLICATION: &[&str] = &[
 /// Workspace packages allowed to depend on adapters.
 const COMPOSITION_ROOTS: &[&str] = &["hexagate", "tests"];
 
+/// Workspace packages that adapters share: adapter-side code (they may use drivers and
+/// frameworks) that is not an adapter itself, whatever its path. Listed by name, so a new one
+/// is a decision someone wrote down, not an accident of where a crate was put.
+const SUPPORT_CRATES: &[&str] = &["sql-support"];
+
 /// The resolved dependency graph, reduced to what the rules need.
 #[derive(Debug, Default)]
 struct Graph {
@@ -78,10 +89,20 @@ impl Node {
     }
 
     fn is_adapter(&self) -> bool {
-        self.member_path
-            .as_deref()
-            .is_some_and(|path| path.starts_with("adapters/"))
-            || self.name.starts_with("adapter-")
+        !self.is_support()
+            && (self
+                .member_path
+                .as_deref()
+                .is_some_and(|path| path.starts_with("adapters/"))
+                || self.name.starts_with("adapter-"))
+    }
+
+    fn is_support(&self) -> bool {
+        self.is_member() && SUPPORT_CRATES.contains(&self.name.as_str())
+    }
+
+    fn is_composition_root(&self) -> bool {
+        self.is_member() && COMPOSITION_ROOTS.contains(&self.name.as_str())
     }
 }
 
@@ -248,14 +269,16 @@ fn domain_is_pure(graph: &Graph) -> Vec<Violation> {
     })
 }
 
-/// `application` reaches no adapter, no composition root and no framework crate.
+/// `application` reaches no adapter, no support crate, no composition root and no framework
+/// crate.
 fn application_is_framework_free(graph: &Graph) -> Vec<Violation> {
     let Some(application) = graph.member_named("application") else {
         return vec![missing("application")];
     };
     graph.forbid("application is framework-free", application, |_, node| {
         node.is_adapter()
-            || (node.is_member() && COMPOSITION_ROOTS.contains(&node.name.as_str()))
+            || node.is_support()
+            || node.is_composition_root()
             || matches_any(&node.name, FORBIDDEN_IN_APPLICATION)
     })
 }
@@ -273,14 +296,29 @@ fn adapters_are_independent(graph: &Graph) -> Vec<Violation> {
         .collect()
 }
 
-/// Nothing but the composition roots (and adapters, checked above) reaches an adapter.
+/// No support crate reaches an adapter: what adapters share must not lead back into one of
+/// them, or two adapters would know each other through it.
+fn support_crates_know_no_adapter(graph: &Graph) -> Vec<Violation> {
+    graph
+        .members()
+        .filter(|(_, node)| node.is_support())
+        .flat_map(|(id, _)| {
+            graph.forbid("support crates know no adapter", id, |_, node| {
+                node.is_adapter()
+            })
+        })
+        .collect()
+}
+
+/// Nothing but the composition roots (and adapters and support crates, checked above)
+/// reaches an adapter or a support crate.
 fn only_composition_roots_know_adapters(graph: &Graph) -> Vec<Violation> {
     graph
         .members()
-        .filter(|(_, node)| !node.is_adapter() && !COMPOSITION_ROOTS.contains(&node.name.as_str()))
+        .filter(|(_, node)| !node.is_adapter() && !node.is_support() && !node.is_composition_root())
         .flat_map(|(id, _)| {
             graph.forbid("only the composition root knows adapters", id, |_, node| {
-                node.is_adapter()
+                node.is_adapter() || node.is_support()
             })
         })
         .collect()
@@ -300,6 +338,7 @@ fn all_violations(graph: &Graph) -> Vec<Violation> {
         domain_is_pure(graph),
         application_is_framework_free(graph),
         adapters_are_independent(graph),
+        support_crates_know_no_adapter(graph),
         only_composition_roots_know_adapters(graph),
     ]
     .concat()
@@ -372,6 +411,12 @@ fn the_workspace_follows_the_dependency_rule() {
             "{expected} not found: {adapters:?}"
         );
     }
+    for support in SUPPORT_CRATES {
+        assert!(
+            graph.member_named(support).is_some(),
+            "the support crate {support} is not a workspace member"
+        );
+    }
     let hexagate = graph
         .member_named("hexagate")
         .expect("the composition root is a workspace member");
@@ -433,6 +478,8 @@ mod checker {
         ("adapter-http", "adapters/http"),
         ("adapter-slack", "adapters/slack"),
         ("adapter-memory", "adapters/memory"),
+        ("adapter-sqlite", "adapters/sqlite"),
+        ("sql-support", "adapters/sql-support"),
         ("hexagate", "bin"),
         ("tests", "tests"),
     ];
@@ -447,6 +494,10 @@ mod checker {
         ("adapter-slack", "application"),
         ("adapter-slack", "reqwest"),
         ("adapter-memory", "application"),
+        ("adapter-sqlite", "application"),
+        ("adapter-sqlite", "sql-support"),
+        ("sql-support", "application"),
+        ("sql-support", "sqlx"),
         ("hexagate", "adapter-http"),
         ("hexagate", "adapter-slack"),
         ("tests", "adapter-memory"),
@@ -515,6 +566,65 @@ mod checker {
     }
 
     #[test]
+    fn an_adapter_depending_on_a_support_crate_passes() {
+        let graph = with(&[("adapter-memory", "sql-support")]);
+        assert_eq!(all_violations(&graph), []);
+    }
+
+    #[test]
+    fn a_support_crate_depending_on_an_adapter_is_reported() {
+        let graph = with(&[("sql-support", "adapter-memory")]);
+        assert_eq!(
+            support_crates_know_no_adapter(&graph),
+            [Violation {
+                rule: "support crates know no adapter",
+                package: "sql-support".into(),
+                forbidden: "adapter-memory".into(),
+                chain: chain(&["sql-support", "adapter-memory"]),
+            }]
+        );
+        // And through it, the adapter that uses the support crate now reaches another one.
+        assert_eq!(
+            adapters_are_independent(&graph),
+            [Violation {
+                rule: "adapters are independent",
+                package: "adapter-sqlite".into(),
+                forbidden: "adapter-memory".into(),
+                chain: chain(&["adapter-sqlite", "sql-support", "adapter-memory"]),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_support_crate_used_by_the_core_is_reported() {
+        let graph = with(&[("application", "sql-support")]);
+        let forbidden: BTreeSet<String> = application_is_framework_free(&graph)
+            .into_iter()
+            .map(|v| v.forbidden)
+            .collect();
+        assert_eq!(
+            forbidden,
+            BTreeSet::from(["sql-support".into(), "sqlx".into()])
+        );
+    }
+
+    #[test]
+    fn a_support_crate_is_not_an_adapter_though_it_lives_among_them() {
+        let support = Node {
+            name: "sql-support".into(),
+            member_path: Some("adapters/sql-support".into()),
+            ..Node::default()
+        };
+        // A third-party crate of the same name is neither.
+        let third_party = Node {
+            name: "sql-support".into(),
+            ..Node::default()
+        };
+        assert!(support.is_support() && !support.is_adapter());
+        assert!(!third_party.is_support());
+    }
+
+    #[test]
     fn an_adapter_used_outside_the_composition_root_is_reported() {
         let members = [MEMBERS, &[("reporting", "reporting")]].concat();
         let graph = graph(
@@ -525,6 +635,16 @@ mod checker {
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].package, "reporting");
         assert_eq!(violations[0].forbidden, "adapter-memory");
+    }
+
+    #[test]
+    fn a_support_crate_used_outside_the_adapters_is_reported() {
+        let members = [MEMBERS, &[("reporting", "reporting")]].concat();
+        let graph = graph(&members, &[CLEAN, &[("reporting", "sql-support")]].concat());
+        let violations = only_composition_roots_know_adapters(&graph);
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].package, "reporting");
+        assert_eq!(violations[0].forbidden, "sql-support");
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use application::ports::{ApiKeyHash, ApiKeyRecord, ApiKeyStore, RepositoryError};
 use async_trait::async_trait;
-use domain::Identity;
+use sql_support::api_key_record;
 
 use crate::PostgresStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
 
 #[async_trait]
 impl ApiKeyStore for PostgresStore {
@@ -39,10 +39,6 @@ impl ApiKeyStore for PostgresStore {
         else {
             return Ok(None);
         };
-        Ok(Some(ApiKeyRecord {
-            name: Identity::parse(&row.name).map_err(|e| corrupt("API key name", e))?,
-            hash: ApiKeyHash::from_stored(row.hash),
-            created_at: row.created_at,
-        }))
+        api_key_record(&row.name, row.hash, row.created_at).map(Some)
     }
 }

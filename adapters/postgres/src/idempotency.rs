@@ -6,10 +6,11 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sql_support::{IdempotencyHolder, receipt_stored, response_headers};
 use sqlx::{PgExecutor, Postgres, Transaction};
 
 use crate::PostgresStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
 
 /// How often a claim looks again when the record that blocked it vanished before it could be
 /// read (released or purged meanwhile). Losing that race three times in a row means the key
@@ -66,7 +67,8 @@ impl IdempotencyStore for PostgresStore {
             }
             // Someone else holds the key: read what they hold, in a fresh snapshot that sees
             // the row that blocked us.
-            let holder = sqlx::query!(
+            let holder = sqlx::query_as!(
+                IdempotencyHolder,
                 "SELECT fingerprint, response_status, response_headers, response_body
                  FROM idempotency_keys
                  WHERE scope = $1 AND key = $2",
@@ -76,22 +78,10 @@ impl IdempotencyStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(translate)?;
-            let Some(holder) = holder else {
-                continue;
-            };
-            if holder.fingerprint != fingerprint {
-                return Ok(Claim::Mismatch);
+            // No record: it was released or purged after blocking us, so try again.
+            if let Some(holder) = holder {
+                return holder.claim(fingerprint);
             }
-            return match (
-                holder.response_status,
-                holder.response_headers,
-                holder.response_body,
-            ) {
-                (Some(status), Some(headers), Some(body)) => {
-                    Ok(Claim::Completed(stored_response(status, headers, body)?))
-                }
-                _ => Ok(Claim::InFlight),
-            };
         }
         Ok(Claim::InFlight)
     }
@@ -148,11 +138,7 @@ pub(crate) async fn store_receipt(
     tx: &mut Transaction<'_, Postgres>,
     receipt: &Receipt,
 ) -> Result<(), RepositoryError> {
-    if answer(&mut **tx, &receipt.claim, &receipt.response).await? {
-        Ok(())
-    } else {
-        Err(RepositoryError::ClaimLost)
-    }
+    receipt_stored(answer(&mut **tx, &receipt.claim, &receipt.response).await?)
 }
 
 /// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.
@@ -163,8 +149,7 @@ async fn answer(
     claim: &KeyClaim,
     response: &StoredResponse,
 ) -> Result<bool, RepositoryError> {
-    let headers = serde_json::to_value(&response.headers)
-        .map_err(|e| corrupt("serializing response headers", e))?;
+    let headers = response_headers(response)?;
     let answered = sqlx::query!(
         "UPDATE idempotency_keys
          SET response_status = $4, response_headers = $5, response_body = $6
@@ -181,18 +166,4 @@ async fn answer(
     .map_err(translate)?
     .rows_affected();
     Ok(answered == 1)
-}
-
-/// Rebuilds a stored response from its columns.
-fn stored_response(
-    status: i32,
-    headers: serde_json::Value,
-    body: Vec<u8>,
-) -> Result<StoredResponse, RepositoryError> {
-    Ok(StoredResponse {
-        status: u16::try_from(status).map_err(|e| corrupt("stored response status", e))?,
-        headers: serde_json::from_value(headers)
-            .map_err(|e| corrupt("stored response headers", e))?,
-        body,
-    })
 }

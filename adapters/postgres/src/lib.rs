@@ -9,12 +9,15 @@
 //! [`Readiness`](application::ports::Readiness). The contract suites in `tests/` run the same
 //! tests against it, the SQLite store and the in-memory fakes.
 //!
-//! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), mapping rows to
-//! domain types and back, and translating `sqlx::Error` into
-//! [`RepositoryError`](application::ports::RepositoryError) (`errors.rs`) so nothing above
-//! this crate ever sees a driver error. What does not: business rules (the domain decides,
-//! this crate only stores), configuration parsing, and running migrations on its own — the
-//! composition root calls [`PostgresStore::migrate`] when it decides to.
+//! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), the pool, and what
+//! only PostgreSQL needs (its SQLSTATE codes, in `errors.rs`). What the SQL stores share —
+//! the rows in driver-neutral types, mapping them to domain types and back, the stored
+//! formats, translating `sqlx::Error` into
+//! [`RepositoryError`](application::ports::RepositoryError) — lives once in `sql-support`;
+//! its rows are PostgreSQL's own column types, so `query_as!` fills them directly. What does
+//! not belong here: business rules (the domain decides, this crate only stores),
+//! configuration parsing, and running migrations on its own — the composition root calls
+//! [`PostgresStore::migrate`] when it decides to.
 //!
 //! Every static query goes through `sqlx::query!` / `query_as!` / `query_scalar!`, checked
 //! against a real schema at compile time. Builds without a database use the offline cache in
@@ -31,7 +34,8 @@ mod idempotency;
 mod outbox;
 mod store;
 
-pub use store::{PoolSettings, PoolStats, PostgresStore};
+pub use sql_support::PoolStats;
+pub use store::{PoolSettings, PostgresStore};
 
 /// The schema, embedded from `migrations/` at compile time. Run it with
 /// [`PostgresStore::migrate`]; [`Readiness`](application::ports::Readiness) reports an

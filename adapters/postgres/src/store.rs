@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
+use sql_support::{PoolStats, check_migrations};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -30,15 +31,6 @@ impl Default for PoolSettings {
             acquire_timeout: Duration::from_secs(3),
         }
     }
-}
-
-/// A snapshot of the connection pool, from [`PostgresStore::pool_stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Open connections, in use or idle.
-    pub connections: u32,
-    /// Open connections waiting for work.
-    pub idle: u32,
 }
 
 /// Every persistence port on one PostgreSQL connection pool. Cloning is cheap and shares the
@@ -128,11 +120,7 @@ impl PostgresStore {
     /// the composition root's metrics. A pool whose connections are all busy is a pool
     /// that makes requests wait.
     pub fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            connections: self.pool.size(),
-            // Idle connections are a subset of `size`, a `u32`, so this always fits.
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-        }
+        PoolStats::of(&self.pool)
     }
 
     /// Closes every connection, waiting for the ones in use to be returned. For graceful
@@ -141,35 +129,22 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    /// Lists what the database still lacks of [`MIGRATOR`].
-    async fn missing_migrations(&self) -> Result<Vec<String>, RepositoryError> {
+    /// The `(version, checksum)` of every migration the database has applied.
+    async fn applied_migrations(&self) -> Result<Vec<(i64, Vec<u8>)>, RepositoryError> {
         // This query doubles as the liveness probe (`SELECT 1`): if it answers, so does the
         // server.
-        let applied =
-            match sqlx::query!("SELECT version, checksum FROM _sqlx_migrations WHERE success")
-                .fetch_all(&self.pool)
-                .await
-            {
-                Ok(rows) => rows
-                    .into_iter()
-                    .map(|row| (row.version, row.checksum))
-                    .collect::<Vec<_>>(),
-                // No bookkeeping table at all: nothing was ever migrated.
-                Err(e) if is_undefined_table(&e) => Vec::new(),
-                Err(e) => return Err(translate(e)),
-            };
-        Ok(MIGRATOR
-            .iter()
-            .filter(|m| !m.migration_type.is_down_migration())
-            .filter_map(|m| match applied.iter().find(|(v, _)| *v == m.version) {
-                None => Some(format!("{} ({}) is not applied", m.version, m.description)),
-                Some((_, checksum)) if **checksum != *m.checksum => Some(format!(
-                    "{} ({}) differs from the applied one",
-                    m.version, m.description
-                )),
-                Some(_) => None,
-            })
-            .collect())
+        match sqlx::query!("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .map(|row| (row.version, row.checksum))
+                .collect()),
+            // No bookkeeping table at all: nothing was ever migrated.
+            Err(e) if is_undefined_table(&e) => Ok(Vec::new()),
+            Err(e) => Err(translate(e)),
+        }
     }
 }
 
@@ -182,20 +157,13 @@ impl Readiness for PostgresStore {
     async fn check(&self) -> Result<(), RepositoryError> {
         // The pool bounds waiting for a connection; this bounds the query on it as well.
         let timeout = self.pool.options().get_acquire_timeout();
-        let missing = tokio::time::timeout(timeout, self.missing_migrations())
+        let applied = tokio::time::timeout(timeout, self.applied_migrations())
             .await
             .map_err(|_| {
                 RepositoryError::Unavailable(format!(
                     "PostgreSQL did not answer within {timeout:?}"
                 ))
             })??;
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(RepositoryError::Unavailable(format!(
-                "the database schema is not up to date (run `hexagate migrate`): migration {}",
-                missing.join(", migration ")
-            )))
-        }
+        check_migrations(MIGRATOR.iter(), &applied)
     }
 }

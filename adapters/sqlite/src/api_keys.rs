@@ -2,10 +2,10 @@
 
 use application::ports::{ApiKeyHash, ApiKeyRecord, ApiKeyStore, RepositoryError};
 use async_trait::async_trait;
-use domain::Identity;
+use sql_support::api_key_record;
 
 use crate::SqliteStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
 use crate::time::{from_micros, to_micros};
 
 #[async_trait]
@@ -34,13 +34,7 @@ impl ApiKeyStore for SqliteStore {
                 .fetch_optional(self.pool())
                 .await
                 .map_err(translate)?;
-        let Some((name, hash, created_at)) = row else {
-            return Ok(None);
-        };
-        Ok(Some(ApiKeyRecord {
-            name: Identity::parse(&name).map_err(|e| corrupt("API key name", e))?,
-            hash: ApiKeyHash::from_stored(hash),
-            created_at: from_micros(created_at)?,
-        }))
+        row.map(|(name, hash, created_at)| api_key_record(&name, hash, from_micros(created_at)?))
+            .transpose()
     }
 }

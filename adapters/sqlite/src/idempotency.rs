@@ -6,20 +6,12 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sql_support::{IdempotencyHolder, receipt_stored, response_headers};
 use sqlx::{Sqlite, SqliteExecutor, Transaction};
 
 use crate::SqliteStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
 use crate::time::to_micros;
-
-/// The columns a claim that did not acquire the key needs to answer.
-#[derive(sqlx::FromRow)]
-struct Holder {
-    fingerprint: String,
-    response_status: Option<i64>,
-    response_headers: Option<String>,
-    response_body: Option<Vec<u8>>,
-}
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
@@ -69,7 +61,7 @@ impl IdempotencyStore for SqliteStore {
             tx.commit().await.map_err(translate)?;
             return Ok(Claim::Acquired);
         }
-        let holder: Holder = sqlx::query_as(
+        let holder: IdempotencyHolder = sqlx::query_as(
             "SELECT fingerprint, response_status, response_headers, response_body
              FROM idempotency_keys
              WHERE scope = ? AND key = ?",
@@ -81,22 +73,7 @@ impl IdempotencyStore for SqliteStore {
         .map_err(translate)?;
         // Nothing was written; dropping the transaction ends it.
         drop(tx);
-        if holder.fingerprint != fingerprint {
-            return Ok(Claim::Mismatch);
-        }
-        match (
-            holder.response_status,
-            holder.response_headers,
-            holder.response_body,
-        ) {
-            (Some(status), Some(headers), Some(body)) => Ok(Claim::Completed(StoredResponse {
-                status: u16::try_from(status).map_err(|e| corrupt("stored response status", e))?,
-                headers: serde_json::from_str(&headers)
-                    .map_err(|e| corrupt("stored response headers", e))?,
-                body,
-            })),
-            _ => Ok(Claim::InFlight),
-        }
+        holder.claim(fingerprint)
     }
 
     #[tracing::instrument(name = "sqlite.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]
@@ -148,11 +125,7 @@ pub(crate) async fn store_receipt(
     tx: &mut Transaction<'static, Sqlite>,
     receipt: &Receipt,
 ) -> Result<(), RepositoryError> {
-    if answer(&mut **tx, &receipt.claim, &receipt.response).await? {
-        Ok(())
-    } else {
-        Err(RepositoryError::ClaimLost)
-    }
+    receipt_stored(answer(&mut **tx, &receipt.claim, &receipt.response).await?)
 }
 
 /// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.
@@ -161,8 +134,7 @@ async fn answer(
     claim: &KeyClaim,
     response: &StoredResponse,
 ) -> Result<bool, RepositoryError> {
-    let headers = serde_json::to_string(&response.headers)
-        .map_err(|e| corrupt("serializing response headers", e))?;
+    let headers = response_headers(response)?;
     let answered = sqlx::query(
         "UPDATE idempotency_keys
          SET response_status = ?4, response_headers = ?5, response_body = ?6

@@ -10,11 +10,13 @@
 //! configuration: one local file, created if missing, in WAL mode. The contract suites in
 //! `tests/` hold it to exactly the behaviour of the PostgreSQL store and the in-memory fakes.
 //!
-//! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), mapping rows to
-//! domain types and back, and translating `sqlx::Error` into
-//! [`RepositoryError`](application::ports::RepositoryError) (`errors.rs`). What does not:
-//! business rules, configuration parsing, and running migrations on its own — the
-//! composition root calls [`SqliteStore::migrate`].
+//! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), the pool, and the
+//! conversions only SQLite needs: times as integer microseconds (`time.rs`), arrays as JSON
+//! (`approvals/row.rs`). What the SQL stores share — the rows in driver-neutral types,
+//! mapping them to domain types and back, the stored formats, translating `sqlx::Error` into
+//! [`RepositoryError`](application::ports::RepositoryError) — lives once in `sql-support`.
+//! What does not belong here: business rules, configuration parsing, and running migrations
+//! on its own — the composition root calls [`SqliteStore::migrate`].
 //!
 //! **Why runtime-checked queries here** (`sqlx::query` / `query_as` with `FromRow` rows) when
 //! the PostgreSQL adapter uses the compile-time checked macros: `cargo sqlx prepare
@@ -41,7 +43,8 @@ mod outbox;
 mod store;
 mod time;
 
-pub use store::{PoolStats, SqliteStore};
+pub use sql_support::PoolStats;
+pub use store::SqliteStore;
 
 /// The schema, embedded from `migrations/` at compile time. Run it with
 /// [`SqliteStore::migrate`]; [`Readiness`](application::ports::Readiness) reports a store

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
+use sql_support::{PoolStats, check_migrations};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -21,15 +22,6 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections of a file database. WAL lets readers work beside the one writer; more than a
 /// handful buys nothing on a small instance.
 const MAX_FILE_CONNECTIONS: u32 = 4;
-
-/// A snapshot of the connection pool, from [`SqliteStore::pool_stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Open connections, in use or idle.
-    pub connections: u32,
-    /// Open connections waiting for work.
-    pub idle: u32,
-}
 
 /// Every persistence port on one SQLite database. Cloning is cheap and shares the pool, so
 /// the composition root hands one store to every port.
@@ -115,11 +107,7 @@ impl SqliteStore {
     /// the composition root's metrics. A pool whose connections are all busy is a pool
     /// that makes requests wait.
     pub fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            connections: self.pool.size(),
-            // Idle connections are a subset of `size`, a `u32`, so this always fits.
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-        }
+        PoolStats::of(&self.pool)
     }
 
     /// Closes every connection, waiting for the ones in use to be returned. For graceful
@@ -145,8 +133,8 @@ impl SqliteStore {
             .map_err(translate)
     }
 
-    /// Lists what the database still lacks of [`MIGRATOR`].
-    async fn missing_migrations(&self) -> Result<Vec<String>, RepositoryError> {
+    /// The `(version, checksum)` of every migration the database has applied.
+    async fn applied_migrations(&self) -> Result<Vec<(i64, Vec<u8>)>, RepositoryError> {
         let mut conn = self.pool.acquire().await.map_err(translate)?;
         // Before the first migration there is no bookkeeping table to read from.
         let has_table: bool = sqlx::query_scalar(
@@ -156,26 +144,13 @@ impl SqliteStore {
         .fetch_one(&mut *conn)
         .await
         .map_err(translate)?;
-        let applied: Vec<(i64, Vec<u8>)> = if has_table {
-            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(translate)?
-        } else {
-            Vec::new()
-        };
-        Ok(MIGRATOR
-            .iter()
-            .filter(|m| !m.migration_type.is_down_migration())
-            .filter_map(|m| match applied.iter().find(|(v, _)| *v == m.version) {
-                None => Some(format!("{} ({}) is not applied", m.version, m.description)),
-                Some((_, checksum)) if **checksum != *m.checksum => Some(format!(
-                    "{} ({}) differs from the applied one",
-                    m.version, m.description
-                )),
-                Some(_) => None,
-            })
-            .collect())
+        if !has_table {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(translate)
     }
 }
 
@@ -184,21 +159,14 @@ impl Readiness for SqliteStore {
     /// Ready when the database answers and every embedded migration is applied unchanged.
     #[tracing::instrument(name = "sqlite.readiness", skip_all, level = "debug")]
     async fn check(&self) -> Result<(), RepositoryError> {
-        let missing = tokio::time::timeout(ACQUIRE_TIMEOUT, self.missing_migrations())
+        let applied = tokio::time::timeout(ACQUIRE_TIMEOUT, self.applied_migrations())
             .await
             .map_err(|_| {
                 RepositoryError::Unavailable(format!(
                     "SQLite did not answer within {ACQUIRE_TIMEOUT:?}"
                 ))
             })??;
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(RepositoryError::Unavailable(format!(
-                "the database schema is not up to date (run `hexagate migrate`): migration {}",
-                missing.join(", migration ")
-            )))
-        }
+        check_migrations(MIGRATOR.iter(), &applied)
     }
 }
 

@@ -7,17 +7,22 @@ mod row;
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
+use sql_support::{AlertRow, version_matched};
+use sqlx::Sqlite;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
 
-use self::row::AlertRow;
+use self::row::SqliteAlertRow;
 use crate::SqliteStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
+use crate::time::to_micros;
 
 /// The `aggregate_type` of outbox rows written for alerts.
 const AGGREGATE_TYPE: &str = "alert";
 
-/// `SELECT <every column of AlertRow> FROM alerts <rest>`, as one static string.
+/// `SELECT <every column of SqliteAlertRow> FROM alerts <rest>`, as one static string.
 macro_rules! select_alerts {
     ($rest:literal) => {
         concat!(
@@ -34,12 +39,12 @@ macro_rules! select_alerts {
 impl AlertRepository for SqliteStore {
     #[tracing::instrument(name = "sqlite.alerts.get", skip_all, fields(alert_id = %id), level = "debug")]
     async fn get(&self, id: AlertId) -> Result<Option<Alert>, RepositoryError> {
-        sqlx::query_as::<_, AlertRow>(select_alerts!("WHERE id = ?"))
+        sqlx::query_as::<_, SqliteAlertRow>(select_alerts!("WHERE id = ?"))
             .bind(id.as_uuid())
             .fetch_optional(self.pool())
             .await
             .map_err(translate)?
-            .map(AlertRow::into_alert)
+            .map(SqliteAlertRow::into_alert)
             .transpose()
     }
 
@@ -53,14 +58,14 @@ impl AlertRepository for SqliteStore {
         // `status <> 'resolved'` is spelled out, not bound: SQLite uses a partial index only
         // when the query's WHERE contains the index's condition literally. That index,
         // `alerts_unresolved_dedup_key`, also guarantees at most one row.
-        sqlx::query_as::<_, AlertRow>(select_alerts!(
+        sqlx::query_as::<_, SqliteAlertRow>(select_alerts!(
             "WHERE dedup_key = ? AND status <> 'resolved'"
         ))
         .bind(key.as_str())
         .fetch_optional(self.pool())
         .await
         .map_err(translate)?
-        .map(AlertRow::into_alert)
+        .map(SqliteAlertRow::into_alert)
         .transpose()
     }
 
@@ -94,71 +99,63 @@ impl AlertRepository for SqliteStore {
             // into `Duplicate`: the primary key (the id exists) and
             // `alerts_unresolved_dedup_key` (the key already has an unresolved alert). We hold
             // the write lock, so no other insert of the same key can be in flight.
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO alerts (
                      id, severity, summary, details, destination, dedup_key, raised_by, status,
                      count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
                      resolved_by, resolved_at, version)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.id)
-            .bind(&row.severity)
-            .bind(&row.summary)
-            .bind(&row.details)
-            .bind(&row.destination)
-            .bind(&row.dedup_key)
-            .bind(&row.raised_by)
-            .bind(&row.status)
-            .bind(row.count)
-            .bind(row.created_at)
-            .bind(row.last_raised_at)
-            .bind(&row.acknowledged_by)
-            .bind(row.acknowledged_at)
-            .bind(&row.resolved_by)
-            .bind(row.resolved_at)
-            .bind(row.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            );
+            bind_columns(insert, &row)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?;
         } else {
             // Optimistic concurrency: the row changes only if it still holds the version this
             // change was based on. We hold the write lock, so nobody can change it between
             // this check and the commit.
-            let updated = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE alerts
                  SET severity = ?2, summary = ?3, details = ?4, destination = ?5,
                      dedup_key = ?6, raised_by = ?7, status = ?8, count = ?9, created_at = ?10,
                      last_raised_at = ?11, acknowledged_by = ?12, acknowledged_at = ?13,
                      resolved_by = ?14, resolved_at = ?15, version = ?16
                  WHERE id = ?1 AND version = ?17",
-            )
-            .bind(row.id)
-            .bind(&row.severity)
-            .bind(&row.summary)
-            .bind(&row.details)
-            .bind(&row.destination)
-            .bind(&row.dedup_key)
-            .bind(&row.raised_by)
-            .bind(&row.status)
-            .bind(row.count)
-            .bind(row.created_at)
-            .bind(row.last_raised_at)
-            .bind(&row.acknowledged_by)
-            .bind(row.acknowledged_at)
-            .bind(&row.resolved_by)
-            .bind(row.resolved_at)
-            .bind(row.version)
-            .bind(row.version - 1)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?
-            .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+            );
+            let updated = bind_columns(update, &row)
+                .bind(row.version - 1)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;
         tx.commit().await.map_err(translate)
     }
+}
+
+/// Binds the columns of `row` to `?1` … `?16`, in the order of `select_alerts!`: the INSERT
+/// and the UPDATE of `save` both number their parameters this way.
+fn bind_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    row: &AlertRow,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    query
+        .bind(row.id)
+        .bind(&row.severity)
+        .bind(&row.summary)
+        .bind(&row.details)
+        .bind(&row.destination)
+        .bind(&row.dedup_key)
+        .bind(&row.raised_by)
+        .bind(&row.status)
+        .bind(row.count)
+        .bind(to_micros(row.created_at))
+        .bind(to_micros(row.last_raised_at))
+        .bind(&row.acknowledged_by)
+        .bind(row.acknowledged_at.map(to_micros))
+        .bind(&row.resolved_by)
+        .bind(row.resolved_at.map(to_micros))
+        .bind(row.version)
 }

@@ -1,97 +1,57 @@
-//! One `alerts` row, and the mapping between it and the aggregate.
-
-use std::fmt::Display;
+//! One `alerts` row as SQLite stores it. Mapping it to the aggregate, and the stored
+//! formats, are shared with PostgreSQL ([`AlertRow`]); what is left here is what SQLite
+//! stores differently: times as integer microseconds (`crate::time`).
 
 use application::ports::RepositoryError;
-use domain::{
-    Alert, AlertId, AlertState, AlertStatus, ChatDestination, DedupKey, Description, Identity,
-    Severity, Title,
-};
+use domain::Alert;
+use sql_support::AlertRow;
 use uuid::Uuid;
 
-use crate::errors::corrupt;
-use crate::time::{from_micros, from_optional_micros, to_micros};
+use crate::time::{from_micros, from_optional_micros};
 
-/// The columns of `alerts`, in the types they are stored as.
+/// The columns of `alerts`, in the types SQLite stores them as. Writes bind an [`AlertRow`]
+/// directly, converting the times on the way in.
 #[derive(sqlx::FromRow)]
-pub(crate) struct AlertRow {
-    pub id: Uuid,
-    pub severity: String,
-    pub summary: String,
-    pub details: String,
-    pub destination: String,
-    pub dedup_key: String,
-    pub raised_by: String,
-    pub status: String,
-    pub count: i64,
-    pub created_at: i64,
-    pub last_raised_at: i64,
-    pub acknowledged_by: Option<String>,
-    pub acknowledged_at: Option<i64>,
-    pub resolved_by: Option<String>,
-    pub resolved_at: Option<i64>,
-    pub version: i64,
+pub(crate) struct SqliteAlertRow {
+    id: Uuid,
+    severity: String,
+    summary: String,
+    details: String,
+    destination: String,
+    dedup_key: String,
+    raised_by: String,
+    status: String,
+    count: i64,
+    created_at: i64,
+    last_raised_at: i64,
+    acknowledged_by: Option<String>,
+    acknowledged_at: Option<i64>,
+    resolved_by: Option<String>,
+    resolved_at: Option<i64>,
+    version: i64,
 }
 
-impl AlertRow {
-    /// The row that stores `alert`.
-    pub(crate) fn from_alert(alert: &Alert) -> Self {
-        let state = alert.state();
-        Self {
-            id: state.id.as_uuid(),
-            severity: state.severity.as_str().to_owned(),
-            summary: state.summary.to_string(),
-            details: state.details.to_string(),
-            destination: state.destination.to_string(),
-            dedup_key: state.dedup_key.to_string(),
-            raised_by: state.raised_by.to_string(),
-            status: state.status.as_str().to_owned(),
-            count: i64::from(state.count),
-            created_at: to_micros(state.created_at),
-            last_raised_at: to_micros(state.last_raised_at),
-            acknowledged_by: state.acknowledged_by.as_ref().map(ToString::to_string),
-            acknowledged_at: state.acknowledged_at.map(to_micros),
-            resolved_by: state.resolved_by.as_ref().map(ToString::to_string),
-            resolved_at: state.resolved_at.map(to_micros),
-            version: state.version,
-        }
-    }
-
-    /// Rebuilds the aggregate, re-validating every field: a row edited by hand into something
-    /// the domain forbids is reported as `Corrupt`, never loaded.
+impl SqliteAlertRow {
+    /// Rebuilds the aggregate; see [`AlertRow::into_alert`].
     pub(crate) fn into_alert(self) -> Result<Alert, RepositoryError> {
-        let id = self.id;
-        let identity = |field, raw: Option<&str>| {
-            raw.map(Identity::parse)
-                .transpose()
-                .map_err(invalid(id, field))
-        };
-        Ok(Alert::restore(AlertState {
-            id: AlertId::from_uuid(id),
-            severity: self
-                .severity
-                .parse::<Severity>()
-                .map_err(invalid(id, "severity"))?,
-            summary: Title::parse(&self.summary).map_err(invalid(id, "summary"))?,
-            details: Description::parse(&self.details).map_err(invalid(id, "details"))?,
-            destination: ChatDestination::parse(&self.destination)
-                .map_err(invalid(id, "destination"))?,
-            dedup_key: DedupKey::parse(&self.dedup_key).map_err(invalid(id, "dedup_key"))?,
-            raised_by: Identity::parse(&self.raised_by).map_err(invalid(id, "raised_by"))?,
-            status: AlertStatus::parse(&self.status).map_err(invalid(id, "status"))?,
-            count: u32::try_from(self.count).map_err(invalid(id, "count"))?,
+        AlertRow {
+            id: self.id,
+            severity: self.severity,
+            summary: self.summary,
+            details: self.details,
+            destination: self.destination,
+            dedup_key: self.dedup_key,
+            raised_by: self.raised_by,
+            status: self.status,
+            count: self.count,
             created_at: from_micros(self.created_at)?,
             last_raised_at: from_micros(self.last_raised_at)?,
-            acknowledged_by: identity("acknowledged_by", self.acknowledged_by.as_deref())?,
+            acknowledged_by: self.acknowledged_by,
             acknowledged_at: from_optional_micros(self.acknowledged_at)?,
-            resolved_by: identity("resolved_by", self.resolved_by.as_deref())?,
+            resolved_by: self.resolved_by,
             resolved_at: from_optional_micros(self.resolved_at)?,
             version: self.version,
-        }))
+        }
+        .into_alert()
     }
-}
-
-/// Names the alert and the field that failed to load.
-fn invalid<E: Display>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> RepositoryError {
-    move |e| corrupt(&format!("alert {id}: {field}"), e)
 }

@@ -7,9 +7,14 @@ use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
+use sql_support::{ApprovalRow, version_matched};
+use sqlx::Sqlite;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::types::Json;
 use uuid::Uuid;
 
-use self::row::ApprovalRow;
+use self::row::SqliteApprovalRow;
 use crate::SqliteStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
@@ -19,7 +24,7 @@ use crate::time::to_micros;
 /// The `aggregate_type` of outbox rows written for approvals.
 const AGGREGATE_TYPE: &str = "approval";
 
-/// `SELECT <every column of ApprovalRow> FROM approvals <rest>`, as one static string.
+/// `SELECT <every column of SqliteApprovalRow> FROM approvals <rest>`, as one static string.
 macro_rules! select_approvals {
     ($rest:literal) => {
         concat!(
@@ -36,12 +41,12 @@ macro_rules! select_approvals {
 impl ApprovalRepository for SqliteStore {
     #[tracing::instrument(name = "sqlite.approvals.get", skip_all, fields(approval_id = %id), level = "debug")]
     async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
-        sqlx::query_as::<_, ApprovalRow>(select_approvals!("WHERE id = ?"))
+        sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!("WHERE id = ?"))
             .bind(id.as_uuid())
             .fetch_optional(self.pool())
             .await
             .map_err(translate)?
-            .map(ApprovalRow::into_approval)
+            .map(SqliteApprovalRow::into_approval)
             .transpose()
     }
 
@@ -72,37 +77,22 @@ impl ApprovalRepository for SqliteStore {
         }
         if row.version == 1 {
             // A unique violation on the primary key becomes `Duplicate` in `translate`.
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO approvals (
                      id, title, description, requester, destination, metadata, callback_url,
                      required_approvals, allowed_approvers, allow_self_approval, status,
                      decisions, created_at, expires_at, resolved_at, version)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.id)
-            .bind(&row.title)
-            .bind(&row.description)
-            .bind(&row.requester)
-            .bind(&row.destination)
-            .bind(&row.metadata)
-            .bind(&row.callback_url)
-            .bind(row.required_approvals)
-            .bind(&row.allowed_approvers)
-            .bind(row.allow_self_approval)
-            .bind(&row.status)
-            .bind(&row.decisions)
-            .bind(row.created_at)
-            .bind(row.expires_at)
-            .bind(row.resolved_at)
-            .bind(row.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            );
+            bind_columns(insert, &row)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?;
         } else {
             // Optimistic concurrency: the row changes only if it still holds the version this
             // change was based on. We hold the write lock, so nobody can change it between
             // this check and the commit.
-            let updated = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE approvals
                  SET title = ?2, description = ?3, requester = ?4, destination = ?5,
                      metadata = ?6, callback_url = ?7, required_approvals = ?8,
@@ -110,31 +100,13 @@ impl ApprovalRepository for SqliteStore {
                      decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
                      version = ?16
                  WHERE id = ?1 AND version = ?17",
-            )
-            .bind(row.id)
-            .bind(&row.title)
-            .bind(&row.description)
-            .bind(&row.requester)
-            .bind(&row.destination)
-            .bind(&row.metadata)
-            .bind(&row.callback_url)
-            .bind(row.required_approvals)
-            .bind(&row.allowed_approvers)
-            .bind(row.allow_self_approval)
-            .bind(&row.status)
-            .bind(&row.decisions)
-            .bind(row.created_at)
-            .bind(row.expires_at)
-            .bind(row.resolved_at)
-            .bind(row.version)
-            .bind(row.version - 1)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?
-            .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+            );
+            let updated = bind_columns(update, &row)
+                .bind(row.version - 1)
+                .execute(&mut *tx)
+                .await
+                .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;
@@ -149,7 +121,7 @@ impl ApprovalRepository for SqliteStore {
         let limit = i64::from(query.limit);
         let rows = match query.status {
             Some(status) => {
-                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!(
                     "WHERE status = ? AND id < ? ORDER BY id DESC LIMIT ?"
                 ))
                 .bind(status.as_str())
@@ -159,7 +131,7 @@ impl ApprovalRepository for SqliteStore {
                 .await
             }
             None => {
-                sqlx::query_as::<_, ApprovalRow>(select_approvals!(
+                sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!(
                     "WHERE id < ? ORDER BY id DESC LIMIT ?"
                 ))
                 .bind(before)
@@ -169,7 +141,9 @@ impl ApprovalRepository for SqliteStore {
             }
         }
         .map_err(translate)?;
-        rows.into_iter().map(ApprovalRow::into_approval).collect()
+        rows.into_iter()
+            .map(SqliteApprovalRow::into_approval)
+            .collect()
     }
 
     #[tracing::instrument(name = "sqlite.approvals.overdue", skip_all, level = "debug")]
@@ -194,4 +168,29 @@ impl ApprovalRepository for SqliteStore {
         .map_err(translate)?;
         Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
     }
+}
+
+/// Binds the columns of `row` to `?1` … `?16`, in the order of `select_approvals!`: the INSERT
+/// and the UPDATE of `save` both number their parameters this way.
+fn bind_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    row: &ApprovalRow,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    query
+        .bind(row.id)
+        .bind(&row.title)
+        .bind(&row.description)
+        .bind(&row.requester)
+        .bind(&row.destination)
+        .bind(&row.metadata)
+        .bind(&row.callback_url)
+        .bind(row.required_approvals)
+        .bind(Json(&row.allowed_approvers))
+        .bind(row.allow_self_approval)
+        .bind(&row.status)
+        .bind(&row.decisions)
+        .bind(to_micros(row.created_at))
+        .bind(to_micros(row.expires_at))
+        .bind(row.resolved_at.map(to_micros))
+        .bind(row.version)
 }

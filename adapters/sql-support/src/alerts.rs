@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 use crate::errors::corrupt;
 
-/// The columns of `alerts`, in the types sqlx maps them to.
-pub(crate) struct AlertRow {
+/// The columns of `alerts`. These are the types PostgreSQL's columns decode to, so its
+/// `query_as!` fills this row directly; SQLite converts the times it stores as integers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
     pub id: Uuid,
     pub severity: String,
     pub summary: String,
@@ -34,7 +36,7 @@ pub(crate) struct AlertRow {
 
 impl AlertRow {
     /// The row that stores `alert`.
-    pub(crate) fn from_alert(alert: &Alert) -> Self {
+    pub fn from_alert(alert: &Alert) -> Self {
         let state = alert.state();
         Self {
             id: state.id.as_uuid(),
@@ -56,9 +58,12 @@ impl AlertRow {
         }
     }
 
-    /// Rebuilds the aggregate, re-validating every field: a row edited by hand into something
-    /// the domain forbids is reported as `Corrupt`, never loaded.
-    pub(crate) fn into_alert(self) -> Result<Alert, RepositoryError> {
+    /// Rebuilds the aggregate, re-validating every field.
+    ///
+    /// # Errors
+    /// `Corrupt`, naming the alert and the field, when a stored value is one the domain
+    /// forbids.
+    pub fn into_alert(self) -> Result<Alert, RepositoryError> {
         let id = self.id;
         let identity = |field, raw: Option<&str>| {
             raw.map(Identity::parse)

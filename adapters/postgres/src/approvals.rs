@@ -1,15 +1,13 @@
 //! `ApprovalRepository` on PostgreSQL — and the transaction boundary of the whole service:
 //! `save` writes the aggregate and its outbox rows in one transaction.
 
-mod row;
-
 use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
+use sql_support::{ApprovalRow, version_matched};
 use uuid::Uuid;
 
-use self::row::ApprovalRow;
 use crate::PostgresStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
@@ -124,11 +122,8 @@ impl ApprovalRepository for PostgresStore {
             )
             .execute(&mut *tx)
             .await
-            .map_err(translate)?
-            .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+            .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;

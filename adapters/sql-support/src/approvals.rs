@@ -1,6 +1,6 @@
 //! One `approvals` row, and the mapping between it and the aggregate.
 //!
-//! **Why decisions live in a JSONB column, not a table of their own.** Decisions belong to
+//! **Why decisions live in a JSON column, not a table of their own.** Decisions belong to
 //! the aggregate: they are always read and written together with it and never queried on
 //! their own. There are few of them (a request settles at its N-th approval or first reject,
 //! and N ≤ 10), and the aggregate's version check already guarantees one verdict per
@@ -19,31 +19,37 @@ use domain::{
     Description, Identity, Metadata, Policy, RequiredApprovals, Status, Title, Verdict,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::errors::corrupt;
 
-/// The columns of `approvals`, in the types sqlx maps them to.
-pub(crate) struct ApprovalRow {
+/// The columns of `approvals`. These are the types PostgreSQL's columns decode to, so its
+/// `query_as!` fills this row directly; SQLite converts the two it stores differently (times,
+/// the approver set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRow {
     pub id: Uuid,
     pub title: String,
     pub description: String,
     pub requester: String,
     pub destination: String,
-    pub metadata: serde_json::Value,
+    /// A JSON object.
+    pub metadata: Value,
     pub callback_url: Option<String>,
     pub required_approvals: i16,
     pub allowed_approvers: Vec<String>,
     pub allow_self_approval: bool,
     pub status: String,
-    pub decisions: serde_json::Value,
+    /// A JSON array of [`StoredDecision`]s.
+    pub decisions: Value,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub version: i64,
 }
 
-/// One element of the `decisions` array. The adapter owns this stored format, so renaming a
+/// One element of the `decisions` array. This crate owns the stored format, so renaming a
 /// domain field can never silently change what is on disk.
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredDecision {
@@ -56,7 +62,11 @@ struct StoredDecision {
 
 impl ApprovalRow {
     /// The row that stores `approval`.
-    pub(crate) fn from_approval(approval: &ApprovalRequest) -> Result<Self, RepositoryError> {
+    ///
+    /// # Errors
+    /// `Corrupt` when the decisions cannot be serialized (which a valid aggregate never
+    /// causes).
+    pub fn from_approval(approval: &ApprovalRequest) -> Result<Self, RepositoryError> {
         let decisions: Vec<StoredDecision> = approval
             .decisions()
             .iter()
@@ -74,7 +84,7 @@ impl ApprovalRow {
             description: approval.description().to_string(),
             requester: approval.requester().to_string(),
             destination: approval.destination().to_string(),
-            metadata: serde_json::Value::Object(approval.metadata().as_map().clone()),
+            metadata: Value::Object(approval.metadata().as_map().clone()),
             callback_url: approval.callback_url().map(ToString::to_string),
             required_approvals: i16::from(policy.required_approvals().get()),
             allowed_approvers: policy
@@ -93,9 +103,12 @@ impl ApprovalRow {
         })
     }
 
-    /// Rebuilds the aggregate, re-validating every field: a row edited by hand into something
-    /// the domain forbids is reported as `Corrupt`, never loaded.
-    pub(crate) fn into_approval(self) -> Result<ApprovalRequest, RepositoryError> {
+    /// Rebuilds the aggregate, re-validating every field.
+    ///
+    /// # Errors
+    /// `Corrupt`, naming the approval and the field, when a stored value is one the domain
+    /// forbids.
+    pub fn into_approval(self) -> Result<ApprovalRequest, RepositoryError> {
         let id = self.id;
         let requester = Identity::parse(&self.requester).map_err(invalid(id, "requester"))?;
         let allowed_approvers = self
@@ -165,4 +178,95 @@ impl StoredDecision {
 /// Names the approval and the field that failed to load.
 fn invalid<E: Display>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> RepositoryError {
     move |e| corrupt(&format!("approval {id}: {field}"), e)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use domain::{NewApproval, Ttl};
+    use serde_json::json;
+
+    use super::*;
+
+    fn decided_approval() -> ApprovalRequest {
+        let requester = Identity::parse("ci-pipeline").unwrap();
+        let new = NewApproval {
+            title: Title::parse("Deploy v7").unwrap(),
+            description: Description::default(),
+            destination: ChatDestination::parse("C0123456789").unwrap(),
+            metadata: Metadata::parse(json!({"ticket": "OPS-1"})).unwrap(),
+            callback_url: None,
+            policy: Policy::new(
+                RequiredApprovals::new(2).unwrap(),
+                BTreeSet::new(),
+                false,
+                &requester,
+            )
+            .unwrap(),
+            requester,
+            ttl: Ttl::default(),
+        };
+        let now = Utc.with_ymd_and_hms(2031, 3, 4, 10, 0, 0).unwrap();
+        let mut approval =
+            ApprovalRequest::open(ApprovalId::from_uuid(Uuid::from_u128(7)), new, now);
+        approval
+            .decide(
+                Identity::parse("alice").unwrap(),
+                Verdict::Approve,
+                Some(Comment::parse("ship it").unwrap()),
+                now,
+            )
+            .unwrap();
+        approval
+    }
+
+    #[test]
+    fn an_approval_survives_the_round_trip_through_its_row() {
+        let approval = decided_approval();
+        let restored = ApprovalRow::from_approval(&approval)
+            .unwrap()
+            .into_approval()
+            .unwrap();
+        assert_eq!(restored.decisions(), approval.decisions());
+        assert_eq!(restored.status(), approval.status());
+        assert_eq!(restored.metadata(), approval.metadata());
+        assert_eq!(restored.version(), approval.version());
+    }
+
+    #[test]
+    fn decisions_are_stored_in_the_format_this_crate_owns() {
+        let row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        assert_eq!(
+            row.decisions,
+            json!([{
+                "approver": "alice",
+                "verdict": "approve",
+                "comment": "ship it",
+                "decided_at": "2031-03-04T10:00:00Z",
+            }])
+        );
+        assert_eq!(row.status, "pending");
+    }
+
+    #[test]
+    fn a_row_the_domain_refuses_is_corrupt_and_names_the_field() {
+        let mut row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        row.status = "maybe".into();
+        let error = row.into_approval().unwrap_err();
+        assert!(
+            matches!(&error, RepositoryError::Corrupt(m) if m.contains("status")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_stored_verdict_is_corrupt() {
+        let mut row = ApprovalRow::from_approval(&decided_approval()).unwrap();
+        row.decisions[0]["verdict"] = json!("abstain");
+        let error = row.into_approval().unwrap_err();
+        assert!(
+            matches!(&error, RepositoryError::Corrupt(m) if m.contains("unknown verdict")),
+            "{error:?}"
+        );
+    }
 }

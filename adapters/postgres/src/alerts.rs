@@ -2,13 +2,11 @@
 //! dedup invariant, which the unique index `alerts_unresolved_dedup_key` enforces
 //! (migrations/0006_alerts.sql).
 
-mod row;
-
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
+use sql_support::{AlertRow, version_matched};
 
-use self::row::AlertRow;
 use crate::PostgresStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
@@ -151,11 +149,8 @@ impl AlertRepository for PostgresStore {
             )
             .execute(&mut *tx)
             .await
-            .map_err(translate)?
-            .rows_affected();
-            if updated == 0 {
-                return Err(RepositoryError::Conflict);
-            }
+            .map_err(translate)?;
+            version_matched(updated.rows_affected())?;
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;

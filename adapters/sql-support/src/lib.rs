@@ -1,0 +1,42 @@
+//! # sql-support — what the SQL stores share, written once
+//!
+//! The SQLite and PostgreSQL adapters keep the same aggregates in the same tables. Whatever in
+//! that does not depend on the driver lives here, so the two differ only in their SQL, their
+//! transactions and their type conversions:
+//!
+//! - **Row mapping**: each aggregate's row in driver-neutral Rust types ([`ApprovalRow`],
+//!   [`AlertRow`], [`IdempotencyHolder`]) and the mapping between it and the domain, which
+//!   re-validates every field on the way back so a row edited by hand into something the
+//!   domain forbids is `Corrupt`, never loaded.
+//! - **Stored formats**: the status, verdict and severity strings, the JSON shapes of metadata,
+//!   decisions and replayed headers, what a stored response looks like.
+//! - **Optimistic concurrency**: a guarded UPDATE that changed no row is a `Conflict`
+//!   ([`version_matched`]).
+//! - **Driver errors**: [`translate`] turns a `sqlx::Error` into a
+//!   [`RepositoryError`](application::ports::RepositoryError) by its driver-neutral kind
+//!   (unique violation → `Duplicate`, pool timeout → `Unavailable`, undecodable row →
+//!   `Corrupt`, …).
+//! - **Readiness**: comparing the migrations a database has applied with the embedded ones
+//!   ([`check_migrations`]), and [`PoolStats`].
+//!
+//! What does not belong here: SQL text, opening or configuring pools, drivers (this crate
+//! enables no sqlx driver feature), and the conversions only one database needs — SQLite's
+//! integer microseconds and JSON-encoded arrays stay in `adapter-sqlite`, PostgreSQL's
+//! SQLSTATE codes in `adapter-postgres`. Both adapters depend on this crate; it depends on no
+//! adapter, which `tests/tests/architecture.rs` checks (`SUPPORT_CRATES`).
+
+mod alerts;
+mod api_keys;
+mod approvals;
+mod concurrency;
+mod errors;
+mod idempotency;
+mod readiness;
+
+pub use alerts::AlertRow;
+pub use api_keys::api_key_record;
+pub use approvals::ApprovalRow;
+pub use concurrency::version_matched;
+pub use errors::{corrupt, translate};
+pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
+pub use readiness::{PoolStats, check_migrations};
