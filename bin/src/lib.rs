@@ -44,4 +44,6 @@ mod wiring;
 pub use app::{App, Workers};
 pub use config::{Config, ConfigError};
 pub use shutdown::RunError;
-pub use wiring::{Adapters, Persistence, StartupError, Store, build, build_with, open_store};
+pub use wiring::{
+    Adapters, Persistence, StartupError, Store, build, build_with, chat_gateway, open_store,
+};

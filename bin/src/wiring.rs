@@ -254,7 +254,10 @@ pub async fn open_store(config: &Config) -> Result<Persistence, StartupError> {
 }
 
 /// Slack when its credentials are configured, otherwise the console.
-fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupError> {
+///
+/// # Errors
+/// [`StartupError::Slack`] when the Slack settings are unusable.
+pub fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupError> {
     match &config.slack {
         Some(slack) => {
             let gateway = SlackGateway::new(&slack_settings(slack)).map_err(StartupError::Slack)?;

@@ -21,3 +21,4 @@ pub mod backends;
 pub mod contract;
 pub mod e2e;
 pub mod postgres;
+pub mod sinks;

@@ -17,6 +17,7 @@
 //!   up its aggregate; an operator can re-drive it (`hexagate outbox retry`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -106,6 +107,10 @@ pub struct DeliverNotifications {
     sink: Arc<dyn Sink>,
     clock: Arc<dyn Clock>,
     policy: RelayPolicy,
+    /// Set by a rate limit, cleared by the next call that is not rate limited. While set,
+    /// a batch starts with one message alone, a probe, so a sink that is still limited gets
+    /// one call per pause rather than `concurrency` of them.
+    rate_limited: Arc<AtomicBool>,
 }
 
 impl DeliverNotifications {
@@ -120,6 +125,7 @@ impl DeliverNotifications {
             sink,
             clock,
             policy,
+            rate_limited: Arc::default(),
         }
     }
 
@@ -178,10 +184,12 @@ impl DeliverNotifications {
         };
         let mut messages = batch.messages.iter().peekable();
         while messages.peek().is_some() {
-            let chunk: Vec<&OutboxMessage> = messages
-                .by_ref()
-                .take(self.policy.concurrency.max(1))
-                .collect();
+            let size = if self.rate_limited.load(Ordering::Relaxed) {
+                1
+            } else {
+                self.policy.concurrency.max(1)
+            };
+            let chunk: Vec<&OutboxMessage> = messages.by_ref().take(size).collect();
             let fates = join_all(chunk.iter().map(|message| self.attempt(message))).await;
             for (message, fate) in chunk.into_iter().zip(fates) {
                 self.record(message, fate, &mut report).await?;
@@ -216,7 +224,10 @@ impl DeliverNotifications {
     }
 
     async fn attempt(&self, message: &OutboxMessage) -> Fate {
-        match self.sink.deliver(message).await {
+        let result = self.sink.deliver(message).await;
+        let limited = matches!(result, Err(SinkError::RateLimited { .. }));
+        self.rate_limited.store(limited, Ordering::Relaxed);
+        match result {
             Ok(()) => Fate::Delivered,
             Err(SinkError::RateLimited {
                 reason,

@@ -1,13 +1,13 @@
 //! A fake Slack Web API on a loopback port (wiremock), faithful to what the real one checks
 //! and answers (see `shared/reference/chat-protocols.md` §4 and §8.1).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{bearer_token, header, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The bot token the application is configured with; the fake refuses any other.
 pub const BOT_TOKEN: &str = "xoxb-e2e-test-token";
@@ -17,7 +17,11 @@ pub const UPDATE: &str = "/chat.update";
 /// Answers like Slack: `ok`, the channel, and a fresh `ts` per posted message.
 struct Answer {
     next_ts: Arc<AtomicU64>,
+    /// (endpoint, body) of every call answered with `ok: true`.
+    answered: Answered,
 }
+
+type Answered = Arc<Mutex<Vec<(String, Value)>>>;
 
 impl Respond for Answer {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -37,6 +41,10 @@ impl Respond for Answer {
                 self.next_ts.fetch_add(1, Ordering::Relaxed)
             ),
         };
+        self.answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((request.url.path().to_owned(), body.clone()));
         ResponseTemplate::new(200).set_body_json(json!({
             "ok": true,
             "channel": body["channel"],
@@ -46,10 +54,20 @@ impl Respond for Answer {
     }
 }
 
+/// Matches while its flag is set: a failure that lasts until the test ends it.
+struct While(Arc<AtomicBool>);
+
+impl Match for While {
+    fn matches(&self, _: &Request) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// The fake, with helpers to script failures and read what it received.
 pub struct FakeSlack {
     pub server: MockServer,
     next_ts: Arc<AtomicU64>,
+    answered: Answered,
 }
 
 impl FakeSlack {
@@ -58,6 +76,7 @@ impl FakeSlack {
         let slack = Self {
             server: MockServer::start().await,
             next_ts: Arc::new(AtomicU64::new(100)),
+            answered: Answered::default(),
         };
         slack.succeed(POST).await;
         slack.succeed(UPDATE).await;
@@ -81,6 +100,7 @@ impl FakeSlack {
         Self::authenticated(endpoint)
             .respond_with(Answer {
                 next_ts: self.next_ts.clone(),
+                answered: self.answered.clone(),
             })
             .with_priority(10)
             .mount(&self.server)
@@ -97,6 +117,21 @@ impl FakeSlack {
             .await;
     }
 
+    /// Calls to `endpoint` get `response` for as long as `broken` is set.
+    pub async fn fail_while(
+        &self,
+        endpoint: &str,
+        broken: Arc<AtomicBool>,
+        response: ResponseTemplate,
+    ) {
+        Self::authenticated(endpoint)
+            .and(While(broken))
+            .respond_with(response)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     /// Every call to `endpoint` from now on waits `delay` before Slack answers.
     pub async fn hold(&self, endpoint: &str, delay: Duration) {
         Self::authenticated(endpoint)
@@ -108,6 +143,18 @@ impl FakeSlack {
             .with_priority(1)
             .mount(&self.server)
             .await;
+    }
+
+    /// The bodies of the calls to `endpoint` that Slack answered with `ok: true`, in
+    /// arrival order: a successful `chat.postMessage` is a message in the channel.
+    pub fn answered(&self, endpoint: &str) -> Vec<Value> {
+        self.answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .filter(|(path, _)| path == endpoint)
+            .map(|(_, body)| body.clone())
+            .collect()
     }
 
     /// The JSON bodies of every call to `endpoint` so far, in arrival order.

@@ -8,5 +8,5 @@
 mod fake_slack;
 mod test_app;
 
-pub use fake_slack::{FakeSlack, POST, UPDATE};
-pub use test_app::{Answer, Backend, TestApp};
+pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
+pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp};

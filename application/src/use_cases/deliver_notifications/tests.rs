@@ -285,3 +285,44 @@ async fn the_heartbeat_extends_the_batchs_lease_from_now() {
     let batch = relay.claim().await.unwrap();
     relay.extend(&batch).await.unwrap();
 }
+
+#[tokio::test]
+async fn after_a_rate_limit_the_next_batch_starts_with_a_single_probe() {
+    let limited = || {
+        Err(SinkError::RateLimited {
+            reason: "ratelimited".into(),
+            retry_after: Duration::from_secs(1),
+        })
+    };
+    let mut outbox = MockOutbox::new();
+    let mut round = 0;
+    outbox.expect_claim().times(2).returning(move |_, _, _, _| {
+        round += 1;
+        Ok((1..=4).map(|id| message(id + 10 * round, 0)).collect())
+    });
+    outbox.expect_release().returning(|_, _| Ok(()));
+    let mut sink = MockSink::new();
+    sink.expect_name().return_const("test");
+    // Round 1: a chunk of 4 goes out at once and is limited. Round 2: only the probe (21).
+    sink.expect_deliver()
+        .withf(|m| m.id < 20)
+        .times(4)
+        .returning(move |_| limited());
+    sink.expect_deliver()
+        .withf(|m| m.id == 21)
+        .times(1)
+        .returning(move |_| limited());
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(now());
+    let relay = DeliverNotifications::new(
+        Arc::new(outbox),
+        Arc::new(sink),
+        Arc::new(clock),
+        RelayPolicy::default(),
+    );
+
+    relay.execute().await.unwrap();
+    let second = relay.execute().await.unwrap();
+
+    assert!(second.paused_until.is_some());
+}

@@ -1,0 +1,167 @@
+//! The relay through a chat platform's bad days, against a fake Slack: rate limited for half
+//! a minute, down for five minutes. Every message a requester was told about reaches Slack
+//! exactly once after the platform recovers, and a rate-limited sink is called about once per
+//! Retry-After, not in a tight loop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use adapter_memory::{ManualClock, SequentialIds};
+use application::ports::CHAT_SINK;
+use application::use_cases::CreateApprovalInput;
+use domain::Identity;
+use hexagate::{Adapters, Config};
+use serde_json::{Value, json};
+use tests::e2e::{BOT_TOKEN, FakeSlack, POST, SIGNING_SECRET, TestApp};
+use wiremock::ResponseTemplate;
+
+/// The titles of the successfully posted messages, each once per post.
+fn posted_titles(slack: &FakeSlack) -> Vec<String> {
+    let mut titles: Vec<String> = slack
+        .answered(POST)
+        .iter()
+        .map(|body| body["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
+fn expected_titles(count: usize) -> Vec<String> {
+    let mut titles: Vec<String> = (0..count)
+        .map(|n| format!("Approval requested: Deploy build {n}?"))
+        .collect();
+    titles.sort();
+    titles
+}
+
+fn request(n: usize) -> Value {
+    json!({"title": format!("Deploy build {n}?"), "destination": "C0DEPLOYS"})
+}
+
+/// Slack answers every post with 429 and `Retry-After: 1` for 30 seconds. Nothing is
+/// dead-lettered, every request is posted once afterwards, and during the window the relay
+/// calls Slack about once a second — not once per message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_seconds_of_rate_limits_lose_nothing_and_are_waited_out() {
+    const REQUESTS: usize = 50;
+    const WINDOW: Duration = Duration::from_secs(30);
+    let slack = FakeSlack::start().await;
+    let limited = Arc::new(AtomicBool::new(true));
+    slack
+        .fail_while(
+            POST,
+            limited.clone(),
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"ok": false, "error": "ratelimited"})),
+        )
+        .await;
+    let app = TestApp::spawn_with(tests::e2e::Backend::Sqlite, slack, &[]).await;
+    let ci = app.api_key("ci").await;
+    let started = Instant::now();
+    for n in 0..REQUESTS {
+        let (status, _) = app.post(&ci, "/v1/approvals", request(n)).await;
+        assert_eq!(status, 201);
+    }
+
+    tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
+    let calls_while_limited = app.slack.calls(POST).await.len();
+    limited.store(false, Ordering::SeqCst);
+    app.wait_until_outbox_drained().await;
+
+    assert_eq!(
+        app.outbox_counts().await,
+        (0, 0),
+        "nothing pending, nothing dead"
+    );
+    assert_eq!(posted_titles(&app.slack), expected_titles(REQUESTS));
+    // One probe per one-second pause, plus the first chunk before the first pause.
+    assert!(
+        calls_while_limited <= WINDOW.as_secs() as usize + 10,
+        "{calls_while_limited} calls in {WINDOW:?} of Retry-After: 1"
+    );
+    assert!(
+        calls_while_limited >= 10,
+        "the relay kept trying: {calls_while_limited}"
+    );
+}
+
+/// Slack answers every post with HTTP 500 for five minutes, on a test clock. With the old
+/// eight-attempt budget every message was dead-lettered after about two minutes; now each
+/// is retried, the gap growing to at most five minutes, and delivered once Slack is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_minutes_of_server_errors_lose_nothing() {
+    const REQUESTS: usize = 20;
+    let slack = FakeSlack::start().await;
+    let down = Arc::new(AtomicBool::new(true));
+    slack
+        .fail_while(POST, down.clone(), ResponseTemplate::new(500))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hexagate.db");
+    let config = Config::from_env([
+        ("HEXAGATE_SQLITE_PATH", database.to_str().unwrap()),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+        ("SLACK_API_BASE_URL", slack.uri().as_str()),
+        ("HEXAGATE_RELAY_BATCH_SIZE", "50"),
+    ])
+    .unwrap();
+    let start = chrono::Utc::now();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = hexagate::build_with(
+        &config,
+        Adapters {
+            persistence: hexagate::open_store(&config).await.unwrap(),
+            chat: hexagate::chat_gateway(&config).unwrap(),
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
+        },
+    )
+    .unwrap();
+    let use_cases = app.use_cases();
+    for n in 0..REQUESTS {
+        let input = CreateApprovalInput {
+            title: format!("Deploy build {n}?"),
+            destination: "C0DEPLOYS".into(),
+            ..CreateApprovalInput::default()
+        };
+        use_cases
+            .create_approval
+            .execute(Identity::parse("ci").unwrap(), input, None)
+            .await
+            .unwrap();
+    }
+    let relay = use_cases.relay(CHAT_SINK).unwrap();
+
+    // Five minutes of outage, the relay running a round every simulated ten seconds.
+    while clock_elapsed(&clock, start) < chrono::Duration::minutes(5) {
+        let report = relay.execute().await.unwrap();
+        assert_eq!(
+            report.dead_lettered, 0,
+            "nothing gives up during the outage"
+        );
+        clock.advance(chrono::Duration::seconds(10));
+    }
+    let attempts = slack.calls(POST).await.len();
+    assert!(
+        attempts >= REQUESTS * 3,
+        "the relay kept retrying: {attempts} calls"
+    );
+    down.store(false, Ordering::SeqCst);
+    // The longest gap is five minutes: within ten more minutes every message is due again.
+    while clock_elapsed(&clock, start) < chrono::Duration::minutes(15) {
+        relay.execute().await.unwrap();
+        clock.advance(chrono::Duration::seconds(10));
+    }
+
+    assert_eq!(posted_titles(&slack), expected_titles(REQUESTS));
+    assert_eq!(use_cases.dead_letters.list(None, 10).await.unwrap(), []);
+}
+
+fn clock_elapsed(clock: &ManualClock, start: chrono::DateTime<chrono::Utc>) -> chrono::Duration {
+    application::ports::Clock::now(clock) - start
+}
