@@ -3,23 +3,21 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
-    IdGenerator, Outbox,
+    AlertRepository, ApiKeyStore, ApprovalRepository, Clock, IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, Decide, DeliverNotifications,
     ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert, RelayPolicy, SettleAlert,
 };
 
-/// Every driven port, chosen by the composition root (`bin/`) or by a test.
+/// The driven ports the use cases need, chosen by the composition root (`bin/`) or by a test.
+/// (The chat gateway and the message references are the chat sink's; see [`crate::chat`].)
 #[derive(Clone)]
 pub struct Ports {
     pub approvals: Arc<dyn ApprovalRepository>,
     pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
-    pub chat: Arc<dyn ChatGateway>,
-    pub messages: Arc<dyn ChatMessages>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }
@@ -42,7 +40,8 @@ pub struct UseCases {
 }
 
 impl UseCases {
-    pub fn new(ports: &Ports, relay: RelayPolicy) -> Self {
+    /// `chat` is where the relay delivers outbox events.
+    pub fn new(ports: &Ports, chat: Arc<dyn Sink>, relay: RelayPolicy) -> Self {
         Self {
             create_approval: CreateApproval::new(
                 ports.approvals.clone(),
@@ -69,10 +68,7 @@ impl UseCases {
             settle_alert: SettleAlert::new(ports.alerts.clone(), ports.clock.clone()),
             deliver_notifications: DeliverNotifications::new(
                 ports.outbox.clone(),
-                ports.approvals.clone(),
-                ports.alerts.clone(),
-                ports.chat.clone(),
-                ports.messages.clone(),
+                chat,
                 ports.clock.clone(),
                 relay,
             ),

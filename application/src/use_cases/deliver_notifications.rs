@@ -1,15 +1,10 @@
-//! The outbox relay: turn stored events into chat messages, at least once, in order.
+//! The outbox relay: deliver stored events through a sink, at least once, in order.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use domain::{Alert, AlertEvent, ApprovalEvent, ApprovalRequest};
-
-use crate::ports::{
-    AlertRepository, ApprovalRepository, ChatError, ChatGateway, ChatMessages, Clock, Outbox,
-    OutboxMessage, RepositoryError,
-};
+use crate::ports::{Clock, Outbox, OutboxMessage, RepositoryError, Sink, SinkError};
 
 /// Tuning of the relay. The defaults suit Slack's rate limits and a 2-core instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +55,10 @@ struct Counters {
 #[derive(Clone)]
 pub struct DeliverNotifications {
     outbox: Arc<dyn Outbox>,
-    approvals: Arc<dyn ApprovalRepository>,
-    alerts: Arc<dyn AlertRepository>,
-    chat: Arc<dyn ChatGateway>,
-    messages: Arc<dyn ChatMessages>,
+    sink: Arc<dyn Sink>,
     clock: Arc<dyn Clock>,
     policy: RelayPolicy,
     counters: Arc<Counters>,
-}
-
-/// What an outbox message is about, loaded in its current state.
-enum Subject {
-    Approval(ApprovalRequest),
-    Alert(Alert),
 }
 
 /// The fate of one message.
@@ -85,19 +71,13 @@ enum Fate {
 impl DeliverNotifications {
     pub fn new(
         outbox: Arc<dyn Outbox>,
-        approvals: Arc<dyn ApprovalRepository>,
-        alerts: Arc<dyn AlertRepository>,
-        chat: Arc<dyn ChatGateway>,
-        messages: Arc<dyn ChatMessages>,
+        sink: Arc<dyn Sink>,
         clock: Arc<dyn Clock>,
         policy: RelayPolicy,
     ) -> Self {
         Self {
             outbox,
-            approvals,
-            alerts,
-            chat,
-            messages,
+            sink,
             clock,
             policy,
             counters: Arc::default(),
@@ -136,7 +116,7 @@ impl DeliverNotifications {
             ..DeliveryReport::default()
         };
         for message in batch {
-            let fate = self.deliver(&message).await?;
+            let fate = self.deliver(&message).await;
             let now = self.clock.now();
             match fate {
                 Fate::Delivered => {
@@ -179,72 +159,25 @@ impl DeliverNotifications {
         self.outbox.release(ids).await
     }
 
-    async fn deliver(&self, message: &OutboxMessage) -> Result<Fate, RepositoryError> {
-        let subject = match self.load_subject(message).await? {
-            Ok(subject) => subject,
-            Err(reason) => return Ok(Fate::Dead { reason }),
-        };
-        // Every message shows the aggregate's *current* state, so a redelivered or late event
-        // can never roll the message back to an older state.
-        let result = match self.messages.get(message.aggregate_id).await? {
-            Some(existing) => match &subject {
-                Subject::Approval(approval) => self.chat.update_approval(&existing, approval).await,
-                Subject::Alert(alert) => self.chat.update_alert(&existing, alert).await,
-            },
-            None => {
-                let posted = match &subject {
-                    Subject::Approval(approval) => self.chat.post_approval(approval).await,
-                    Subject::Alert(alert) => self.chat.post_alert(alert).await,
-                };
-                match posted {
-                    // If recording fails, the retry posts again: a duplicate message, never a
-                    // lost one (at-least-once).
-                    Ok(posted) => Ok(self.messages.put(message.aggregate_id, &posted).await?),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        Ok(match result {
+    async fn deliver(&self, message: &OutboxMessage) -> Fate {
+        match self.sink.deliver(message).await {
             Ok(()) => Fate::Delivered,
-            Err(ChatError::Retryable {
+            Err(SinkError::RateLimited {
+                reason,
+                retry_after,
+            }) => Fate::Retry {
+                after: retry_after,
+                reason,
+            },
+            Err(SinkError::Retryable {
                 reason,
                 retry_after,
             }) => Fate::Retry {
                 after: retry_after.unwrap_or_else(|| self.backoff(message)),
                 reason,
             },
-            Err(ChatError::Permanent { reason }) => Fate::Dead { reason },
-        })
-    }
-
-    /// Reads the event and loads the aggregate it is about. The inner `Err` is a reason to
-    /// dead-letter: no retry makes an unreadable payload readable or a deleted row reappear.
-    async fn load_subject(
-        &self,
-        message: &OutboxMessage,
-    ) -> Result<Result<Subject, String>, RepositoryError> {
-        let unreadable = |e: serde_json::Error| format!("unreadable payload: {e}");
-        Ok(match message.aggregate_type.as_str() {
-            "approval" => match serde_json::from_value::<ApprovalEvent>(message.payload.clone()) {
-                Err(e) => Err(unreadable(e)),
-                Ok(event) => self
-                    .approvals
-                    .get(event.approval_id())
-                    .await?
-                    .map(Subject::Approval)
-                    .ok_or_else(|| "the approval request no longer exists".to_owned()),
-            },
-            "alert" => match serde_json::from_value::<AlertEvent>(message.payload.clone()) {
-                Err(e) => Err(unreadable(e)),
-                Ok(event) => self
-                    .alerts
-                    .get(event.alert_id())
-                    .await?
-                    .map(Subject::Alert)
-                    .ok_or_else(|| "the alert no longer exists".to_owned()),
-            },
-            other => Err(format!("unknown aggregate type {other:?}")),
-        })
+            Err(SinkError::Permanent { reason }) => Fate::Dead { reason },
+        }
     }
 
     /// Exponential backoff with "equal jitter": half the delay is fixed, half is spread by a
@@ -271,102 +204,51 @@ fn mix(mut x: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use chrono::{DateTime, TimeZone, Utc};
-    use domain::{
-        ApprovalId, ChatDestination, Description, Identity, Metadata, NewApproval, Policy,
-        RequiredApprovals, Title, Ttl,
-    };
     use mockall::predicate::{always, eq};
 
     use super::*;
-    use crate::ports::{
-        MessageRef, MockAlertRepository, MockApprovalRepository, MockChatGateway, MockChatMessages,
-        MockClock, MockOutbox,
-    };
+    use crate::ports::{MockClock, MockOutbox, MockSink};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
     }
 
-    fn approval() -> ApprovalRequest {
-        let requester = Identity::parse("ci").unwrap();
-        let mut approval = ApprovalRequest::open(
-            ApprovalId::from_uuid(uuid::Uuid::nil()),
-            NewApproval {
-                title: Title::parse("Deploy").unwrap(),
-                description: Description::default(),
-                destination: ChatDestination::parse("C1").unwrap(),
-                metadata: Metadata::default(),
-                callback_url: None,
-                policy: Policy::new(
-                    RequiredApprovals::default(),
-                    BTreeSet::new(),
-                    false,
-                    &requester,
-                )
-                .unwrap(),
-                ttl: Ttl::default(),
-                requester,
-            },
-            now(),
-        );
-        approval.take_events();
-        approval
-    }
-
-    fn message(event: &ApprovalEvent, attempts: i32) -> OutboxMessage {
+    fn message(attempts: i32) -> OutboxMessage {
         OutboxMessage {
             id: 7,
             aggregate_type: "approval".into(),
             aggregate_id: uuid::Uuid::nil(),
-            event_type: event.event_type().into(),
-            payload: serde_json::to_value(event).unwrap(),
+            event_type: "approval.requested".into(),
+            payload: serde_json::json!({}),
             attempts,
             created_at: now(),
         }
     }
 
-    fn requested() -> ApprovalEvent {
-        ApprovalEvent::Requested {
-            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
-            at: now(),
-        }
-    }
-
-    fn slack_ref() -> MessageRef {
-        MessageRef {
-            channel: "C1".into(),
-            message_id: "1700000000.000100".into(),
-        }
-    }
-
     struct Fixture {
         outbox: MockOutbox,
-        approvals: MockApprovalRepository,
-        alerts: MockAlertRepository,
-        chat: MockChatGateway,
-        messages: MockChatMessages,
+        sink: MockSink,
     }
 
     impl Fixture {
-        /// One claimable message, the approval it refers to, and a fixed clock.
+        /// One claimable message and a fixed clock.
         fn new(claimed: OutboxMessage) -> Self {
             let mut outbox = MockOutbox::new();
             outbox
                 .expect_claim()
                 .times(1)
                 .return_once(move |_, _, _| Ok(vec![claimed]));
-            let mut approvals = MockApprovalRepository::new();
-            approvals.expect_get().returning(|_| Ok(Some(approval())));
             Self {
                 outbox,
-                approvals,
-                alerts: MockAlertRepository::new(),
-                chat: MockChatGateway::new(),
-                messages: MockChatMessages::new(),
+                sink: MockSink::new(),
             }
+        }
+
+        fn failing(claimed: OutboxMessage, error: SinkError) -> Self {
+            let mut f = Self::new(claimed);
+            f.sink.expect_deliver().return_once(move |_| Err(error));
+            f
         }
 
         fn relay(self) -> DeliverNotifications {
@@ -374,10 +256,7 @@ mod tests {
             clock.expect_now().return_const(now());
             DeliverNotifications::new(
                 Arc::new(self.outbox),
-                Arc::new(self.approvals),
-                Arc::new(self.alerts),
-                Arc::new(self.chat),
-                Arc::new(self.messages),
+                Arc::new(self.sink),
                 Arc::new(clock),
                 RelayPolicy::default(),
             )
@@ -385,18 +264,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_new_request_is_posted_once_and_its_message_recorded() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat
-            .expect_post_approval()
-            .times(1)
-            .returning(|_| Ok(slack_ref()));
-        f.messages
-            .expect_put()
-            .with(eq(uuid::Uuid::nil()), eq(slack_ref()))
-            .times(1)
-            .returning(|_, _| Ok(()));
+    async fn a_delivered_message_is_marked_delivered() {
+        let mut f = Fixture::new(message(0));
+        f.sink.expect_deliver().times(1).returning(|_| Ok(()));
         f.outbox
             .expect_mark_delivered()
             .with(eq(7), always())
@@ -407,36 +277,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn later_events_update_the_recorded_message_instead_of_posting() {
-        let event = ApprovalEvent::Approved {
-            approval_id: ApprovalId::from_uuid(uuid::Uuid::nil()),
-            at: now(),
-        };
-        let mut f = Fixture::new(message(&event, 0));
-        f.messages.expect_get().returning(|_| Ok(Some(slack_ref())));
-        f.chat.expect_post_approval().never();
-        f.chat
-            .expect_update_approval()
-            .withf(|message, _| *message == slack_ref())
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.outbox
-            .expect_mark_delivered()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-
-    #[tokio::test]
     async fn a_rate_limit_is_retried_after_the_platforms_own_delay() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
+        let mut f = Fixture::failing(
+            message(0),
+            SinkError::RateLimited {
                 reason: "ratelimited".into(),
-                retry_after: Some(Duration::from_secs(30)),
-            })
-        });
+                retry_after: Duration::from_secs(30),
+            },
+        );
         f.outbox
             .expect_reschedule()
             .with(
@@ -452,14 +300,13 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_hint_the_delay_grows_exponentially_with_jitter() {
-        let mut f = Fixture::new(message(&requested(), 3));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
+        let mut f = Fixture::failing(
+            message(3),
+            SinkError::Retryable {
                 reason: "HTTP 503".into(),
                 retry_after: None,
-            })
-        });
+            },
+        );
         // base 1 s × 2^3 = 8 s: half fixed, half jittered → between 4 and 8 s.
         f.outbox
             .expect_reschedule()
@@ -475,14 +322,13 @@ mod tests {
     #[tokio::test]
     async fn the_last_allowed_attempt_dead_letters_instead_of_retrying() {
         let attempts = RelayPolicy::default().max_attempts - 1;
-        let mut f = Fixture::new(message(&requested(), attempts));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Retryable {
+        let mut f = Fixture::failing(
+            message(attempts),
+            SinkError::Retryable {
                 reason: "HTTP 500".into(),
                 retry_after: None,
-            })
-        });
+            },
+        );
         f.outbox.expect_reschedule().never();
         f.outbox
             .expect_dead_letter()
@@ -495,13 +341,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_permanent_error_dead_letters_at_once() {
-        let mut f = Fixture::new(message(&requested(), 0));
-        f.messages.expect_get().returning(|_| Ok(None));
-        f.chat.expect_post_approval().returning(|_| {
-            Err(ChatError::Permanent {
+        let mut f = Fixture::failing(
+            message(0),
+            SinkError::Permanent {
                 reason: "channel_not_found".into(),
-            })
-        });
+            },
+        );
         f.outbox
             .expect_dead_letter()
             .times(1)
@@ -509,67 +354,5 @@ mod tests {
         let relay = f.relay();
         relay.execute().await.unwrap();
         assert_eq!(relay.totals().dead_lettered, 1);
-    }
-
-    #[tokio::test]
-    async fn an_unreadable_payload_is_dead_lettered_without_calling_chat() {
-        let mut bad = message(&requested(), 0);
-        bad.payload = serde_json::json!({"type": "from_the_future"});
-        let mut f = Fixture::new(bad);
-        f.chat.expect_post_approval().never();
-        f.outbox
-            .expect_dead_letter()
-            .withf(|_, _, reason| reason.starts_with("unreadable payload"))
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        f.relay().execute().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn alert_events_update_the_alerts_message() {
-        use domain::{AlertId, ChatDestination, DedupKey, NewAlert, Severity};
-
-        let alert_id = AlertId::from_uuid(uuid::Uuid::max());
-        let repeated = AlertEvent::Repeated {
-            alert_id,
-            count: 2,
-            at: now(),
-        };
-        let mut claimed = message(&requested(), 0);
-        claimed.aggregate_type = "alert".into();
-        claimed.aggregate_id = alert_id.as_uuid();
-        claimed.payload = serde_json::to_value(&repeated).unwrap();
-        let mut f = Fixture::new(claimed);
-        f.alerts.expect_get().returning(move |id| {
-            let mut alert = Alert::raise(
-                id,
-                NewAlert {
-                    severity: Severity::Warning,
-                    summary: Title::parse("disk 91%").unwrap(),
-                    details: Description::default(),
-                    destination: ChatDestination::parse("C1").unwrap(),
-                    dedup_key: DedupKey::parse("disk").unwrap(),
-                    raised_by: Identity::parse("monitor").unwrap(),
-                },
-                now(),
-            );
-            alert.take_events();
-            Ok(Some(alert))
-        });
-        f.messages
-            .expect_get()
-            .with(eq(alert_id.as_uuid()))
-            .returning(|_| Ok(Some(slack_ref())));
-        f.chat.expect_post_alert().never();
-        f.chat
-            .expect_update_alert()
-            .withf(move |message, alert| *message == slack_ref() && alert.id() == alert_id)
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.outbox
-            .expect_mark_delivered()
-            .times(1)
-            .returning(|_, _| Ok(()));
-        f.relay().execute().await.unwrap();
     }
 }
