@@ -93,8 +93,10 @@ fn class_of(code: &str) -> Class {
 /// Reads one answer of Web API `method`.
 ///
 /// # Errors
-/// - `Retryable` for HTTP 429 (after `Retry-After`, or [`DEFAULT_RETRY_AFTER`]), HTTP 5xx and
-///   408, the rate-limit and transient error codes, and a body that is not a Web API answer.
+/// - `RateLimited` for HTTP 429 and the rate-limit error codes, after `Retry-After` or
+///   [`DEFAULT_RETRY_AFTER`].
+/// - `Retryable` for HTTP 5xx and 408, the transient error codes, and a body that is not a
+///   Web API answer.
 /// - `Permanent` for any other HTTP status and every other error code: credentials,
 ///   destination, payload and message codes, and codes this adapter does not know (Slack
 ///   documents its transient codes, so an unknown one is most likely a refusal).
@@ -105,9 +107,9 @@ pub(crate) fn read_answer(
     body: &[u8],
 ) -> Result<Answer, ChatError> {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(ChatError::Retryable {
+        return Err(ChatError::RateLimited {
             reason: format!("{method}: rate limited (HTTP 429)"),
-            retry_after: Some(seconds(retry_after).unwrap_or(DEFAULT_RETRY_AFTER)),
+            retry_after: seconds(retry_after).unwrap_or(DEFAULT_RETRY_AFTER),
         });
     }
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
@@ -142,9 +144,9 @@ pub(crate) fn read_answer(
         .map(|needed| format!(" (needs scope {needed})"))
         .unwrap_or_default();
     Err(match class_of(&code) {
-        Class::RateLimited => ChatError::Retryable {
+        Class::RateLimited => ChatError::RateLimited {
             reason: format!("{method}: {code}"),
-            retry_after: Some(seconds(retry_after).unwrap_or(DEFAULT_RETRY_AFTER)),
+            retry_after: seconds(retry_after).unwrap_or(DEFAULT_RETRY_AFTER),
         },
         Class::Transient => ChatError::Retryable {
             reason: format!("{method}: {code}"),
@@ -189,8 +191,12 @@ mod tests {
         read_answer("chat.postMessage", StatusCode::OK, None, body.as_bytes())
     }
 
+    /// Worth trying again: retryable, or rate limited.
     fn is_retryable(result: &Result<Answer, ChatError>) -> bool {
-        matches!(result, Err(ChatError::Retryable { .. }))
+        matches!(
+            result,
+            Err(ChatError::Retryable { .. } | ChatError::RateLimited { .. })
+        )
     }
 
     fn is_permanent(result: &Result<Answer, ChatError>) -> bool {
@@ -225,11 +231,13 @@ mod tests {
     }
 
     #[test]
-    fn rate_limit_codes_wait_at_least_the_default() {
-        assert!(matches!(
-            answer("ratelimited"),
-            Err(ChatError::Retryable { retry_after: Some(after), .. }) if after == DEFAULT_RETRY_AFTER
-        ));
+    fn rate_limit_codes_are_rate_limits_that_wait_the_default() {
+        for code in ["ratelimited", "rate_limited"] {
+            assert!(matches!(
+                answer(code),
+                Err(ChatError::RateLimited { retry_after, .. }) if retry_after == DEFAULT_RETRY_AFTER
+            ));
+        }
     }
 
     #[test]
@@ -298,7 +306,7 @@ mod tests {
         ] {
             assert!(matches!(
                 result,
-                Err(ChatError::Retryable { retry_after: Some(after), .. }) if after == expected
+                Err(ChatError::RateLimited { retry_after, .. }) if retry_after == expected
             ));
         }
     }

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
+use application::chat::alert::AlertChat;
+use application::chat::approval::ApprovalChat;
+use application::chat::{ChatSink, ChatSubjects};
 use application::ports::{AlertRepository, ApprovalRepository, MockChatGateway};
 use application::use_cases::{CreateApprovalInput, RaiseAlertInput, RelayPolicy};
 use application::{Ports, UseCases};
@@ -77,26 +80,26 @@ impl TestSlack {
         let clock = Arc::new(ManualClock::new(config.now));
         // Slack routes must answer without calling Slack: the update goes through the outbox.
         let mut chat = MockChatGateway::new();
-        chat.expect_post_approval().never();
-        chat.expect_update_approval().never();
-        chat.expect_post_alert().never();
-        chat.expect_update_alert().never();
+        chat.expect_post().never();
+        chat.expect_update().never();
         let ports = Ports {
             approvals: store.clone(),
             alerts: store.clone(),
             outbox: store.clone(),
             api_keys: store.clone(),
-            chat: Arc::new(chat),
-            messages: store.clone(),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
         };
-        let use_cases = UseCases::new(&ports, RelayPolicy::default());
+        let subjects = ChatSubjects::new()
+            .with(ApprovalChat::new(&ports))
+            .with(AlertChat::new(&ports));
+        let sink = ChatSink::new(subjects.clone(), Arc::new(chat), store.clone());
+        let use_cases = UseCases::new(&ports, Arc::new(sink), RelayPolicy::default());
         let settings = SlackSettings {
             app_id: config.app_id.map(str::to_owned),
             ..SlackSettings::new("xoxb-test".into(), config.signing_secret.into())
         };
-        let state = SlackState::new(use_cases.clone(), &settings, clock.clone()).unwrap();
+        let state = SlackState::new(subjects, &settings, clock.clone()).unwrap();
         Self {
             store,
             clock,
