@@ -13,6 +13,9 @@ use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
+use application::chat::alert::AlertChat;
+use application::chat::approval::ApprovalChat;
+use application::chat::{ChatSink, ChatSubjects};
 use application::ports::{
     AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
     IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
@@ -152,12 +155,15 @@ pub(crate) fn wire(
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
-        messages: store.clone(),
-        chat,
         clock: clock.clone(),
         ids: ids.clone(),
     };
-    let use_cases = UseCases::new(&ports, relay_policy(config));
+    // Every aggregate that shows in chat, one line each.
+    let subjects = ChatSubjects::new()
+        .with(ApprovalChat::new(&ports))
+        .with(AlertChat::new(&ports));
+    let chat = ChatSink::new(subjects.clone(), chat, store.clone());
+    let use_cases = UseCases::new(&ports, Arc::new(chat), relay_policy(config));
     let background = Background {
         idempotency: store.clone(),
         outbox: store.clone(),
@@ -185,7 +191,7 @@ pub(crate) fn wire(
     );
     let router = match &config.slack {
         Some(slack) => {
-            let state = SlackState::new(use_cases.clone(), &slack_settings(slack), clock)
+            let state = SlackState::new(subjects, &slack_settings(slack), clock)
                 .map_err(StartupError::Slack)?;
             api.merge(adapter_slack::routes(state))
         }

@@ -132,11 +132,20 @@ mod tests {
             .text("”?");
         let cut = plain(&text, 100);
         assert_eq!(cut.chars().count(), 100);
-        assert!(cut.starts_with("Reject “x") && cut.ends_with("x…”?"), "{cut}");
+        assert!(
+            cut.starts_with("Reject “x") && cut.ends_with("x…”?"),
+            "{cut}"
+        );
 
-        let escaped = mrkdwn(&RichText::new().strong("T").text("\n").text("&".repeat(900)), 50);
+        let escaped = mrkdwn(
+            &RichText::new().strong("T").text("\n").text("&".repeat(900)),
+            50,
+        );
         assert!(escaped.chars().count() <= 50);
-        assert!(escaped.starts_with("*T*\n&amp;") && escaped.ends_with("&amp;…"), "{escaped}");
+        assert!(
+            escaped.starts_with("*T*\n&amp;") && escaped.ends_with("&amp;…"),
+            "{escaped}"
+        );
     }
 
     #[test]

@@ -178,7 +178,10 @@ async fn posting_sends_block_kit_buttons_and_returns_where_the_message_lives() {
         .await;
     let approval = pending();
 
-    let posted = gateway(&server).post(&approval_message(&approval)).await.unwrap();
+    let posted = gateway(&server)
+        .post(&approval_message(&approval))
+        .await
+        .unwrap();
 
     assert_eq!(posted, message_ref());
     let body = only_body(&server).await;
@@ -205,7 +208,10 @@ async fn posting_returns_the_channel_id_slack_answers_with() {
         .mount(&server)
         .await;
 
-    let posted = gateway(&server).post(&approval_message(&pending())).await.unwrap();
+    let posted = gateway(&server)
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap();
 
     assert_eq!(posted.channel, "C0RESOLVED");
 }
@@ -386,7 +392,10 @@ async fn error_codes_are_classified_as_slack_documents_them() {
                 .await
                 .unwrap_err()
         } else {
-            gateway.post(&approval_message(&pending())).await.unwrap_err()
+            gateway
+                .post(&approval_message(&pending()))
+                .await
+                .unwrap_err()
         };
 
         assert!(error.to_string().contains(code), "{name} {code}: {error}");
@@ -501,7 +510,10 @@ async fn a_slow_slack_is_a_retryable_timeout() {
         .await;
     let gateway = gateway_with_timeout(&server, Duration::from_millis(200));
 
-    let error = gateway.post(&approval_message(&pending())).await.unwrap_err();
+    let error = gateway
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap_err();
 
     assert_eq!(
         error,
@@ -527,7 +539,10 @@ async fn an_unreachable_slack_is_retryable() {
     })
     .unwrap();
 
-    let error = gateway.post(&approval_message(&pending())).await.unwrap_err();
+    let error = gateway
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap_err();
 
     assert!(
         matches!(

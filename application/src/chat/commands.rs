@@ -100,7 +100,11 @@ impl ChatSubjects {
             _ => {}
         }
         let Some((subject, spec)) = self.iter().find_map(|subject| {
-            let spec = subject.vocabulary().commands.iter().find(|c| c.verb == verb)?;
+            let spec = subject
+                .vocabulary()
+                .commands
+                .iter()
+                .find(|c| c.verb == verb)?;
             Some((subject, spec))
         }) else {
             return Err(UsageError::UnknownVerb(truncate(typed, ECHO_MAX_CHARS)));

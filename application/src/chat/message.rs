@@ -180,7 +180,14 @@ mod tests {
 
     #[test]
     fn keys_of_another_shape_are_not_action_keys() {
-        for raw in ["", "approve", "_approve", "approval_", "Approval_x", "a-b_c"] {
+        for raw in [
+            "",
+            "approve",
+            "_approve",
+            "approval_",
+            "Approval_x",
+            "a-b_c",
+        ] {
             assert_eq!(ActionKey::parse(raw), None, "{raw:?}");
         }
     }

@@ -44,15 +44,19 @@ impl Sink for ChatSink {
     #[tracing::instrument(skip_all, fields(kind = %event.aggregate_type, id = %event.aggregate_id))]
     async fn deliver(&self, event: &OutboxMessage) -> Result<(), SinkError> {
         let kind = &event.aggregate_type;
-        let subject = self.subjects.get(kind).ok_or_else(|| SinkError::Permanent {
-            reason: format!("no chat subject is registered for aggregate type {kind:?}"),
-        })?;
-        let message = subject
-            .message(event.aggregate_id)
-            .await?
+        let subject = self
+            .subjects
+            .get(kind)
             .ok_or_else(|| SinkError::Permanent {
-                reason: format!("the {kind} {} no longer exists", event.aggregate_id),
+                reason: format!("no chat subject is registered for aggregate type {kind:?}"),
             })?;
+        let message =
+            subject
+                .message(event.aggregate_id)
+                .await?
+                .ok_or_else(|| SinkError::Permanent {
+                    reason: format!("the {kind} {} no longer exists", event.aggregate_id),
+                })?;
         match self.messages.get(event.aggregate_id).await? {
             Some(posted) => self.gateway.update(&posted, &message).await?,
             None => {

@@ -168,7 +168,11 @@ impl ChatSubjects {
         let Ok(id) = value.parse::<Uuid>() else {
             tracing::warn!(value, "a chat button carried no subject id");
             let name = subject.vocabulary().name.with_article;
-            return Clicked::Note(format!("This button does not belong to {name}.").as_str().into());
+            return Clicked::Note(
+                format!("This button does not belong to {name}.")
+                    .as_str()
+                    .into(),
+            );
         };
         let act = Act {
             action,
@@ -252,9 +256,7 @@ mod tests {
         let mut subject = widget();
         subject
             .expect_act()
-            .withf(|act| {
-                act.action == "turn" && act.id == Uuid::max() && act.via == Via::Button
-            })
+            .withf(|act| act.action == "turn" && act.id == Uuid::max() && act.via == Via::Button)
             .times(1)
             .returning(|_| None);
         let clicked = widgets(subject)
@@ -298,9 +300,6 @@ mod tests {
         subject
             .expect_status()
             .returning(|_| Err(RepositoryError::Unavailable("down".into())));
-        assert_eq!(
-            widgets(subject).status(Uuid::nil()).await,
-            TRY_AGAIN.into()
-        );
+        assert_eq!(widgets(subject).status(Uuid::nil()).await, TRY_AGAIN.into());
     }
 }

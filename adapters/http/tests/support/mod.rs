@@ -9,8 +9,8 @@ use std::task::Poll;
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::ports::{
-    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, MockChatGateway,
-    OutboxMessage, Readiness, Receipt, RepositoryError,
+    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, MockSink, OutboxMessage,
+    Readiness, Receipt, RepositoryError,
 };
 use application::use_cases::RelayPolicy;
 use application::{Ports, UseCases};
@@ -76,14 +76,13 @@ impl TestApp {
             alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
             outbox: store.clone(),
             api_keys: store.clone(),
-            // No expectations: the test fails if the REST adapter ever talks to chat
-            // directly instead of leaving it to the outbox relay.
-            chat: Arc::new(MockChatGateway::new()),
-            messages: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
         };
-        let use_cases = UseCases::new(&ports, RelayPolicy::default());
+        // No expectations: the test fails if the REST adapter ever delivers anything itself
+        // instead of leaving it to the outbox relay.
+        let chat = Arc::new(MockSink::new());
+        let use_cases = UseCases::new(&ports, chat, RelayPolicy::default());
         let key = async |name: &str| {
             let created = use_cases.create_api_key.execute(name).await.unwrap();
             created.key.expose_secret().to_owned()

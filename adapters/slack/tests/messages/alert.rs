@@ -180,9 +180,7 @@ async fn an_alert_resolved_while_open_says_only_who_resolved_it() {
     alert.resolve(who("ops-bot"), at(30));
     alert.take_events();
     let message = json(&alert).await;
-    assert!(
-        text_of(&message["blocks"][2]).starts_with(":white_check_mark: *Resolved* by ops-bot")
-    );
+    assert!(text_of(&message["blocks"][2]).starts_with(":white_check_mark: *Resolved* by ops-bot"));
     assert!(!text_of(&message["blocks"][2]).contains("Acknowledged"));
 }
 

@@ -95,14 +95,10 @@ fn facts(state: &AlertState) -> Vec<Fact> {
 
 /// "Acknowledged by …" and "Resolved by …", once someone has.
 fn history(state: &AlertState) -> Vec<RichText> {
-    let acknowledged = state.acknowledged_by.as_ref().map(|by| {
-        line(
-            Emoji::Eyes,
-            "Acknowledged",
-            by,
-            state.acknowledged_at,
-        )
-    });
+    let acknowledged = state
+        .acknowledged_by
+        .as_ref()
+        .map(|by| line(Emoji::Eyes, "Acknowledged", by, state.acknowledged_at));
     let resolved = state
         .resolved_by
         .as_ref()

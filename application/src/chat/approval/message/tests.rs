@@ -65,7 +65,10 @@ fn a_pending_request_offers_approve_and_reject_on_its_current_version() {
             version: 1
         }
     );
-    assert_eq!(message.notification.to_string(), "Approval requested: Deploy");
+    assert_eq!(
+        message.notification.to_string(),
+        "Approval requested: Deploy"
+    );
     assert_eq!(message.headline, RichText::new().strong("Deploy"));
     assert_eq!(message.body, "to production");
     assert!(message.outcome.is_empty());
@@ -110,7 +113,12 @@ fn the_facts_name_the_requester_the_deadline_and_the_approvals_so_far() {
 #[test]
 fn a_settled_request_has_no_actions_and_says_who_settled_it() {
     let mut approval = approval(1);
-    decide(&mut approval, "slack:U2", Verdict::Reject, Some("tests fail"));
+    decide(
+        &mut approval,
+        "slack:U2",
+        Verdict::Reject,
+        Some("tests fail"),
+    );
     let message = approval_message(&approval);
     assert!(message.actions.is_empty());
     assert_eq!(message.tone, Tone::Danger);
