@@ -1,5 +1,5 @@
-//! Slash commands, for every platform that has them: `/hexagate approve <id> looks good`,
-//! `/hexagate ack <id>`, `status <id>`, `help`.
+//! Slash commands, for every platform that has them: `/hexagate <verb> <id> [text]`,
+//! `/hexagate status <id>`, `/hexagate help`.
 //!
 //! The platform sends everything after the command's name as free text, so it is parsed
 //! strictly: a verb, an id, and for some verbs a text. The verbs come from the registered
@@ -29,7 +29,7 @@ pub struct SlashCommand<'a> {
     pub platform: &'a str,
 }
 
-/// What the id after a verb names, in usage errors: `request`, `a request`.
+/// What the id after a verb names, in usage errors: `widget`, `a widget`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Target {
     word: String,
@@ -134,7 +134,7 @@ impl ChatSubjects {
         })
     }
 
-    /// What `status` takes: any registered kind, `a request or alert`.
+    /// What `status` takes: any registered kind, `a widget or gadget`.
     fn target(&self) -> Target {
         let words = self.join(|v| v.short.word, " or ");
         let with_article = match self.iter().next() {

@@ -23,13 +23,13 @@ pub struct SubjectRef {
 }
 
 impl SubjectRef {
-    /// `approval-<id>-v3`: different for every version, for platforms that want a new id
+    /// `<kind>-<id>-v<version>`: different for every version, for platforms that want a new id
     /// when a message changes (Slack's `block_id`).
     pub fn versioned_id(&self) -> String {
         format!("{}-{}-v{}", self.kind, self.id, self.version)
     }
 
-    /// `approval_approve`: which action on which kind of subject, the same for every version
+    /// `<kind>_<action>`: which action on which kind of subject, the same for every version
     /// of every message, so a click on an old message still means what it said.
     pub fn action_key(&self, action: &Action) -> String {
         format!("{}_{}", self.kind, action.id)
@@ -45,7 +45,7 @@ pub struct ActionKey<'a> {
 }
 
 impl<'a> ActionKey<'a> {
-    /// Splits `approval_approve` into kind and action; `None` for anything not shaped so.
+    /// Splits `<kind>_<action>` into kind and action; `None` for anything not shaped so.
     pub fn parse(raw: &'a str) -> Option<Self> {
         let (kind, action) = raw.split_once('_')?;
         let kind_ok = !kind.is_empty()
@@ -97,7 +97,7 @@ pub struct Confirmation {
 /// The same action through the REST API (always a `POST`), for platforms without buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestCall {
-    /// From the API's root, e.g. `/v1/alerts/<id>/resolve`.
+    /// From the API's root, e.g. `/v1/widgets/<id>/turn`.
     pub path: String,
     /// A JSON body, when the call takes one.
     pub body: Option<String>,
@@ -106,7 +106,7 @@ pub struct RestCall {
 /// Something a reader can do from the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
-    /// Stable within its kind of subject (`approve`, `resolve`): lower case, no `_`.
+    /// Stable within its kind of subject (`turn`, `close`): lower case, no `_`.
     pub id: &'static str,
     pub label: String,
     /// `None` is the platform's default, neutral look.
@@ -130,13 +130,13 @@ pub struct ChatMessage {
     /// Longer text under the headline (user-provided, may be cut to fit a platform).
     pub body: String,
     pub facts: Vec<Fact>,
-    /// What happened so far (who decided, who acknowledged), one entry per line.
+    /// What happened so far (who acted, and how), one entry per line.
     pub outcome: Vec<RichText>,
     pub actions: Vec<Action>,
 }
 
 impl fmt::Display for SubjectRef {
-    /// `approval 0190…` for logs.
+    /// `<kind> <id>` for logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.kind, self.id)
     }
@@ -159,35 +159,28 @@ mod tests {
     #[test]
     fn an_action_key_reads_back_as_the_kind_and_action_it_was_made_of() {
         let subject = SubjectRef {
-            kind: "approval",
+            kind: "widget",
             id: Uuid::nil(),
             version: 3,
         };
-        let key = subject.action_key(&action("approve"));
-        assert_eq!(key, "approval_approve");
+        let key = subject.action_key(&action("turn"));
+        assert_eq!(key, "widget_turn");
         assert_eq!(
             ActionKey::parse(&key),
             Some(ActionKey {
-                kind: "approval",
-                action: "approve"
+                kind: "widget",
+                action: "turn"
             })
         );
         assert_eq!(
             subject.versioned_id(),
-            "approval-00000000-0000-0000-0000-000000000000-v3"
+            "widget-00000000-0000-0000-0000-000000000000-v3"
         );
     }
 
     #[test]
     fn keys_of_another_shape_are_not_action_keys() {
-        for raw in [
-            "",
-            "approve",
-            "_approve",
-            "approval_",
-            "Approval_x",
-            "a-b_c",
-        ] {
+        for raw in ["", "turn", "_turn", "widget_", "Widget_turn", "a-b_c"] {
             assert_eq!(ActionKey::parse(raw), None, "{raw:?}");
         }
     }

@@ -21,7 +21,7 @@ use crate::ports::RepositoryError;
 const TRY_AGAIN: &str =
     "Sorry, that did not go through: hexagate could not record it just now. Please try again.";
 
-/// A noun as generic replies use it: `request` and `a request`.
+/// A noun as generic replies use it: `widget` and `a widget`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Noun {
     pub word: &'static str,
@@ -31,24 +31,24 @@ pub struct Noun {
 /// What the text after a slash-command verb's id may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextArg {
-    /// Nothing: `ack <id>`.
+    /// Nothing: `poke <id>`.
     None,
-    /// An optional comment: `approve <id> [comment]`.
+    /// An optional comment: `turn <id> [comment]`.
     Optional,
-    /// Required; `missing` explains its absence ("A rejection needs a reason.").
+    /// Required; `missing` explains its absence ("Smashing needs a reason.").
     Required { missing: &'static str },
 }
 
 /// One slash-command verb and the action it performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandSpec {
-    /// What people type, e.g. `ack`. Unique across all subjects.
+    /// What people type, e.g. `turn`. Unique across all subjects.
     pub verb: &'static str,
-    /// The [`Action`](super::Action) id it performs, e.g. `acknowledge`.
+    /// The [`Action`](super::Action) id it performs, e.g. `turn`.
     pub action: &'static str,
-    /// The arguments in the help, e.g. `<alert id>`.
+    /// The arguments in the help, e.g. `<id> [comment]`.
     pub usage: &'static str,
-    /// What it does, in the help: `acknowledges an alert: you are on it`.
+    /// What it does, in the help: `turns a widget`.
     pub summary: &'static str,
     pub text: TextArg,
 }
@@ -56,13 +56,13 @@ pub struct CommandSpec {
 /// The fixed words and ids of one kind of subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Vocabulary {
-    /// The aggregate's outbox `aggregate_type`, e.g. `approval`.
+    /// The aggregate's outbox `aggregate_type`, e.g. `widget`.
     pub kind: &'static str,
-    /// Its full name: `No approval request or alert has …`.
+    /// Its full name: `No blue widget or gadget has …`.
     pub name: Noun,
-    /// What slash-command usage calls it: `“42” is not a request id.`
+    /// What slash-command usage calls it: `“42” is not a widget id.`
     pub short: Noun,
-    /// What people do with it, for the help's first line: `decide approval requests`.
+    /// What people do with it, for the help's first line: `turn widgets`.
     pub purpose: &'static str,
     /// The ids of every action its messages can carry.
     pub actions: &'static [&'static str],

@@ -217,9 +217,9 @@ mod tests {
     fn message(attempts: i32) -> OutboxMessage {
         OutboxMessage {
             id: 7,
-            aggregate_type: "approval".into(),
+            aggregate_type: "widget".into(),
             aggregate_id: uuid::Uuid::nil(),
-            event_type: "approval.requested".into(),
+            event_type: "widget.turned".into(),
             payload: serde_json::json!({}),
             attempts,
             created_at: now(),
