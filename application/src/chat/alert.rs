@@ -167,6 +167,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_verb_performs_one_of_the_actions() {
+        for command in VOCABULARY.commands {
+            assert!(VOCABULARY.actions.contains(&command.action), "{command:?}");
+        }
+    }
+
+    #[test]
     fn refusals_are_explained_and_our_failures_ask_to_try_again() {
         assert_eq!(
             refused(&SettleAlertError::NotFound).to_string(),

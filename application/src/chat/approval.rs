@@ -121,3 +121,15 @@ impl ChatSubject for ApprovalChat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verb_performs_one_of_the_actions() {
+        for command in VOCABULARY.commands {
+            assert!(VOCABULARY.actions.contains(&command.action), "{command:?}");
+        }
+    }
+}

@@ -134,9 +134,26 @@ impl ChatSubjects {
         Self::default()
     }
 
-    /// Adds one kind of subject. Its kind and verbs must not repeat another's.
+    /// Adds one kind of subject. Its kind and verbs must not repeat another's, and its kind
+    /// and action ids must fit the [`SubjectRef`](super::SubjectRef) formats; debug builds
+    /// (every test run) check both, since a clash would send clicks to the wrong subject.
     #[must_use]
     pub fn with(mut self, subject: impl ChatSubject + 'static) -> Self {
+        let added = subject.vocabulary();
+        debug_assert!(is_id(added.kind, false), "bad kind {:?}", added.kind);
+        debug_assert!(added.actions.iter().all(|a| is_id(a, true)), "bad action id");
+        debug_assert!(
+            self.iter().all(|s| {
+                let known = s.vocabulary();
+                known.kind != added.kind
+                    && known
+                        .commands
+                        .iter()
+                        .all(|c| added.commands.iter().all(|a| a.verb != c.verb))
+            }),
+            "{:?} repeats a registered kind or verb",
+            added.kind
+        );
         self.0.push(Arc::new(subject));
         self
     }
@@ -210,6 +227,15 @@ impl ChatSubjects {
             .collect::<Vec<_>>()
             .join(by)
     }
+}
+
+/// Lower-case ASCII letters and digits (and `-` where allowed): never a `_`, which separates
+/// kind and action in an action key.
+fn is_id(raw: &str, dash: bool) -> bool {
+    !raw.is_empty()
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || (dash && c == '-'))
 }
 
 /// Tells the person that the failure is ours, and logs it as an error.
