@@ -262,7 +262,7 @@ fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupError> {
             tracing::info!(
                 %public_url,
                 "chat: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), so \
-                 approval messages are written to this log with the curl commands to decide them"
+                 chat messages are written to this log with the curl commands to act on them"
             );
             Ok(Arc::new(ConsoleGateway::new(&public_url)))
         }

@@ -164,3 +164,91 @@ fn button(subject: &SubjectRef, action: &Action) -> Button {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use application::chat::{Confirmation, Fact, Tone};
+    use domain::ChatDestination;
+    use serde_json::{Value, json};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn message() -> ChatMessage {
+        ChatMessage {
+            subject: SubjectRef {
+                kind: "widget",
+                id: Uuid::nil(),
+                version: 4,
+            },
+            destination: ChatDestination::parse("C1").unwrap(),
+            tone: Tone::Neutral,
+            status: "waiting".into(),
+            notification: "Widget waiting: <b>".into(),
+            headline: RichText::new().strong("<b>"),
+            body: String::new(),
+            facts: vec![],
+            outcome: vec![],
+            actions: vec![],
+        }
+    }
+
+    fn json(message: &ChatMessage) -> Value {
+        serde_json::to_value(render(message)).unwrap()
+    }
+
+    #[test]
+    fn a_bare_message_is_one_section_and_its_escaped_fallback_text() {
+        assert_eq!(
+            json(&message()),
+            json!({
+                "text": "Widget waiting: &lt;b&gt;",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*&lt;b&gt;*"}}]
+            })
+        );
+    }
+
+    #[test]
+    fn facts_outcome_and_actions_each_get_their_block_in_order() {
+        let mut message = message();
+        message.body = "more".into();
+        message.facts = vec![Fact {
+            label: "Size".into(),
+            value: "large".into(),
+        }];
+        message.outcome = vec!["one".into(), "two".into()];
+        message.actions = vec![Action {
+            id: "turn",
+            label: "Turn".into(),
+            style: None,
+            confirm: Some(Confirmation {
+                title: "Sure?".into(),
+                text: "Really.".into(),
+                confirm: "Yes".into(),
+                deny: "No".into(),
+            }),
+            rest: None,
+        }];
+        let blocks = json(&message)["blocks"].clone();
+        let nil = Uuid::nil();
+        assert_eq!(
+            blocks,
+            json!([
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*&lt;b&gt;*\nmore"}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Size: large"}]},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "one\ntwo"}},
+                {"type": "actions", "block_id": format!("widget-{nil}-v4"), "elements": [
+                    {"type": "button", "action_id": "widget_turn", "value": nil.to_string(),
+                     "text": {"type": "plain_text", "text": "Turn"},
+                     "confirm": {
+                        "title": {"type": "plain_text", "text": "Sure?"},
+                        "text": {"type": "plain_text", "text": "Really."},
+                        "confirm": {"type": "plain_text", "text": "Yes"},
+                        "deny": {"type": "plain_text", "text": "No"},
+                        "style": "primary"
+                     }}
+                ]}
+            ])
+        );
+    }
+}

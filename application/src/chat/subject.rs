@@ -141,7 +141,10 @@ impl ChatSubjects {
     pub fn with(mut self, subject: impl ChatSubject + 'static) -> Self {
         let added = subject.vocabulary();
         debug_assert!(is_id(added.kind, false), "bad kind {:?}", added.kind);
-        debug_assert!(added.actions.iter().all(|a| is_id(a, true)), "bad action id");
+        debug_assert!(
+            added.actions.iter().all(|a| is_id(a, true)),
+            "bad action id"
+        );
         debug_assert!(
             self.iter().all(|s| {
                 let known = s.vocabulary();
