@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use application::SinkRelay;
+use application::chat::{ChatSink, ChatSubjects};
 use application::ports::{CHAT_SINK, ChatGateway, DeliveryRoutes, EventSelection, Route, Sink};
-use application::use_cases::{ChatSink, RelayPolicy};
+use application::use_cases::RelayPolicy;
 
 use crate::config::Config;
 use crate::wiring::{StartupError, Store};
@@ -18,6 +19,8 @@ use crate::wiring::{StartupError, Store};
 pub(crate) struct SinkDeps {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) chat: Arc<dyn ChatGateway>,
+    /// Every aggregate that shows in chat.
+    pub(crate) subjects: ChatSubjects,
 }
 
 /// One registered sink.
@@ -78,8 +81,7 @@ fn relay_policy(config: &Config) -> RelayPolicy {
 
 fn chat(_config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
     Ok(Arc::new(ChatSink::new(
-        deps.store.clone(),
-        deps.store.clone(),
+        deps.subjects.clone(),
         deps.chat.clone(),
         deps.store.clone(),
     )))

@@ -12,6 +12,9 @@ use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
+use application::chat::ChatSubjects;
+use application::chat::alert::AlertChat;
+use application::chat::approval::ApprovalChat;
 use application::ports::{
     AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
     IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
@@ -146,22 +149,27 @@ pub(crate) fn wire(
         clock,
         ids,
     } = adapters;
-    let relays = sinks::relays(
-        config,
-        &SinkDeps {
-            store: store.clone(),
-            chat,
-        },
-    )?;
-    let ports = Ports {
+    let mut ports = Ports {
         approvals: store.clone(),
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
         clock: clock.clone(),
         ids: ids.clone(),
-        sinks: relays,
+        sinks: Vec::new(),
     };
+    // Every aggregate that shows in chat, one line each.
+    let subjects = ChatSubjects::new()
+        .with(ApprovalChat::new(&ports))
+        .with(AlertChat::new(&ports));
+    ports.sinks = sinks::relays(
+        config,
+        &SinkDeps {
+            store: store.clone(),
+            chat,
+            subjects: subjects.clone(),
+        },
+    )?;
     let use_cases = UseCases::new(&ports);
     let background = Background {
         idempotency: store.clone(),
@@ -190,7 +198,7 @@ pub(crate) fn wire(
     );
     let router = match &config.slack {
         Some(slack) => {
-            let state = SlackState::new(use_cases.clone(), &slack_settings(slack), clock)
+            let state = SlackState::new(subjects, &slack_settings(slack), clock)
                 .map_err(StartupError::Slack)?;
             api.merge(adapter_slack::routes(state))
         }
@@ -269,7 +277,7 @@ pub fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupErro
             tracing::info!(
                 %public_url,
                 "chat: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), so \
-                 approval messages are written to this log with the curl commands to decide them"
+                 chat messages are written to this log with the curl commands to act on them"
             );
             Ok(Arc::new(ConsoleGateway::new(&public_url)))
         }

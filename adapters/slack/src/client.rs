@@ -2,21 +2,21 @@
 
 use std::time::Duration;
 
+use application::chat::ChatMessage;
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
-use domain::{Alert, ApprovalRequest};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::blocks::{Message, alert_message, approval_message};
+use crate::blocks::{Message, render};
 use crate::settings::{SlackSettings, SlackSetupError};
 use crate::web_api::{Answer, read_answer};
 
 const POST_MESSAGE: &str = "chat.postMessage";
 const UPDATE: &str = "chat.update";
 
-/// Posts and updates approval and alert messages with a bot token.
+/// Posts and updates messages with a bot token, each rendered as Block Kit.
 ///
 /// Each call is one HTTP request with a timeout and no retry of its own: retrying, backing off
 /// and honouring `Retry-After` is the outbox relay's job, driven by the [`ChatError`] class
@@ -34,8 +34,7 @@ struct PostMessage<'a> {
     channel: &'a str,
     #[serde(flatten)]
     message: Message,
-    // A link in a description or in alert details must not grow a preview bigger than the
-    // message itself.
+    // A link in a message's body must not grow a preview bigger than the message itself.
     unfurl_links: bool,
     unfurl_media: bool,
 }
@@ -95,7 +94,7 @@ impl SlackGateway {
     }
 
     /// Posts `message` to `channel` and returns where it now lives.
-    async fn post(&self, channel: &str, message: Message) -> Result<MessageRef, ChatError> {
+    async fn post_blocks(&self, channel: &str, message: Message) -> Result<MessageRef, ChatError> {
         let request = PostMessage {
             channel,
             message,
@@ -121,7 +120,7 @@ impl SlackGateway {
     }
 
     /// Replaces the message at `at` with `message`.
-    async fn update(&self, at: &MessageRef, message: Message) -> Result<(), ChatError> {
+    async fn update_blocks(&self, at: &MessageRef, message: Message) -> Result<(), ChatError> {
         let request = UpdateMessage {
             channel: &at.channel,
             ts: &at.message_id,
@@ -159,37 +158,16 @@ impl SlackGateway {
 
 #[async_trait]
 impl ChatGateway for SlackGateway {
-    #[tracing::instrument(skip_all, fields(approval_id = %approval.id(), channel = %approval.destination()))]
-    async fn post_approval(&self, approval: &ApprovalRequest) -> Result<MessageRef, ChatError> {
-        self.post(approval.destination().as_str(), approval_message(approval))
+    #[tracing::instrument(skip_all, fields(subject = %message.subject, channel = %message.destination))]
+    async fn post(&self, message: &ChatMessage) -> Result<MessageRef, ChatError> {
+        self.post_blocks(message.destination.as_str(), render(message))
             .await
     }
 
-    #[tracing::instrument(skip_all, fields(approval_id = %approval.id(), channel = %message.channel, ts = %message.message_id))]
-    async fn update_approval(
-        &self,
-        message: &MessageRef,
-        approval: &ApprovalRequest,
-    ) -> Result<(), ChatError> {
-        self.update(message, approval_message(approval)).await?;
-        tracing::debug!(status = %approval.status(), "approval message updated");
-        Ok(())
-    }
-
-    #[tracing::instrument(skip_all, fields(alert_id = %alert.id(), channel = %alert.state().destination))]
-    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError> {
-        self.post(alert.state().destination.as_str(), alert_message(alert))
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(alert_id = %alert.id(), channel = %message.channel, ts = %message.message_id))]
-    async fn update_alert(&self, message: &MessageRef, alert: &Alert) -> Result<(), ChatError> {
-        self.update(message, alert_message(alert)).await?;
-        tracing::debug!(
-            status = alert.status().as_str(),
-            count = alert.state().count,
-            "alert message updated"
-        );
+    #[tracing::instrument(skip_all, fields(subject = %message.subject, channel = %at.channel, ts = %at.message_id))]
+    async fn update(&self, at: &MessageRef, message: &ChatMessage) -> Result<(), ChatError> {
+        self.update_blocks(at, render(message)).await?;
+        tracing::debug!(status = message.status, "message updated");
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use application::UseCases;
+use application::chat::ChatSubjects;
 use application::ports::Clock;
 use axum::Router;
 use axum::body::Bytes;
@@ -21,12 +21,13 @@ use crate::{commands, interactions};
 /// with 413 before it is buffered.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What the Slack routes need: the use cases they drive and how to verify a request.
+/// What the Slack routes need: the subjects whose actions they take and how to verify a
+/// request.
 #[derive(Clone)]
 pub struct SlackState(Arc<Inner>);
 
 struct Inner {
-    use_cases: UseCases,
+    subjects: ChatSubjects,
     signing_secret: SecretString,
     app_id: Option<String>,
     clock: Arc<dyn Clock>,
@@ -39,21 +40,21 @@ impl SlackState {
     /// # Errors
     /// `EmptySigningSecret` or `EmptyAppId`.
     pub fn new(
-        use_cases: UseCases,
+        subjects: ChatSubjects,
         settings: &SlackSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SlackSetupError> {
         settings.validate_inbound()?;
         Ok(Self(Arc::new(Inner {
-            use_cases,
+            subjects,
             signing_secret: settings.signing_secret.clone(),
             app_id: settings.app_id.clone(),
             clock,
         })))
     }
 
-    pub(crate) fn use_cases(&self) -> &UseCases {
-        &self.0.use_cases
+    pub(crate) fn subjects(&self) -> &ChatSubjects {
+        &self.0.subjects
     }
 
     /// Refuses a payload meant for another Slack app, when an app id is configured.

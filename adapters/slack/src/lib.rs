@@ -1,29 +1,28 @@
-//! # adapter-slack — Slack as a way to ask for and give approvals, and to handle alerts
+//! # adapter-slack — Slack as a chat platform: messages with buttons, and what people do
+//! with them
 //!
 //! One Slack app, two directions:
 //!
-//! - **Outbound**, [`SlackGateway`]: the `ChatGateway` port over Slack's Web API.
-//!   `chat.postMessage` announces a request with Approve/Reject buttons, or an alert with
-//!   Acknowledge/Resolve buttons (Block Kit); `chat.update` shows its new state. An alert keeps
-//!   one message for its whole life: a repeat of its dedup key updates that message's count
-//!   instead of posting again. Each answer is classified as `Retryable` or `Permanent`, so the
-//!   outbox relay knows whether to try again and when.
+//! - **Outbound**, [`SlackGateway`]: the `ChatGateway` port over Slack's Web API. It renders
+//!   any platform-neutral `ChatMessage` as Block Kit — headline, facts, outcome, one button
+//!   per action — and posts it with `chat.postMessage` or replaces it with `chat.update`.
+//!   Each answer is classified as `RateLimited`, `Retryable` or `Permanent`, so the outbox
+//!   relay knows whether to try again and when.
 //! - **Inbound**, [`routes`]: `POST /slack/interactions` (button clicks) and
 //!   `POST /slack/commands` (slash commands). Every request's signature is verified over the
 //!   raw body before anything parses it; the person acting is the Slack user of the verified
-//!   payload; decisions go through the same `Decide` use case as the REST API, alert actions
-//!   through `SettleAlert`. Slack gets its answer at once: the message update is an outbox
+//!   payload; clicks and commands go to the registered chat subjects, which call the same use
+//!   cases as the REST API. Slack gets its answer at once: the message update is an outbox
 //!   event that the relay delivers later through the gateway.
 //!
 //! What belongs here: Slack's wire formats (Block Kit, interaction payloads, slash-command
-//! forms, Web API answers), its signature scheme and its error codes. What does not: decision
-//! and alert rules (the domain), retry timing (the relay, in `application`), other chat
-//! platforms.
+//! forms, Web API answers), its markup, its signature scheme and its error codes. What does
+//! not: what any aggregate looks like in chat or which use case an action calls (each
+//! aggregate's module in `application::chat`), retry timing (the relay), other platforms.
 //!
 //! Where to look: signature check → `signature.rs` (applied by `SignedBody` in `inbound.rs`);
-//! error classification → `web_api.rs`; the message layouts → `blocks/approval.rs` and
-//! `blocks/alert.rs` (shared Block Kit types in `blocks.rs`); escaping and length limits →
-//! `text.rs`.
+//! error classification → `web_api.rs`; the message layout → `blocks.rs`; mrkdwn, mentions,
+//! dates and length limits → `markup.rs` and `text.rs`.
 
 mod blocks;
 mod client;
@@ -31,6 +30,7 @@ mod commands;
 mod identity;
 mod inbound;
 mod interactions;
+mod markup;
 mod reply;
 mod settings;
 mod signature;

@@ -1,4 +1,5 @@
-//! Slack's text rules: mrkdwn escaping, length limits, mentions and dates.
+//! Slack's text rules: mrkdwn escaping, length limits, mentions and dates. (`markup.rs`
+//! applies them to rich text.)
 //!
 //! Slack parses `&`, `<` and `>` as control characters in mrkdwn (`<!channel>` pings everyone,
 //! `<https://…|label>` is a link), so every piece of user-provided text is escaped before it
@@ -70,16 +71,6 @@ pub(crate) fn person(identity: &Identity) -> String {
     match crate::identity::slack_user(identity) {
         Some(user) => format!("<@{user}>"),
         None => identity.as_str().to_owned(),
-    }
-}
-
-/// "A", "A and B", "A, B and C".
-pub(crate) fn people(identities: &[&Identity]) -> String {
-    let names: Vec<String> = identities.iter().map(|i| person(i)).collect();
-    match names.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -156,17 +147,6 @@ mod tests {
         assert_eq!(person(&slack), "<@U2CERLKJA>");
         assert_eq!(person(&key), "ci-pipeline");
         assert_eq!(person(&odd), "slack:U.1");
-    }
-
-    #[test]
-    fn people_are_listed_in_a_sentence() {
-        let a = Identity::parse("a").unwrap();
-        let b = Identity::parse("b").unwrap();
-        let c = Identity::parse("c").unwrap();
-        assert_eq!(people(&[]), "");
-        assert_eq!(people(&[&a]), "a");
-        assert_eq!(people(&[&a, &b]), "a and b");
-        assert_eq!(people(&[&a, &b, &c]), "a, b and c");
     }
 
     #[test]

@@ -93,8 +93,8 @@ fn class_of(code: &str) -> Class {
 /// Reads one answer of Web API `method`.
 ///
 /// # Errors
-/// - `RateLimited` for HTTP 429 and the rate-limit error codes (for `Retry-After`, or
-///   [`DEFAULT_RETRY_AFTER`]).
+/// - `RateLimited` for HTTP 429 and the rate-limit error codes, after `Retry-After` or
+///   [`DEFAULT_RETRY_AFTER`].
 /// - `Retryable` for HTTP 5xx and 408, the transient error codes, and a body that is not a
 ///   Web API answer.
 /// - `Permanent` for any other HTTP status and every other error code: credentials,
@@ -191,6 +191,7 @@ mod tests {
         read_answer("chat.postMessage", StatusCode::OK, None, body.as_bytes())
     }
 
+    /// Worth trying again: retryable, or rate limited.
     fn is_retryable(result: &Result<Answer, ChatError>) -> bool {
         matches!(
             result,
@@ -230,11 +231,13 @@ mod tests {
     }
 
     #[test]
-    fn rate_limit_codes_wait_at_least_the_default() {
-        assert!(matches!(
-            answer("ratelimited"),
-            Err(ChatError::RateLimited { retry_after, .. }) if retry_after == DEFAULT_RETRY_AFTER
-        ));
+    fn rate_limit_codes_are_rate_limits_that_wait_the_default() {
+        for code in ["ratelimited", "rate_limited"] {
+            assert!(matches!(
+                answer(code),
+                Err(ChatError::RateLimited { retry_after, .. }) if retry_after == DEFAULT_RETRY_AFTER
+            ));
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use adapter_slack::{SlackGateway, SlackSettings};
+use application::chat::alert::alert_message;
+use application::chat::approval::approval_message;
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use chrono::{TimeZone, Utc};
 use domain::{
@@ -100,7 +102,7 @@ fn pending() -> ApprovalRequest {
     approval("Deploy api v1.4.2", "to production")
 }
 
-/// An open critical alert, as the relay hands it to the gateway.
+/// An open critical alert.
 fn alert() -> Alert {
     let mut alert = Alert::raise(
         AlertId::from_uuid(uuid::Uuid::from_u128(
@@ -176,7 +178,10 @@ async fn posting_sends_block_kit_buttons_and_returns_where_the_message_lives() {
         .await;
     let approval = pending();
 
-    let posted = gateway(&server).post_approval(&approval).await.unwrap();
+    let posted = gateway(&server)
+        .post(&approval_message(&approval))
+        .await
+        .unwrap();
 
     assert_eq!(posted, message_ref());
     let body = only_body(&server).await;
@@ -203,7 +208,10 @@ async fn posting_returns_the_channel_id_slack_answers_with() {
         .mount(&server)
         .await;
 
-    let posted = gateway(&server).post_approval(&pending()).await.unwrap();
+    let posted = gateway(&server)
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap();
 
     assert_eq!(posted.channel, "C0RESOLVED");
 }
@@ -231,7 +239,7 @@ async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
         .unwrap();
 
     gateway(&server)
-        .update_approval(&message_ref(), &approval)
+        .update(&message_ref(), &approval_message(&approval))
         .await
         .unwrap();
 
@@ -258,7 +266,7 @@ async fn posting_an_alert_sends_acknowledge_and_resolve_buttons() {
         .await;
     let alert = alert();
 
-    let posted = gateway(&server).post_alert(&alert).await.unwrap();
+    let posted = gateway(&server).post(&alert_message(&alert)).await.unwrap();
 
     assert_eq!(posted, message_ref());
     let body = only_body(&server).await;
@@ -297,7 +305,7 @@ async fn updating_a_resolved_alert_shows_who_resolved_it_and_no_buttons() {
     alert.take_events();
 
     gateway(&server)
-        .update_alert(&message_ref(), &alert)
+        .update(&message_ref(), &alert_message(&alert))
         .await
         .unwrap();
 
@@ -330,19 +338,16 @@ async fn alert_calls_classify_errors_like_approval_calls() {
 
         let error = if name == "chat.update" {
             gateway
-                .update_alert(&message_ref(), &alert())
+                .update(&message_ref(), &alert_message(&alert()))
                 .await
                 .unwrap_err()
         } else {
-            gateway.post_alert(&alert()).await.unwrap_err()
+            gateway.post(&alert_message(&alert())).await.unwrap_err()
         };
 
         assert!(error.to_string().contains(code), "{name} {code}: {error}");
         assert_eq!(
-            matches!(
-                error,
-                ChatError::Retryable { .. } | ChatError::RateLimited { .. }
-            ),
+            !matches!(error, ChatError::Permanent { .. }),
             retryable,
             "{name} {code}: {error}"
         );
@@ -383,19 +388,19 @@ async fn error_codes_are_classified_as_slack_documents_them() {
 
         let error = if name == "chat.update" {
             gateway
-                .update_approval(&message_ref(), &pending())
+                .update(&message_ref(), &approval_message(&pending()))
                 .await
                 .unwrap_err()
         } else {
-            gateway.post_approval(&pending()).await.unwrap_err()
+            gateway
+                .post(&approval_message(&pending()))
+                .await
+                .unwrap_err()
         };
 
         assert!(error.to_string().contains(code), "{name} {code}: {error}");
         assert_eq!(
-            matches!(
-                error,
-                ChatError::Retryable { .. } | ChatError::RateLimited { .. }
-            ),
+            !matches!(error, ChatError::Permanent { .. }),
             retryable,
             "{name} {code}: {error}"
         );
@@ -422,8 +427,8 @@ async fn http_429_is_retried_after_the_seconds_slack_asks_for() {
         .await;
     let gateway = gateway(&server);
 
-    let first = gateway.post_approval(&pending()).await;
-    let second = gateway.post_approval(&pending()).await;
+    let first = gateway.post(&approval_message(&pending())).await;
+    let second = gateway.post(&approval_message(&pending())).await;
 
     assert!(matches!(
         first,
@@ -442,7 +447,7 @@ async fn http_429_without_retry_after_waits_thirty_seconds() {
         .await;
 
     let error = gateway(&server)
-        .post_approval(&pending())
+        .post(&approval_message(&pending()))
         .await
         .unwrap_err();
 
@@ -462,7 +467,7 @@ async fn a_server_error_is_retryable() {
         .await;
 
     let error = gateway(&server)
-        .update_approval(&message_ref(), &pending())
+        .update(&message_ref(), &approval_message(&pending()))
         .await
         .unwrap_err();
 
@@ -485,7 +490,7 @@ async fn an_unreadable_answer_is_retryable() {
         .await;
 
     let error = gateway(&server)
-        .post_approval(&pending())
+        .post(&approval_message(&pending()))
         .await
         .unwrap_err();
 
@@ -505,7 +510,10 @@ async fn a_slow_slack_is_a_retryable_timeout() {
         .await;
     let gateway = gateway_with_timeout(&server, Duration::from_millis(200));
 
-    let error = gateway.post_approval(&pending()).await.unwrap_err();
+    let error = gateway
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap_err();
 
     assert_eq!(
         error,
@@ -531,7 +539,10 @@ async fn an_unreachable_slack_is_retryable() {
     })
     .unwrap();
 
-    let error = gateway.post_approval(&pending()).await.unwrap_err();
+    let error = gateway
+        .post(&approval_message(&pending()))
+        .await
+        .unwrap_err();
 
     assert!(
         matches!(
@@ -557,7 +568,7 @@ async fn long_texts_are_cut_to_block_kit_limits_before_sending() {
     let description = "<&>".repeat(Description::MAX_CHARS / 3);
 
     gateway(&server)
-        .post_approval(&approval(&title, &description))
+        .post(&approval_message(&approval(&title, &description)))
         .await
         .unwrap();
 

@@ -7,7 +7,6 @@
 mod answer;
 mod authenticate;
 mod cancel_approval;
-mod chat_sink;
 mod create_api_key;
 mod create_approval;
 mod dead_letters;
@@ -23,7 +22,6 @@ mod settle_alert;
 pub use answer::Answer;
 pub use authenticate::{Authenticate, AuthenticateError};
 pub use cancel_approval::{CancelApproval, CancelApprovalError};
-pub use chat_sink::ChatSink;
 pub use create_api_key::{CreateApiKey, CreateApiKeyError, CreatedApiKey};
 pub use create_approval::{CreateApproval, CreateApprovalError, CreateApprovalInput};
 pub use dead_letters::DeadLetters;

@@ -2,6 +2,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::UseCases;
+use application::chat::ChatMessage;
 use application::ports::CHAT_SINK;
 use application::ports::{
     ChatError, ChatGateway, Claim, IdempotencyKey, KeyClaim, MessageRef, StoredResponse,
@@ -9,7 +10,7 @@ use application::ports::{
 use application::use_cases::CreateApprovalInput;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as Days, Utc};
-use domain::{Alert, ApprovalId, ApprovalRequest, Identity, Status};
+use domain::{ApprovalId, Identity, Status};
 use tokio::sync::Notify;
 
 use super::*;
@@ -23,7 +24,7 @@ struct SlowChat {
 }
 
 impl SlowChat {
-    async fn post(&self, message_id: String) -> Result<MessageRef, ChatError> {
+    async fn post_after_a_while(&self, message_id: String) -> Result<MessageRef, ChatError> {
         self.started.notify_one();
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.posted.fetch_add(1, Ordering::SeqCst);
@@ -36,23 +37,12 @@ impl SlowChat {
 
 #[async_trait]
 impl ChatGateway for SlowChat {
-    async fn post_approval(&self, approval: &ApprovalRequest) -> Result<MessageRef, ChatError> {
-        self.post(approval.id().to_string()).await
+    async fn post(&self, message: &ChatMessage) -> Result<MessageRef, ChatError> {
+        self.post_after_a_while(message.subject.id.to_string())
+            .await
     }
 
-    async fn update_approval(
-        &self,
-        _message: &MessageRef,
-        _approval: &ApprovalRequest,
-    ) -> Result<(), ChatError> {
-        Ok(())
-    }
-
-    async fn post_alert(&self, alert: &Alert) -> Result<MessageRef, ChatError> {
-        self.post(alert.id().to_string()).await
-    }
-
-    async fn update_alert(&self, _message: &MessageRef, _alert: &Alert) -> Result<(), ChatError> {
+    async fn update(&self, _at: &MessageRef, _message: &ChatMessage) -> Result<(), ChatError> {
         Ok(())
     }
 }

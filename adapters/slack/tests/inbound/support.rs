@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
+use application::chat::ChatSubjects;
+use application::chat::alert::AlertChat;
+use application::chat::approval::ApprovalChat;
 use application::ports::{AlertRepository, ApprovalRepository};
 use application::use_cases::{CreateApprovalInput, RaiseAlertInput};
 use application::{Ports, UseCases};
@@ -87,11 +90,14 @@ impl TestSlack {
             sinks: Vec::new(),
         };
         let use_cases = UseCases::new(&ports);
+        let subjects = ChatSubjects::new()
+            .with(ApprovalChat::new(&ports))
+            .with(AlertChat::new(&ports));
         let settings = SlackSettings {
             app_id: config.app_id.map(str::to_owned),
             ..SlackSettings::new("xoxb-test".into(), config.signing_secret.into())
         };
-        let state = SlackState::new(use_cases.clone(), &settings, clock.clone()).unwrap();
+        let state = SlackState::new(subjects, &settings, clock.clone()).unwrap();
         Self {
             store,
             clock,
