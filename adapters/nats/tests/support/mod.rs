@@ -37,9 +37,12 @@ impl TestStream {
             publish_timeout: Duration::from_secs(5),
             ..NatsSettings::new(SecretString::from(nats_url()))
         };
-        let client = async_nats::connect(nats_url())
-            .await
-            .unwrap_or_else(|e| panic!("no NATS server at {}: {e}", nats_url()));
+        let client = async_nats::connect(nats_url()).await.unwrap_or_else(|e| {
+            panic!(
+                "no NATS server at {} (start `nats-server -js`): {e}",
+                nats_url()
+            )
+        });
         Self {
             settings,
             jetstream: jetstream::new(client),
