@@ -109,11 +109,13 @@ impl JetStreamSink {
                  stored twice"
             );
         }
-        if !existing
-            .subjects
-            .iter()
-            .any(|s| wanted.subjects.contains(s))
-        {
+        let captured = wanted.subjects.iter().all(|filter| {
+            existing
+                .subjects
+                .iter()
+                .any(|pattern| subject::covers(pattern, filter))
+        });
+        if !captured {
             tracing::warn!(
                 stream = %wanted.name,
                 existing = ?existing.subjects,

@@ -14,6 +14,22 @@ pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
     is_literal(prefix)
 }
 
+/// Whether a stream subject `pattern` (`hexagate.>`, `*.events.>`) captures every subject
+/// `filter` (`hexagate.events.>`) captures.
+pub(crate) fn covers(pattern: &str, filter: &str) -> bool {
+    let mut pattern = pattern.split('.');
+    let mut filter = filter.split('.');
+    loop {
+        match (pattern.next(), filter.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(token)) if token != ">" => {}
+            (Some(wanted), Some(token)) if wanted == token => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 /// Dot-separated, non-empty tokens of printable characters that are not wildcards.
 fn is_literal(subject: &str) -> bool {
     subject.split('.').all(|token| {
@@ -38,6 +54,21 @@ mod tests {
             for_event("acme", "alert.raised").as_deref(),
             Some("acme.alert.raised")
         );
+    }
+
+    #[test]
+    fn a_stream_subject_covers_the_events_when_it_matches_all_of_them() {
+        for pattern in ["hexagate.events.>", "hexagate.>", ">", "*.events.>"] {
+            assert!(covers(pattern, "hexagate.events.>"), "{pattern}");
+        }
+        for pattern in [
+            "hexagate.events.*",
+            "hexagate.events",
+            "other.>",
+            "hexagate.events.approval.>",
+        ] {
+            assert!(!covers(pattern, "hexagate.events.>"), "{pattern}");
+        }
     }
 
     #[test]

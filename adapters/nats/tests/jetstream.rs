@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use adapter_nats::{EventEnvelope, JetStreamSink, NatsSettings, message_id};
+use adapter_nats::{EventEnvelope, JetStreamSink, NatsSettings, NatsSetupError, message_id};
 use application::ports::{Readiness, Sink, SinkError};
 use async_nats::header::NATS_MESSAGE_ID;
 use secrecy::SecretString;
@@ -210,4 +210,53 @@ async fn an_unreachable_server_is_retryable_and_not_ready() {
         "{outcome:?}"
     );
     assert!(sink.readiness().check().await.is_err());
+}
+
+#[tokio::test]
+async fn a_malformed_url_stops_the_start() {
+    let settings = NatsSettings::new(SecretString::from("nats://[not-a-host"));
+
+    let outcome = JetStreamSink::connect(&settings).await;
+
+    assert!(
+        matches!(outcome, Err(NatsSetupError::InvalidUrl(_))),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_already_exists_is_used_as_it_is() {
+    let test = TestStream::new().await;
+    let operators = async_nats::jetstream::stream::Config {
+        name: test.settings.stream.clone(),
+        // Created by someone else: one more subject and a window of its own.
+        subjects: vec![
+            test.settings.stream_subjects(),
+            format!("{}-audit.>", test.settings.subject_prefix),
+        ],
+        duplicate_window: Duration::from_secs(60 * 60),
+        ..Default::default()
+    };
+    retrying_store_race(|| async {
+        test.jetstream
+            .create_stream(operators.clone())
+            .await
+            .map(drop)
+            .map_err(|e| SinkError::Retryable {
+                reason: format!("creating the stream: {e}"),
+                retry_after: None,
+            })
+    })
+    .await
+    .unwrap();
+    let sink = test.sink_without_stream().await;
+
+    sink.deliver(&event(1, Uuid::now_v7(), "approval.requested"))
+        .await
+        .unwrap();
+
+    let info = test.stream().await.get_info().await.unwrap();
+    assert_eq!(info.config.subjects, operators.subjects);
+    assert_eq!(info.config.duplicate_window, operators.duplicate_window);
+    assert_eq!(info.state.messages, 1);
 }
