@@ -83,8 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let published = per_publisher * publishers;
     println!(
-        "{published} events from {publishers} publishers in {:.2} s: {:.0} events/s \
-         ({stored} stored)",
+        "{published} events, {publishers} concurrent publishers: {:.2} s, {:.0} events/s \
+         ({stored} in the stream)",
         elapsed.as_secs_f64(),
         published as f64 / elapsed.as_secs_f64()
     );
