@@ -60,7 +60,7 @@ impl JetStreamSink {
             .await?
             .connect(settings.url.expose_secret())
             .await
-            // The message names the part of the URL that failed, never its password.
+            // Only the kind of failure: the URL may hold a password.
             .map_err(|e| NatsSetupError::InvalidUrl(e.kind().to_string()))?;
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(settings.publish_timeout)
