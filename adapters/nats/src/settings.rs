@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use async_nats::ConnectOptions;
+use async_nats::{ConnectOptions, Event};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::subject;
@@ -129,7 +129,11 @@ impl NatsSettings {
             .connection_timeout(self.publish_timeout)
             .request_timeout(Some(self.publish_timeout))
             .event_callback(|event| async move {
-                tracing::info!(%event, "NATS connection");
+                // Losing the server is worth a warning; events wait in the outbox meanwhile.
+                match event {
+                    Event::Connected => tracing::info!("connected to NATS"),
+                    event => tracing::warn!(%event, "NATS connection"),
+                }
             });
         options = match &self.auth {
             NatsAuth::None => options,
