@@ -58,6 +58,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `None` means no Slack credentials: messages go to the console gateway.
     pub slack: Option<SlackConfig>,
+    /// `None` means no `NATS_URL`: no event stream, nothing else changes.
+    pub nats: Option<NatsConfig>,
     /// The file `HEXAGATE_CONFIG_FILE` named, if any.
     pub config_file: Option<PathBuf>,
     /// Where each variable that was set came from. Private: it is filled by
@@ -162,6 +164,38 @@ pub struct SlackConfig {
     /// Without a trailing slash.
     pub api_base_url: String,
     pub timeout: Duration,
+}
+
+/// The JetStream event stream (`adapter-nats`).
+#[derive(Debug, Clone)]
+pub struct NatsConfig {
+    /// One URL or several, comma-separated. A secret: NATS URLs may carry a password.
+    pub url: SecretString,
+    /// The URL(s) with any password replaced by `***`.
+    pub redacted_url: String,
+    pub stream: String,
+    pub subject_prefix: String,
+    /// Longest wait for JetStream's ack of one event.
+    pub timeout: Duration,
+    pub credentials: NatsCredentials,
+    /// The CA of the server's certificate, for private CAs.
+    pub ca_file: Option<PathBuf>,
+    /// Certificate and key files, for servers that verify clients.
+    pub client_certificate: Option<(PathBuf, PathBuf)>,
+}
+
+/// How hexagate authenticates to NATS; at most one way. A user and password can also be in
+/// the URL.
+#[derive(Debug, Clone)]
+pub enum NatsCredentials {
+    None,
+    UserPassword {
+        user: String,
+        password: SecretString,
+    },
+    Token(SecretString),
+    /// A `.creds` file: a user JWT and its nkey seed.
+    File(PathBuf),
 }
 
 /// One thing wrong with one variable.
@@ -279,6 +313,7 @@ impl Config {
             Duration::from_secs(30),
         );
         let slack = env.slack();
+        let nats = env.nats();
 
         match database {
             Some(database) if env.problems.is_empty() => Ok(Self {
@@ -292,6 +327,7 @@ impl Config {
                 expiry_sweep_interval,
                 shutdown_grace,
                 slack,
+                nats,
                 config_file: env.config_file,
                 sources: env.sources,
             }),

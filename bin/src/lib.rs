@@ -44,6 +44,7 @@ mod wiring;
 pub use app::{App, Workers};
 pub use config::{Config, ConfigError};
 pub use shutdown::RunError;
+pub use sinks::{ConnectedSinks, connect as connect_sinks};
 pub use wiring::{
     Adapters, Persistence, StartupError, Store, build, build_with, chat_gateway, open_store,
 };

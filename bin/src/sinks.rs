@@ -7,13 +7,47 @@
 
 use std::sync::Arc;
 
+use adapter_nats::{JetStreamSink, NatsAuth, NatsReadiness, NatsSettings, NatsTls};
 use application::SinkRelay;
 use application::chat::{ChatSink, ChatSubjects};
 use application::ports::{CHAT_SINK, ChatGateway, DeliveryRoutes, EventSelection, Route, Sink};
 use application::use_cases::RelayPolicy;
 
-use crate::config::Config;
+use crate::config::{Config, NatsConfig, NatsCredentials};
 use crate::wiring::{StartupError, Store};
+
+/// Sinks whose clients must be started before the wiring, which is not async: built by
+/// [`connect`] in `build`, or left empty by tests that wire their own adapters.
+#[derive(Clone, Default)]
+pub struct ConnectedSinks {
+    /// The JetStream client, when `NATS_URL` is set.
+    pub events: Option<JetStreamSink>,
+}
+
+impl ConnectedSinks {
+    /// The readiness checks of the sinks' connections, for `/readyz`.
+    pub(crate) fn readiness(&self) -> Vec<NatsReadiness> {
+        self.events.iter().map(JetStreamSink::readiness).collect()
+    }
+}
+
+/// Starts the clients of the configured sinks that need one.
+///
+/// # Errors
+/// [`StartupError::Nats`] when the NATS settings cannot work.
+pub async fn connect(config: &Config) -> Result<ConnectedSinks, StartupError> {
+    let events = match &config.nats {
+        Some(nats) => {
+            let sink = JetStreamSink::connect(&nats_settings(config, nats))
+                .await
+                .map_err(StartupError::Nats)?;
+            tracing::info!(url = %nats.redacted_url, stream = %nats.stream, "events: publishing to NATS JetStream");
+            Some(sink)
+        }
+        None => None,
+    };
+    Ok(ConnectedSinks { events })
+}
 
 /// What the sinks are built from.
 pub(crate) struct SinkDeps {
@@ -21,6 +55,7 @@ pub(crate) struct SinkDeps {
     pub(crate) chat: Arc<dyn ChatGateway>,
     /// Every aggregate that shows in chat.
     pub(crate) subjects: ChatSubjects,
+    pub(crate) connected: ConnectedSinks,
 }
 
 /// One registered sink.
@@ -32,14 +67,25 @@ pub(crate) struct SinkEntry {
 
 /// Every sink the configuration enables, in the order their relays start.
 pub(crate) fn registered(config: &Config) -> Vec<SinkEntry> {
-    vec![SinkEntry {
+    let mut sinks = vec![SinkEntry {
         route: Route {
             sink: CHAT_SINK,
             events: EventSelection::All,
         },
         policy: relay_policy(config),
         build: chat,
-    }]
+    }];
+    if config.nats.is_some() {
+        sinks.push(SinkEntry {
+            route: Route {
+                sink: JetStreamSink::NAME,
+                events: EventSelection::All,
+            },
+            policy: relay_policy(config),
+            build: events,
+        });
+    }
+    sinks
 }
 
 /// Which sinks get which events, for the store.
@@ -87,6 +133,43 @@ fn chat(_config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError
     )))
 }
 
+fn events(_config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
+    deps.connected
+        .events
+        .clone()
+        .map(|sink| Arc::new(sink) as Arc<dyn Sink>)
+        .ok_or(StartupError::NotConnected(JetStreamSink::NAME))
+}
+
+/// The adapter's settings from the configuration. JetStream must remember a message id for
+/// longer than the longest gap between two attempts at one event — a crashed relay's lease
+/// or the longest backoff — or a late retry would be stored twice.
+fn nats_settings(config: &Config, nats: &NatsConfig) -> NatsSettings {
+    let gap = config.relay.lease.max(RelayPolicy::default().max_backoff);
+    NatsSettings {
+        stream: nats.stream.clone(),
+        subject_prefix: nats.subject_prefix.clone(),
+        auth: match &nats.credentials {
+            NatsCredentials::None => NatsAuth::None,
+            NatsCredentials::UserPassword { user, password } => NatsAuth::UserPassword {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            NatsCredentials::Token(token) => NatsAuth::Token(token.clone()),
+            NatsCredentials::File(path) => NatsAuth::CredentialsFile(path.clone()),
+        },
+        tls: NatsTls {
+            ca_file: nats.ca_file.clone(),
+            client_certificate: nats.client_certificate.clone(),
+        },
+        publish_timeout: nats.timeout,
+        duplicate_window: gap
+            .saturating_mul(2)
+            .max(NatsSettings::new(nats.url.clone()).duplicate_window),
+        ..NatsSettings::new(nats.url.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -108,6 +191,18 @@ mod tests {
         assert_eq!(
             routes.sinks_for("alert.resolved").collect::<Vec<_>>(),
             [CHAT_SINK]
+        );
+    }
+
+    #[test]
+    fn nats_takes_every_event_when_configured() {
+        assert_eq!(routes(&config(&[])).sinks().count(), 1);
+
+        let routes = routes(&config(&[("NATS_URL", "nats://127.0.0.1:4222")]));
+
+        assert_eq!(
+            routes.sinks_for("approval.approved").collect::<Vec<_>>(),
+            [CHAT_SINK, JetStreamSink::NAME]
         );
     }
 

@@ -26,7 +26,7 @@ use secrecy::ExposeSecret;
 use crate::app::{App, Background, Schedule};
 use crate::config::{Config, Database, SlackConfig};
 use crate::service_metrics::ConnectionPool;
-use crate::sinks::{self, SinkDeps};
+use crate::sinks::{self, ConnectedSinks, SinkDeps};
 use crate::system::{RandomIds, SystemClock};
 use crate::telemetry;
 
@@ -85,6 +85,8 @@ pub struct Adapters {
     pub chat: Arc<dyn ChatGateway>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// The clients of the sinks that need one started (`sinks::connect`).
+    pub sinks: ConnectedSinks,
 }
 
 /// Why the application could not start. Each is one line, printed on stderr by `main`.
@@ -104,6 +106,10 @@ pub enum StartupError {
     },
     #[error("cannot set up Slack")]
     Slack(#[source] SlackSetupError),
+    #[error("cannot set up NATS")]
+    Nats(#[source] adapter_nats::NatsSetupError),
+    #[error("the {0} sink is configured but its client was not started (use hexagate::build)")]
+    NotConnected(&'static str),
 }
 
 /// Opens the configured store (migrating it), chooses the chat gateway, and wires the
@@ -114,6 +120,7 @@ pub enum StartupError {
 pub async fn build(config: &Config) -> Result<App, StartupError> {
     let persistence = open_store(config).await?;
     let chat = chat_gateway(config)?;
+    let sinks = sinks::connect(config).await?;
     build_with(
         config,
         Adapters {
@@ -121,6 +128,7 @@ pub async fn build(config: &Config) -> Result<App, StartupError> {
             chat,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
+            sinks,
         },
     )
 }
@@ -148,7 +156,12 @@ pub(crate) fn wire(
         chat,
         clock,
         ids,
+        sinks: connected,
     } = adapters;
+    let readiness = Arc::new(AllReady {
+        store: store.clone(),
+        sinks: connected.readiness(),
+    });
     let mut ports = Ports {
         approvals: store.clone(),
         alerts: store.clone(),
@@ -168,6 +181,7 @@ pub(crate) fn wire(
             store: store.clone(),
             chat,
             subjects: subjects.clone(),
+            connected,
         },
     )?;
     let use_cases = UseCases::new(&ports);
@@ -181,7 +195,7 @@ pub(crate) fn wire(
     let api = adapter_http::router(
         ApiState {
             use_cases: use_cases.clone(),
-            readiness: store.clone(),
+            readiness,
             idempotency: store,
             clock: clock.clone(),
             ids,
@@ -291,5 +305,23 @@ fn slack_settings(slack: &SlackConfig) -> SlackSettings {
         app_id: slack.app_id.clone(),
         api_base_url: slack.api_base_url.clone(),
         timeout: slack.timeout,
+    }
+}
+
+/// Ready when the store is, and every sink that keeps a connection of its own has it: an
+/// instance whose event stream is unreachable says so, while its events wait in the outbox.
+struct AllReady {
+    store: Arc<dyn Store>,
+    sinks: Vec<adapter_nats::NatsReadiness>,
+}
+
+#[async_trait::async_trait]
+impl Readiness for AllReady {
+    async fn check(&self) -> Result<(), RepositoryError> {
+        self.store.check().await?;
+        for sink in &self.sinks {
+            sink.check().await?;
+        }
+        Ok(())
     }
 }

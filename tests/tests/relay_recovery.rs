@@ -119,6 +119,7 @@ async fn five_minutes_of_server_errors_lose_nothing() {
             chat: hexagate::chat_gateway(&config).unwrap(),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
+            sinks: Default::default(),
         },
     )
     .unwrap();

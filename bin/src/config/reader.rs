@@ -1,5 +1,8 @@
 //! Reading the configuration: the environment over the optional file, each variable parsed
-//! by its own rule, every problem collected.
+//! by its own rule, every problem collected. NATS, with its several ways to authenticate, has
+//! a file of its own (`reader/nats.rs`).
+
+mod nats;
 
 use std::collections::HashMap;
 use std::ffi::OsString;

@@ -10,7 +10,11 @@ use super::variables::{
     REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
     SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
 };
-use super::{Config, Source};
+use super::variables::{
+    NATS_CA, NATS_CERT, NATS_CREDS, NATS_KEY, NATS_PASSWORD, NATS_STREAM, NATS_SUBJECT_PREFIX,
+    NATS_TIMEOUT, NATS_TOKEN, NATS_URL, NATS_USER,
+};
+use super::{Config, NatsConfig, NatsCredentials, Source};
 
 impl Config {
     /// Every setting in effect, as `(variable, value)` in the syntax the variable takes, with
@@ -19,7 +23,7 @@ impl Config {
     pub fn effective(&self) -> Vec<(&'static str, String)> {
         let secret = |set: bool| if set { "***" } else { "" }.to_owned();
         let slack = self.slack.as_ref();
-        vec![
+        let mut settings = vec![
             (
                 CONFIG_FILE.name,
                 self.config_file
@@ -86,7 +90,9 @@ impl Config {
                     .map(|s| format_duration(s.timeout))
                     .unwrap_or_default(),
             ),
-        ]
+        ];
+        settings.extend(nats_settings(self.nats.as_ref()));
+        settings
     }
 
     /// What `hexagate config check` prints: [`effective`](Self::effective) as an environment
@@ -128,6 +134,52 @@ impl Config {
             (Source::Default, _) => "defaults (empty: not set)".to_owned(),
         }
     }
+}
+
+/// The NATS part of [`Config::effective`]: all empty without `NATS_URL`.
+fn nats_settings(nats: Option<&NatsConfig>) -> Vec<(&'static str, String)> {
+    let Some(nats) = nats else {
+        return [
+            NATS_URL,
+            NATS_STREAM,
+            NATS_SUBJECT_PREFIX,
+            NATS_TIMEOUT,
+            NATS_USER,
+            NATS_PASSWORD,
+            NATS_TOKEN,
+            NATS_CREDS,
+            NATS_CA,
+            NATS_CERT,
+            NATS_KEY,
+        ]
+        .iter()
+        .map(|variable| (variable.name, String::new()))
+        .collect();
+    };
+    let path = |path: Option<&std::path::PathBuf>| {
+        path.map(|path| path.display().to_string())
+            .unwrap_or_default()
+    };
+    let (user, password, token, creds) = match &nats.credentials {
+        NatsCredentials::None => (String::new(), "", "", String::new()),
+        NatsCredentials::UserPassword { user, .. } => (user.clone(), "***", "", String::new()),
+        NatsCredentials::Token(_) => (String::new(), "", "***", String::new()),
+        NatsCredentials::File(file) => (String::new(), "", "", path(Some(file))),
+    };
+    let certificate = nats.client_certificate.as_ref();
+    vec![
+        (NATS_URL.name, nats.redacted_url.clone()),
+        (NATS_STREAM.name, nats.stream.clone()),
+        (NATS_SUBJECT_PREFIX.name, nats.subject_prefix.clone()),
+        (NATS_TIMEOUT.name, format_duration(nats.timeout)),
+        (NATS_USER.name, user),
+        (NATS_PASSWORD.name, password.to_owned()),
+        (NATS_TOKEN.name, token.to_owned()),
+        (NATS_CREDS.name, creds),
+        (NATS_CA.name, path(nats.ca_file.as_ref())),
+        (NATS_CERT.name, path(certificate.map(|(cert, _)| cert))),
+        (NATS_KEY.name, path(certificate.map(|(_, key)| key))),
+    ]
 }
 
 /// The inverse of `values::duration`, choosing the largest exact unit.

@@ -154,9 +154,58 @@ pub const SLACK_API_BASE_URL: Variable = plain(
     "Slack Web API base URL (tests point it at a fake)",
 );
 pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
+/// A secret: NATS URLs may carry a user and password.
+pub const NATS_URL: Variable = Variable {
+    secret: true,
+    ..plain(
+        "NATS_URL",
+        "",
+        "NATS server(s), comma-separated; set = domain events go to JetStream",
+    )
+};
+pub const NATS_STREAM: Variable = plain(
+    "HEXAGATE_NATS_STREAM",
+    "HEXAGATE_EVENTS",
+    "JetStream stream of the events; created if missing",
+);
+pub const NATS_SUBJECT_PREFIX: Variable = plain(
+    "HEXAGATE_NATS_SUBJECT_PREFIX",
+    "hexagate.events",
+    "events are published to PREFIX.<aggregate>.<event>",
+);
+pub const NATS_TIMEOUT: Variable = plain(
+    "HEXAGATE_NATS_TIMEOUT",
+    "5s",
+    "longest wait for JetStream to acknowledge one event",
+);
+pub const NATS_USER: Variable = plain("NATS_USER", "", "NATS user; with NATS_PASSWORD");
+pub const NATS_PASSWORD: Variable = Variable {
+    secret: true,
+    ..plain("NATS_PASSWORD", "", "NATS password; with NATS_USER")
+};
+pub const NATS_TOKEN: Variable = Variable {
+    secret: true,
+    ..plain("NATS_TOKEN", "", "NATS authentication token")
+};
+pub const NATS_CREDS: Variable = plain(
+    "NATS_CREDS",
+    "",
+    "NATS .creds file (user JWT and nkey seed)",
+);
+pub const NATS_CA: Variable = plain(
+    "NATS_CA",
+    "",
+    "PEM file of the CA of the NATS server's certificate; requires TLS",
+);
+pub const NATS_CERT: Variable = plain(
+    "NATS_CERT",
+    "",
+    "PEM client certificate for NATS; with NATS_KEY, requires TLS",
+);
+pub const NATS_KEY: Variable = plain("NATS_KEY", "", "PEM key of NATS_CERT");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 26] = [
+pub const VARIABLES: [Variable; 37] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -183,6 +232,17 @@ pub const VARIABLES: [Variable; 26] = [
     SLACK_APP_ID,
     SLACK_API_BASE_URL,
     SLACK_TIMEOUT,
+    NATS_URL,
+    NATS_STREAM,
+    NATS_SUBJECT_PREFIX,
+    NATS_TIMEOUT,
+    NATS_USER,
+    NATS_PASSWORD,
+    NATS_TOKEN,
+    NATS_CREDS,
+    NATS_CA,
+    NATS_CERT,
+    NATS_KEY,
 ];
 
 /// The environment-variable section of `hexagate --help`.

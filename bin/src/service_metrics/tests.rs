@@ -29,6 +29,7 @@ async fn app(dir: &Path, recorder: &PrometheusRecorder) -> App {
         chat: Arc::new(ConsoleGateway::new(&config.reachable_url())),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
+        sinks: Default::default(),
     };
     wire(&config, adapters, Some(recorder.handle())).unwrap()
 }

@@ -124,6 +124,7 @@ fn world() -> World {
             chat: chat.clone(),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
+            sinks: Default::default(),
         },
     )
     .unwrap();

@@ -1,0 +1,88 @@
+//! Where an event is published: `<prefix>.<aggregate>.<event>`, e.g.
+//! `hexagate.events.approval.approved`, so a consumer subscribes to exactly the events it
+//! reacts to (`hexagate.events.approval.approved`, `hexagate.events.alert.>`).
+
+/// The subject of an event whose stable name is `event_type` (`approval.approved`: the
+/// aggregate, a dot, the event). `None` when the name would not make a literal subject
+/// (empty tokens, whitespace, wildcards), which the domain's names never do.
+pub(crate) fn for_event(prefix: &str, event_type: &str) -> Option<String> {
+    is_literal(event_type).then(|| format!("{prefix}.{event_type}"))
+}
+
+/// A prefix is a literal subject too: the stream's filter is the prefix plus `.>`.
+pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
+    is_literal(prefix)
+}
+
+/// Whether a stream subject `pattern` (`hexagate.>`, `*.events.>`) captures every subject
+/// `filter` (`hexagate.events.>`) captures.
+pub(crate) fn covers(pattern: &str, filter: &str) -> bool {
+    let mut pattern = pattern.split('.');
+    let mut filter = filter.split('.');
+    loop {
+        match (pattern.next(), filter.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(token)) if token != ">" => {}
+            (Some(wanted), Some(token)) if wanted == token => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// Dot-separated, non-empty tokens of printable characters that are not wildcards.
+fn is_literal(subject: &str) -> bool {
+    subject.split('.').all(|token| {
+        !token.is_empty()
+            && token
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && c != '*' && c != '>')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_lands_under_the_prefix_by_aggregate_and_name() {
+        assert_eq!(
+            for_event("hexagate.events", "approval.approved").as_deref(),
+            Some("hexagate.events.approval.approved")
+        );
+        assert_eq!(
+            for_event("acme", "alert.raised").as_deref(),
+            Some("acme.alert.raised")
+        );
+    }
+
+    #[test]
+    fn a_stream_subject_covers_the_events_when_it_matches_all_of_them() {
+        for pattern in ["hexagate.events.>", "hexagate.>", ">", "*.events.>"] {
+            assert!(covers(pattern, "hexagate.events.>"), "{pattern}");
+        }
+        for pattern in [
+            "hexagate.events.*",
+            "hexagate.events",
+            "other.>",
+            "hexagate.events.approval.>",
+        ] {
+            assert!(!covers(pattern, "hexagate.events.>"), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn names_that_are_not_literal_subjects_have_no_subject() {
+        for bad in [
+            "",
+            "approval.",
+            ".approved",
+            "approval.*",
+            "approval.>",
+            "a b",
+            "a\tb",
+        ] {
+            assert_eq!(for_event("hexagate.events", bad), None, "{bad:?}");
+        }
+    }
+}
