@@ -89,7 +89,10 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
     let summary = document.info.description.take().unwrap_or_default();
     document.info.description = Some(format!(
         "{summary}\n\n{}",
-        conventions(settings.idempotency_ttl)
+        conventions(
+            settings.idempotency_ttl,
+            crate::idempotency::lock_duration(settings.request_timeout),
+        )
     ));
     let components = document.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -113,7 +116,7 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
 }
 
 /// The rules every operation follows, stated once in the document's description.
-fn conventions(idempotency_ttl: Duration) -> String {
+fn conventions(idempotency_ttl: Duration, idempotency_lock: Duration) -> String {
     format!(
         "**Authentication**: `Authorization: Bearer <API key>` on every `/v1` route.\n\n\
          **Errors**: every error is an RFC 9457 `application/problem+json` body; branch on its \
@@ -126,8 +129,13 @@ fn conventions(idempotency_ttl: Duration) -> String {
          (IETF draft-ietf-httpapi-idempotency-key-header). Retrying with the same key and the \
          same request replays the first answer, marked `Idempotent-Replayed: true`; the same \
          key with another request is refused with 422. Answers to retry (5xx, lost races) are \
-         not kept. Keys are remembered for {} after their first use.",
-        human_duration(idempotency_ttl)
+         not kept. Keys are remembered for {} after their first use. While the first \
+         request with a key runs, a retry gets 409 `idempotency-key-in-flight` with \
+         `Retry-After` set to the seconds left on its lock, which lasts {} (the request \
+         timeout plus one second): by then the first request has answered, or it died and \
+         the retry takes the key over.",
+        human_duration(idempotency_ttl),
+        human_duration(idempotency_lock),
     )
 }
 
@@ -217,7 +225,8 @@ fn problem_response(types: &[ProblemType]) -> Response {
         response = response.header(
             "Retry-After",
             string_header(
-                "Seconds to wait before retrying (`overloaded`, `idempotency-key-in-flight`).",
+                "Seconds to wait before retrying: 1 for `overloaded`, the time left on the key's lock \
+                 for `idempotency-key-in-flight`.",
             ),
         );
     }

@@ -151,6 +151,8 @@ impl ProblemType {
 
     /// Seconds a client should wait before retrying, sent as `Retry-After`. Only for the
     /// answers whose cause passes within moments; a store outage has no predictable end.
+    /// The default: an in-flight idempotency key's answer names the time left on its lock
+    /// instead (see `idempotency/mod.rs`).
     pub fn retry_after_seconds(self) -> Option<u32> {
         match self {
             Self::IdempotencyKeyInFlight | Self::Overloaded => Some(1),
@@ -367,6 +369,10 @@ pub(crate) struct Problem {
     #[serde(skip)]
     #[schema(ignore)]
     problem_type: Option<ProblemType>,
+    /// Sent as `Retry-After`; the type's default unless the cause knows better.
+    #[serde(skip)]
+    #[schema(ignore)]
+    retry_after_seconds: Option<u32>,
 }
 
 impl Problem {
@@ -379,6 +385,7 @@ impl Problem {
             request_id: None,
             extensions: Map::new(),
             problem_type: Some(problem_type),
+            retry_after_seconds: problem_type.retry_after_seconds(),
         }
     }
 
@@ -401,8 +408,18 @@ impl Problem {
                 request_id: None,
                 extensions: Map::new(),
                 problem_type: None,
+                retry_after_seconds: None,
             },
         }
+    }
+
+    /// Replaces the type's default `Retry-After` with a wait the cause knows, e.g. the
+    /// time left on an idempotency key's lock. Only for types that send one at all.
+    pub(crate) fn retry_after(mut self, seconds: u32) -> Self {
+        if self.retry_after_seconds.is_some() {
+            self.retry_after_seconds = Some(seconds.max(1));
+        }
+        self
     }
 
     /// Adds an extension member. Its name must not shadow a standard member: a `status`
@@ -424,6 +441,7 @@ impl IntoResponse for Problem {
     fn into_response(mut self) -> Response {
         let status = self.status;
         let problem_type = self.problem_type;
+        let retry_after_seconds = self.retry_after_seconds;
         self.request_id = request_id::current().map(|id| id.as_str().to_owned());
         let mut response = (status, Json(self)).into_response();
         let headers = response.headers_mut();
@@ -432,10 +450,10 @@ impl IntoResponse for Problem {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = retry_after_seconds {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if let Some(problem_type) = problem_type {
-            if let Some(seconds) = problem_type.retry_after_seconds() {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
             // For the middleware above, which sees only the response: the idempotency layer
             // asks whether the failure was transient.
             response.extensions_mut().insert(problem_type);

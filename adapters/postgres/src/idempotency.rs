@@ -67,7 +67,7 @@ impl IdempotencyStore for PostgresStore {
             // Someone else holds the key: read what they hold, in a fresh snapshot that sees
             // the row that blocked us.
             let holder = sqlx::query!(
-                "SELECT fingerprint, response_status, response_headers, response_body
+                "SELECT fingerprint, locked_until, response_status, response_headers, response_body
                  FROM idempotency_keys
                  WHERE scope = $1 AND key = $2",
                 claim.scope.as_str(),
@@ -90,10 +90,12 @@ impl IdempotencyStore for PostgresStore {
                 (Some(status), Some(headers), Some(body)) => {
                     Ok(Claim::Completed(stored_response(status, headers, body)?))
                 }
-                _ => Ok(Claim::InFlight),
+                _ => Ok(Claim::InFlight {
+                    locked_until: holder.locked_until,
+                }),
             };
         }
-        Ok(Claim::InFlight)
+        Ok(Claim::InFlight { locked_until })
     }
 
     #[tracing::instrument(name = "postgres.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]

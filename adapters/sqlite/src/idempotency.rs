@@ -10,12 +10,13 @@ use sqlx::{Sqlite, SqliteExecutor, Transaction};
 
 use crate::SqliteStore;
 use crate::errors::{corrupt, translate};
-use crate::time::to_micros;
+use crate::time::{from_micros, to_micros};
 
 /// The columns a claim that did not acquire the key needs to answer.
 #[derive(sqlx::FromRow)]
 struct Holder {
     fingerprint: String,
+    locked_until: i64,
     response_status: Option<i64>,
     response_headers: Option<String>,
     response_body: Option<Vec<u8>>,
@@ -70,7 +71,7 @@ impl IdempotencyStore for SqliteStore {
             return Ok(Claim::Acquired);
         }
         let holder: Holder = sqlx::query_as(
-            "SELECT fingerprint, response_status, response_headers, response_body
+            "SELECT fingerprint, locked_until, response_status, response_headers, response_body
              FROM idempotency_keys
              WHERE scope = ? AND key = ?",
         )
@@ -95,7 +96,9 @@ impl IdempotencyStore for SqliteStore {
                     .map_err(|e| corrupt("stored response headers", e))?,
                 body,
             })),
-            _ => Ok(Claim::InFlight),
+            _ => Ok(Claim::InFlight {
+                locked_until: from_micros(holder.locked_until)?,
+            }),
         }
     }
 
