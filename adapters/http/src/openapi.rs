@@ -23,6 +23,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoParams, OpenApi as _};
 
+use crate::dto::rules;
 use crate::problem::{PROBLEM_JSON, Problem, ProblemType};
 use crate::state::HttpSettings;
 
@@ -95,6 +96,11 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
         )
     ));
     let components = document.components.get_or_insert_with(Default::default);
+    // Recursive, so it is a component the `metadata` schema refers to, not an inline schema.
+    components.schemas.insert(
+        rules::METADATA_VALUE.to_owned(),
+        RefOr::T(rules::metadata_value()),
+    );
     components.add_security_scheme(
         API_KEY_SCHEME,
         SecurityScheme::Http(
@@ -155,9 +161,7 @@ pub(crate) struct IdempotencyKeyHeader;
 
 impl IntoParams for IdempotencyKeyHeader {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .examples([json!("\"8e03978e-40d5-43e8-bc93-6894a57f9324\"")]);
+        let schema = rules::idempotency_key();
         vec![
             ParameterBuilder::new()
                 .name("Idempotency-Key")

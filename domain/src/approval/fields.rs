@@ -84,6 +84,8 @@ pub struct ChatDestination(String);
 
 impl ChatDestination {
     pub const MAX_CHARS: usize = 80;
+    /// The characters allowed besides ASCII letters and digits.
+    pub const PUNCTUATION: &[char] = &['#', '.', '_', '-'];
 
     /// # Errors
     /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ -`.
@@ -92,7 +94,7 @@ impl ChatDestination {
         let value = single_line(FIELD, raw, Self::MAX_CHARS)?;
         if !value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '.' | '_' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || Self::PUNCTUATION.contains(&c))
         {
             return Err(ValidationError::new(
                 FIELD,

@@ -17,6 +17,7 @@
 
 mod alerts;
 mod approvals;
+pub(crate) mod rules;
 
 use serde::Serialize;
 use utoipa::ToSchema;
