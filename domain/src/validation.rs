@@ -38,6 +38,10 @@ pub enum Violation {
     OutOfRange { min: i64, max: i64 },
     #[error("{0}")]
     Format(&'static str),
+    /// Every field is valid on its own, but together they make a request no one could ever
+    /// settle (more required approvals than eligible approvers).
+    #[error("{0}")]
+    Unsatisfiable(&'static str),
 }
 
 /// The control characters (Unicode category Cc): C0, DEL and C1, exactly the characters

@@ -62,6 +62,9 @@ pub enum ProblemType {
     UnsupportedMediaType,
     /// The requester may not decide their own request (four-eyes principle).
     SelfApproval,
+    /// Each field is valid, but together they make a request no one could settle: more
+    /// required approvals than eligible allowed approvers. Carries `field`.
+    UnsatisfiablePolicy,
     /// The request passed its expiry time. Carries `expired_at`.
     ApprovalExpired,
     /// An approver tried to change their verdict. Carries `previous_verdict`.
@@ -87,7 +90,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 29] = [
         Self::MalformedBody,
         Self::Validation,
         Self::InvalidQuery,
@@ -107,6 +110,7 @@ impl ProblemType {
         Self::HeadersTooLarge,
         Self::UnsupportedMediaType,
         Self::SelfApproval,
+        Self::UnsatisfiablePolicy,
         Self::ApprovalExpired,
         Self::ConflictingVerdict,
         Self::AlertResolved,
@@ -253,6 +257,11 @@ impl ProblemType {
                 "https://hexagate.dev/problems/self-approval",
                 S::UNPROCESSABLE_ENTITY,
                 "Self-approval not allowed",
+            ),
+            Self::UnsatisfiablePolicy => (
+                "https://hexagate.dev/problems/unsatisfiable-policy",
+                S::UNPROCESSABLE_ENTITY,
+                "Policy can never be satisfied",
             ),
             Self::ApprovalExpired => (
                 "https://hexagate.dev/problems/approval-expired",

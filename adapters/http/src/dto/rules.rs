@@ -76,7 +76,7 @@ pub(crate) fn comment() -> Object {
 
 /// `destination`: a channel id or name, optionally surrounded by spaces (trimmed).
 pub(crate) fn destination() -> Object {
-    let blank = class(&BLANKS, &[]);
+    let blank = class_of(&BLANKS);
     let allowed = ascii_alphanumeric_and(ChatDestination::PUNCTUATION);
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -303,6 +303,16 @@ fn class(refused: &[RangeInclusive<char>], allowed: &[char]) -> String {
     class
 }
 
+/// A character class of exactly the characters in `ranges`.
+fn class_of(ranges: &[RangeInclusive<char>]) -> String {
+    let mut class = String::from("[");
+    for range in ranges {
+        push_range(&mut class, *range.start(), *range.end());
+    }
+    class.push(']');
+    class
+}
+
 fn push_range(class: &mut String, start: char, end: char) {
     class.push_str(&escape(start));
     if start != end {
@@ -362,6 +372,7 @@ mod tests {
             "[^\\u0000-\\u0008\\u000b-\\u000c\\u000e-\\u001f\\u007f-\\u009f]"
         );
         assert_eq!(class(&[], &['\0']), "[^\\u0000]");
+        assert_eq!(class_of(&BLANKS[..2]), "[\\u0020\\u00a0]");
     }
 
     #[test]
