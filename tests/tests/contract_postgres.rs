@@ -248,5 +248,60 @@ mod postgres {
                 "{found:?}"
             );
         }
+
+        /// The sessions of this database, other than the asking one, that sit inside a
+        /// transaction block between statements.
+        async fn sessions_in_a_transaction(conn: &mut PgConnection) -> i64 {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND state LIKE 'idle in transaction%'",
+            )
+            .fetch_one(conn)
+            .await
+            .unwrap()
+        }
+
+        /// sqlx 0.9.0's `begin` is not cancel-safe (transact-rs/sqlx#4393): a save dropped
+        /// while it waits for the answer to BEGIN used to return its connection to the pool
+        /// inside a transaction, and every later statement on it joined that transaction.
+        /// The store's release check closes such connections.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn saves_dropped_mid_begin_leave_no_session_in_a_transaction() {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url(), settings())
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            let fixture = Fixture::default();
+            let mut observer = PgConnection::connect(&database.url()).await.unwrap();
+
+            // Cut saves short after 0 to 2 ms: a sweep over the moments a save spends
+            // acquiring, beginning, writing and committing, BEGIN among them.
+            for attempt in 0..400_u64 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                let save = ApprovalRepository::save(&store, &approval, &events, None);
+                let cut_after = Duration::from_micros((attempt * 37) % 2_000);
+                let _ = tokio::time::timeout(cut_after, save).await;
+            }
+            // Released connections are checked in the background; give them a moment.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+
+            assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
+            // And the store still works, on every connection of its pool.
+            for _ in 0..8 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                ApprovalRepository::save(&store, &approval, &events, None)
+                    .await
+                    .unwrap();
+                let loaded = ApprovalRepository::get(&store, approval.id())
+                    .await
+                    .unwrap();
+                assert_eq!(loaded.map(|a| a.id()), Some(approval.id()));
+            }
+            assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
+        }
     }
 }
