@@ -262,6 +262,28 @@ mod postgres {
             .unwrap()
         }
 
+        /// Waits, up to a second, for the sessions to leave their transactions; whether they
+        /// did. A connection being released is checked in the background, so a moment
+        /// after a save is dropped its session may still be finishing.
+        async fn transactions_end(observer: &mut PgConnection) -> bool {
+            for _ in 0..100 {
+                if sessions_in_a_transaction(observer).await == 0 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            false
+        }
+
+        /// Resolves after `duration`, measured to the microsecond. Tokio's timers tick in
+        /// milliseconds, too coarse to land inside a round trip to a local server.
+        async fn spin_for(duration: Duration) {
+            let start = Instant::now();
+            while start.elapsed() < duration {
+                tokio::task::yield_now().await;
+            }
+        }
+
         /// sqlx 0.9.0's `begin` is not cancel-safe (transact-rs/sqlx#4393): a save dropped
         /// while it waits for the answer to BEGIN used to return its connection to the pool
         /// inside a transaction, and every later statement on it joined that transaction.
@@ -276,19 +298,35 @@ mod postgres {
             let fixture = Fixture::default();
             let mut observer = PgConnection::connect(&database.url()).await.unwrap();
 
-            // Cut saves short after 0 to 2 ms: a sweep over the moments a save spends
+            // How long a whole save takes here, so the cuts below sweep over all of it.
+            let mut whole = Duration::ZERO;
+            for _ in 0..5 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                let started = Instant::now();
+                ApprovalRepository::save(&store, &approval, &events, None)
+                    .await
+                    .unwrap();
+                whole = whole.max(started.elapsed());
+            }
+
+            // Cut 300 saves short at evenly spread moments of that time: a sweep over
             // acquiring, beginning, writing and committing, BEGIN among them.
-            for attempt in 0..400_u64 {
+            let mut left_in_a_transaction = 0;
+            for step in 0..300_u32 {
                 let mut approval = fixture.open(new_approval(1));
                 let events = approval.take_events();
                 let save = ApprovalRepository::save(&store, &approval, &events, None);
-                let cut_after = Duration::from_micros((attempt * 37) % 2_000);
-                let _ = tokio::time::timeout(cut_after, save).await;
+                tokio::select! {
+                    _ = save => {}
+                    () = spin_for(whole * step / 300) => {}
+                }
+                if !transactions_end(&mut observer).await {
+                    left_in_a_transaction += 1;
+                }
             }
-            // Released connections are checked in the background; give them a moment.
-            tokio::time::sleep(Duration::from_millis(500)).await;
 
-            assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
+            assert_eq!(left_in_a_transaction, 0, "of 300 cut saves");
             // And the store still works, on every connection of its pool.
             for _ in 0..8 {
                 let mut approval = fixture.open(new_approval(1));
