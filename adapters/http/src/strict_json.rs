@@ -63,10 +63,7 @@ impl Visitor<'_> for IntegerVisitor {
         if value.fract() != 0.0 || !(-BOUND..BOUND).contains(&value) {
             return Err(E::invalid_type(de::Unexpected::Float(value), &self));
         }
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "checked above: an integer value inside the i64 range"
-        )]
+        // Integral and inside the range (checked above), so the cast is exact.
         Ok(value as i64)
     }
 }

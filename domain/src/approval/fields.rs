@@ -29,7 +29,8 @@ impl fmt::Display for ApprovalId {
     }
 }
 
-/// What is being approved, in one line: 1–200 characters, trimmed, no control characters.
+/// What is being approved, in one line: 1–200 characters, trimmed, no control or invisible
+/// formatting characters (see [`FORMAT_CHARACTERS`](crate::FORMAT_CHARACTERS)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Title(String);
