@@ -46,32 +46,52 @@ const CURSOR_LAST_CHARACTERS: &str = "AQgw";
 
 /// `title` of an approval: one line, 1–200 characters, not blank.
 pub(crate) fn title() -> Object {
-    single_line(Title::MAX_CHARS, required(Type::String))
+    single_line(Title::MAX_CHARS, required(Type::String)).description(Some(format!(
+        "What is to be decided: 1–{} characters on one line{ONE_LINE}",
+        Title::MAX_CHARS
+    )))
 }
 
 /// `summary` of an alert: the same rules as a title.
 pub(crate) fn summary() -> Object {
-    single_line(Title::MAX_CHARS, required(Type::String))
+    single_line(Title::MAX_CHARS, required(Type::String)).description(Some(format!(
+        "What is wrong: 1–{} characters on one line{ONE_LINE}",
+        Title::MAX_CHARS
+    )))
 }
 
 /// `dedup_key` of an alert: one line, 1–200 characters, not blank.
 pub(crate) fn dedup_key() -> Object {
-    single_line(DedupKey::MAX_CHARS, required(Type::String))
+    single_line(DedupKey::MAX_CHARS, required(Type::String)).description(Some(format!(
+        "Your name for \"the same problem\": 1–{} characters on one line{ONE_LINE} Raising \
+         a key again while its alert is unresolved counts a repeat on that alert instead of \
+         opening another.",
+        DedupKey::MAX_CHARS
+    )))
 }
 
 /// `description` of an approval: optional, up to 4000 characters, line breaks allowed.
 pub(crate) fn description() -> Object {
-    multi_line(Description::MAX_CHARS)
+    multi_line(Description::MAX_CHARS).description(Some(format!(
+        "Context for the approvers: up to {} characters{MULTI_LINE}",
+        Description::MAX_CHARS
+    )))
 }
 
 /// `details` of an alert: the same rules as a description.
 pub(crate) fn details() -> Object {
-    multi_line(Description::MAX_CHARS)
+    multi_line(Description::MAX_CHARS).description(Some(format!(
+        "Context for whoever responds: up to {} characters{MULTI_LINE}",
+        Description::MAX_CHARS
+    )))
 }
 
 /// `comment` of a decision: optional, up to 1000 characters, line breaks allowed.
 pub(crate) fn comment() -> Object {
-    multi_line(Comment::MAX_CHARS)
+    multi_line(Comment::MAX_CHARS).description(Some(format!(
+        "Why, for the record: up to {} characters{MULTI_LINE}",
+        Comment::MAX_CHARS
+    )))
 }
 
 /// `destination`: a channel id or name, optionally surrounded by spaces (trimmed).
@@ -84,6 +104,12 @@ pub(crate) fn destination() -> Object {
         .max_length(Some(ChatDestination::MAX_CHARS))
         .pattern(Some(format!("^{blank}*{allowed}+{blank}*$")))
         .examples([json!("C0123456789")])
+        .description(Some(format!(
+            "Where to post, e.g. a Slack channel id: up to {} letters, digits and `{}`; \
+             surrounding spaces are trimmed.",
+            ChatDestination::MAX_CHARS,
+            ChatDestination::PUNCTUATION.iter().collect::<String>()
+        )))
 }
 
 // --- Approval policy and lifetime --------------------------------------------------------
@@ -94,6 +120,13 @@ pub(crate) fn required_approvals() -> Object {
         .schema_type(optional(Type::Integer))
         .minimum(Some(RequiredApprovals::MIN))
         .maximum(Some(RequiredApprovals::MAX))
+        .description(Some(format!(
+            "How many distinct approvals settle the request: {}–{}, default 1. With an \
+             allow-list, at most the number of its people who may approve (`422 \
+             unsatisfiable-policy` otherwise).",
+            RequiredApprovals::MIN,
+            RequiredApprovals::MAX
+        )))
 }
 
 /// `allowed_approvers`: optional, at most 50 identities. Repeats count once.
@@ -102,6 +135,11 @@ pub(crate) fn allowed_approvers() -> RefOr<Schema> {
         .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(identity())
         .max_items(Some(Policy::MAX_ALLOWED_APPROVERS))
+        .description(Some(format!(
+            "Only these identities may decide (at most {}; repeats count once); empty or \
+             absent means anyone but the requester.",
+            Policy::MAX_ALLOWED_APPROVERS
+        )))
         .into()
 }
 
@@ -111,6 +149,12 @@ pub(crate) fn expires_in_seconds() -> Object {
         .schema_type(optional(Type::Integer))
         .minimum(Some(Ttl::MIN_SECONDS))
         .maximum(Some(Ttl::MAX_SECONDS))
+        .description(Some(format!(
+            "Seconds until the request expires: {} to {} (30 days), default {} (24 hours).",
+            Ttl::MIN_SECONDS,
+            Ttl::MAX_SECONDS,
+            Ttl::DEFAULT_SECONDS
+        )))
 }
 
 /// `callback_url`: optional, an `http`/`https` URL with a host name, at most 2048
@@ -129,6 +173,10 @@ pub(crate) fn callback_url() -> Object {
             "^https?://{label}(\\.{label})*(:[0-9]{{1,4}})?(/[A-Za-z0-9._~/-]*)?$"
         )))
         .examples([json!("https://ci.example.com/hooks/42")])
+        .description(Some(format!(
+            "An http(s) URL to notify when the request settles, up to {} characters.",
+            CallbackUrl::MAX_CHARS
+        )))
 }
 
 /// `metadata`: optional, a JSON object of at most 8 KiB, with no U+0000 in a key or string
@@ -182,6 +230,11 @@ pub(crate) fn identity() -> Object {
         .min_length(Some(1))
         .max_length(Some(Identity::MAX_CHARS))
         .pattern(Some(format!("^{allowed}+$")))
+        .description(Some(format!(
+            "An API key name or a chat user (`slack:U2CERLKJA`): 1–{} letters, digits and `{}`.",
+            Identity::MAX_CHARS,
+            Identity::PUNCTUATION.iter().collect::<String>()
+        )))
 }
 
 /// `limit` of `GET /v1/approvals`: 1–100.
@@ -191,6 +244,11 @@ pub(crate) fn limit() -> Object {
         .minimum(Some(1))
         .maximum(Some(ListApprovals::MAX_LIMIT))
         .default(Some(json!(ListApprovals::DEFAULT_LIMIT)))
+        .description(Some(format!(
+            "Page size: 1–{}, default {}.",
+            ListApprovals::MAX_LIMIT,
+            ListApprovals::DEFAULT_LIMIT
+        )))
 }
 
 /// `cursor` of `GET /v1/approvals`: what a page's `next_cursor` was.
@@ -200,6 +258,7 @@ pub(crate) fn cursor() -> Object {
         .pattern(Some(format!(
             "^[A-Za-z0-9_-]{{21}}[{CURSOR_LAST_CHARACTERS}]$"
         )))
+        .description(Some("The `next_cursor` of the previous page."))
 }
 
 /// The `Idempotency-Key` header: a quoted string of 1–255 printable ASCII characters other
@@ -224,6 +283,16 @@ pub(crate) fn idempotency_key() -> Object {
 }
 
 // --- Building blocks ---------------------------------------------------------------------
+
+/// The end of a one-line field's description: the rules its pattern states.
+const ONE_LINE: &str = ", not blank, without control characters or invisible and \
+                        text-direction formatting characters (such as U+202E); surrounding \
+                        spaces are trimmed.";
+
+/// The end of a multi-line field's description.
+const MULTI_LINE: &str = "; line breaks and tabs are allowed, other control characters and \
+                          invisible or text-direction formatting characters (such as U+202E) \
+                          are not.";
 
 type Object = ObjectBuilder;
 
