@@ -13,6 +13,8 @@ pub struct Identity(String);
 
 impl Identity {
     pub const MAX_CHARS: usize = 128;
+    /// The characters allowed besides ASCII letters and digits.
+    pub const PUNCTUATION: &[char] = &['.', '_', ':', '@', '-'];
 
     /// # Errors
     /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 . _ : @ -`.
@@ -31,7 +33,7 @@ impl Identity {
         }
         if !raw
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '@' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || Self::PUNCTUATION.contains(&c))
         {
             return Err(ValidationError::new(
                 FIELD,

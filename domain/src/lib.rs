@@ -28,4 +28,6 @@ pub use approval::{
 };
 pub use event::DomainEvent;
 pub use identity::Identity;
-pub use validation::{ValidationError, Violation};
+pub use validation::{
+    CONTROL_CHARACTERS, FORMAT_CHARACTERS, LINE_BREAKS_AND_TAB, ValidationError, Violation,
+};

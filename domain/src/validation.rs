@@ -1,4 +1,10 @@
-//! The one error type every validated newtype returns.
+//! The one error type every validated newtype returns, and the text rules the string
+//! newtypes share.
+//!
+//! The character classes are public constants so that the HTTP adapter's OpenAPI document
+//! can state the same rules as schema patterns instead of repeating them by hand.
+
+use std::ops::RangeInclusive;
 
 /// A value was refused by a newtype's constructor. `field` names the input, `violation` the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,30 +31,80 @@ pub enum Violation {
     TooLarge { max: usize },
     #[error("must not contain control characters")]
     ControlCharacter,
+    /// Invisible or text-direction characters; see [`FORMAT_CHARACTERS`].
+    #[error("must not contain invisible or text-direction formatting characters")]
+    FormatCharacter,
     #[error("must be between {min} and {max}")]
     OutOfRange { min: i64, max: i64 },
     #[error("{0}")]
     Format(&'static str),
+    /// Every field is valid on its own, but together they make a request no one could ever
+    /// settle (more required approvals than eligible approvers).
+    #[error("{0}")]
+    Unsatisfiable(&'static str),
 }
 
-/// Checks the rules shared by the short text fields: trimmed, non-empty, bounded, printable.
+/// The control characters (Unicode category Cc): C0, DEL and C1, exactly the characters
+/// [`char::is_control`] accepts. None is allowed in text, except line breaks and tabs in the
+/// multi-line fields.
+pub const CONTROL_CHARACTERS: [RangeInclusive<char>; 2] = ['\u{0}'..='\u{1F}', '\u{7F}'..='\u{9F}'];
+
+/// The control characters the multi-line fields (descriptions, comments, details) allow.
+pub const LINE_BREAKS_AND_TAB: [char; 3] = ['\n', '\r', '\t'];
+
+/// Characters that are invisible or change how the text around them is shown, refused in
+/// every text field because people read these fields in chat before deciding. The
+/// bidirectional controls can make a title read differently from what it says (U+202E turns
+/// `approve-gpj.exe` into what looks like `approve-exe.jpg`); the zero-width ones make two
+/// different strings look the same; the line and paragraph separators break a one-line title.
+///
+/// ZERO WIDTH NON-JOINER and JOINER (U+200C, U+200D) are allowed: emoji sequences and
+/// several scripts (Persian, the Indic ones) need them to render correctly.
+pub const FORMAT_CHARACTERS: [RangeInclusive<char>; 12] = [
+    // SOFT HYPHEN: invisible unless the line breaks at it.
+    '\u{AD}'..='\u{AD}',
+    // ARABIC LETTER MARK, a bidirectional mark.
+    '\u{61C}'..='\u{61C}',
+    // MONGOLIAN VOWEL SEPARATOR, zero-width.
+    '\u{180E}'..='\u{180E}',
+    // ZERO WIDTH SPACE.
+    '\u{200B}'..='\u{200B}',
+    // LEFT-TO-RIGHT and RIGHT-TO-LEFT MARK.
+    '\u{200E}'..='\u{200F}',
+    // LINE and PARAGRAPH SEPARATOR.
+    '\u{2028}'..='\u{2029}',
+    // The bidirectional embeddings and overrides (U+202E is RIGHT-TO-LEFT OVERRIDE).
+    '\u{202A}'..='\u{202E}',
+    // WORD JOINER and the invisible mathematical operators.
+    '\u{2060}'..='\u{2064}',
+    // The bidirectional isolates.
+    '\u{2066}'..='\u{2069}',
+    // Deprecated shaping and digit-shape controls.
+    '\u{206A}'..='\u{206F}',
+    // ZERO WIDTH NO-BREAK SPACE (the byte order mark).
+    '\u{FEFF}'..='\u{FEFF}',
+    // The interlinear annotation controls.
+    '\u{FFF9}'..='\u{FFFB}',
+];
+
+fn is_in(ranges: &[RangeInclusive<char>], c: char) -> bool {
+    ranges.iter().any(|range| range.contains(&c))
+}
+
+/// Checks the rules shared by the short text fields: bounded, printable, one line, and
+/// non-empty once trimmed. The value kept is the trimmed one.
+///
+/// The length limit counts the characters as sent, surrounding whitespace included, so that
+/// the OpenAPI document's `maxLength` states exactly the rule that is applied.
 pub(crate) fn single_line(
     field: &'static str,
     raw: &str,
     max_chars: usize,
 ) -> Result<String, ValidationError> {
+    check_text(field, raw, max_chars, &[])?;
     let value = raw.trim();
     if value.is_empty() {
         return Err(ValidationError::new(field, Violation::Empty));
-    }
-    if value.chars().count() > max_chars {
-        return Err(ValidationError::new(
-            field,
-            Violation::TooLong { max: max_chars },
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, Violation::ControlCharacter));
     }
     Ok(value.to_owned())
 }
@@ -59,20 +115,32 @@ pub(crate) fn multi_line(
     raw: &str,
     max_chars: usize,
 ) -> Result<String, ValidationError> {
-    let value = raw.trim();
-    if value.chars().count() > max_chars {
+    check_text(field, raw, max_chars, &LINE_BREAKS_AND_TAB)?;
+    Ok(raw.trim().to_owned())
+}
+
+fn check_text(
+    field: &'static str,
+    raw: &str,
+    max_chars: usize,
+    allowed_controls: &[char],
+) -> Result<(), ValidationError> {
+    if raw.chars().count() > max_chars {
         return Err(ValidationError::new(
             field,
             Violation::TooLong { max: max_chars },
         ));
     }
-    if value
+    if raw
         .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .any(|c| is_in(&CONTROL_CHARACTERS, c) && !allowed_controls.contains(&c))
     {
         return Err(ValidationError::new(field, Violation::ControlCharacter));
     }
-    Ok(value.to_owned())
+    if raw.chars().any(|c| is_in(&FORMAT_CHARACTERS, c)) {
+        return Err(ValidationError::new(field, Violation::FormatCharacter));
+    }
+    Ok(())
 }
 
 /// Generates `Display`, `AsRef<str>`, `as_str`, and serde via `TryFrom<String>` for a string
@@ -135,6 +203,46 @@ mod tests {
         assert!(single_line("f", &"é".repeat(10), 10).is_ok());
         assert_eq!(
             single_line("f", &"é".repeat(11), 10),
+            Err(ValidationError::new("f", Violation::TooLong { max: 10 }))
+        );
+    }
+
+    #[test]
+    fn the_control_ranges_are_exactly_the_unicode_control_characters() {
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            assert_eq!(is_in(&CONTROL_CHARACTERS, c), c.is_control(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn bidirectional_and_invisible_characters_are_refused_in_every_text_field() {
+        for c in [
+            '\u{202E}', '\u{202A}', '\u{2066}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{AD}',
+            '\u{2028}',
+        ] {
+            let text = format!("approve{c}gpj.exe");
+            let refused = Err(ValidationError::new("f", Violation::FormatCharacter));
+            assert_eq!(single_line("f", &text, 50), refused, "{c:?}");
+            assert_eq!(multi_line("f", &text, 50), refused, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn joiners_stay_allowed_for_emoji_and_scripts_that_need_them() {
+        // A family emoji (joined with U+200D) and Persian "mi-khaham" (with U+200C).
+        for text in [
+            "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+            "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+        ] {
+            assert_eq!(single_line("f", text, 50).as_deref(), Ok(text));
+        }
+    }
+
+    #[test]
+    fn the_length_limit_counts_surrounding_whitespace_too() {
+        assert!(single_line("f", &format!(" {} ", "x".repeat(8)), 10).is_ok());
+        assert_eq!(
+            single_line("f", &format!("  {}  ", "x".repeat(8)), 10),
             Err(ValidationError::new("f", Violation::TooLong { max: 10 }))
         );
     }

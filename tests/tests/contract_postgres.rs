@@ -250,5 +250,98 @@ mod postgres {
                 "{found:?}"
             );
         }
+
+        /// The sessions of this database, other than the asking one, that sit inside a
+        /// transaction block between statements.
+        async fn sessions_in_a_transaction(conn: &mut PgConnection) -> i64 {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND state LIKE 'idle in transaction%'",
+            )
+            .fetch_one(conn)
+            .await
+            .unwrap()
+        }
+
+        /// Waits, up to a second, for the sessions to leave their transactions; whether they
+        /// did. A connection being released is checked in the background, so a moment
+        /// after a save is dropped its session may still be finishing.
+        async fn transactions_end(observer: &mut PgConnection) -> bool {
+            for _ in 0..100 {
+                if sessions_in_a_transaction(observer).await == 0 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            false
+        }
+
+        /// Resolves after `duration`, measured to the microsecond. Tokio's timers tick in
+        /// milliseconds, too coarse to land inside a round trip to a local server.
+        async fn spin_for(duration: Duration) {
+            let start = Instant::now();
+            while start.elapsed() < duration {
+                tokio::task::yield_now().await;
+            }
+        }
+
+        /// sqlx 0.9.0's `begin` is not cancel-safe (transact-rs/sqlx#4393): a save dropped
+        /// while it waits for the answer to BEGIN used to return its connection to the pool
+        /// inside a transaction, and every later statement on it joined that transaction.
+        /// The store's release check closes such connections.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn saves_dropped_mid_begin_leave_no_session_in_a_transaction() {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url(), settings())
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            let fixture = Fixture::default();
+            let mut observer = PgConnection::connect(&database.url()).await.unwrap();
+
+            // How long a whole save takes here, so the cuts below sweep over all of it.
+            let mut whole = Duration::ZERO;
+            for _ in 0..5 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                let started = Instant::now();
+                ApprovalRepository::save(&store, &approval, &events, None)
+                    .await
+                    .unwrap();
+                whole = whole.max(started.elapsed());
+            }
+
+            // Cut 300 saves short at evenly spread moments of that time: a sweep over
+            // acquiring, beginning, writing and committing, BEGIN among them.
+            let mut left_in_a_transaction = 0;
+            for step in 0..300_u32 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                let save = ApprovalRepository::save(&store, &approval, &events, None);
+                tokio::select! {
+                    _ = save => {}
+                    () = spin_for(whole * step / 300) => {}
+                }
+                if !transactions_end(&mut observer).await {
+                    left_in_a_transaction += 1;
+                }
+            }
+
+            assert_eq!(left_in_a_transaction, 0, "of 300 cut saves");
+            // And the store still works, on every connection of its pool.
+            for _ in 0..8 {
+                let mut approval = fixture.open(new_approval(1));
+                let events = approval.take_events();
+                ApprovalRepository::save(&store, &approval, &events, None)
+                    .await
+                    .unwrap();
+                let loaded = ApprovalRepository::get(&store, approval.id())
+                    .await
+                    .unwrap();
+                assert_eq!(loaded.map(|a| a.id()), Some(approval.id()));
+            }
+            assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
+        }
     }
 }

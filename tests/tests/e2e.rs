@@ -34,6 +34,7 @@ on_every_backend!(
     a_permanent_slack_error_dead_letters_the_notification,
     the_click_is_acknowledged_while_slack_is_still_holding_a_call,
     identical_requests_at_once_create_one_approval_and_post_it_once,
+    text_a_store_cannot_hold_is_refused_alike_on_every_store,
 );
 
 fn approval_request() -> Value {
@@ -339,4 +340,43 @@ async fn identical_requests_at_once_create_one_approval_and_post_it_once(backend
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
     app.wait_until_outbox_drained().await;
     assert_eq!(app.slack.calls(POST).await.len(), 1, "posted exactly once");
+}
+
+/// PostgreSQL cannot store U+0000 in `jsonb` or `text`, SQLite can: without a domain rule
+/// the same request was a 201 on one store and a 503 on the other. Spoofing characters are
+/// refused by the same text rules before anything reaches a store.
+async fn text_a_store_cannot_hold_is_refused_alike_on_every_store(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.api_key("ci").await;
+    let with = |field: &str, value: Value| {
+        let mut body = approval_request();
+        body[field] = value;
+        body
+    };
+    let refused = [
+        ("metadata", with("metadata", json!({"k": "a\u{0}b"}))),
+        ("metadata", with("metadata", json!({"a\u{0}b": "v"}))),
+        (
+            "metadata",
+            with("metadata", json!({"k": [{"deep": "\u{0}"}]})),
+        ),
+        ("title", with("title", json!("Deploy \u{0} now"))),
+        ("description", with("description", json!("a\u{0}b"))),
+        ("title", with("title", json!("Approve \u{202E}gpj.exe"))),
+    ];
+    for (field, body) in refused {
+        let (status, problem) = app.post(&ci, "/v1/approvals", body.clone()).await;
+        assert_eq!(status, 400, "{body} -> {problem}");
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    // The escaped text `\u0000` (a backslash and five characters) is ordinary text.
+    let (status, created) = app
+        .post(
+            &ci,
+            "/v1/approvals",
+            with("metadata", json!({"k": "a\\u0000b"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["metadata"]["k"], "a\\u0000b");
 }

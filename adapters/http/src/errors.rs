@@ -10,14 +10,20 @@ use application::use_cases::{
     ListApprovalsError, RaiseAlertError, SettleAlertError,
 };
 use chrono::SecondsFormat;
-use domain::{AlertError, CancelError, DecisionError, ValidationError};
+use domain::{AlertError, CancelError, DecisionError, ValidationError, Violation};
 
 use crate::dto::{StatusJson, VerdictJson};
 use crate::problem::{Problem, ProblemType};
 
 impl From<ValidationError> for Problem {
     fn from(error: ValidationError) -> Self {
-        Problem::new(ProblemType::Validation, error.to_string()).with("field", error.field)
+        // A rule over several fields is not a field's shape, which the OpenAPI schema
+        // states and a 400 reports, but a refusal of the request as a whole: a 422.
+        let problem_type = match error.violation {
+            Violation::Unsatisfiable(_) => ProblemType::UnsatisfiablePolicy,
+            _ => ProblemType::Validation,
+        };
+        Problem::new(problem_type, error.to_string()).with("field", error.field)
     }
 }
 

@@ -23,6 +23,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoParams, OpenApi as _};
 
+use crate::dto::rules;
 use crate::problem::{PROBLEM_JSON, Problem, ProblemType};
 use crate::state::HttpSettings;
 
@@ -89,9 +90,17 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
     let summary = document.info.description.take().unwrap_or_default();
     document.info.description = Some(format!(
         "{summary}\n\n{}",
-        conventions(settings.idempotency_ttl)
+        conventions(
+            settings.idempotency_ttl,
+            crate::idempotency::lock_duration(settings.request_timeout),
+        )
     ));
     let components = document.components.get_or_insert_with(Default::default);
+    // Recursive, so it is a component the `metadata` schema refers to, not an inline schema.
+    components.schemas.insert(
+        rules::METADATA_VALUE.to_owned(),
+        RefOr::T(rules::metadata_value()),
+    );
     components.add_security_scheme(
         API_KEY_SCHEME,
         SecurityScheme::Http(
@@ -113,7 +122,7 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
 }
 
 /// The rules every operation follows, stated once in the document's description.
-fn conventions(idempotency_ttl: Duration) -> String {
+fn conventions(idempotency_ttl: Duration, idempotency_lock: Duration) -> String {
     format!(
         "**Authentication**: `Authorization: Bearer <API key>` on every `/v1` route.\n\n\
          **Errors**: every error is an RFC 9457 `application/problem+json` body; branch on its \
@@ -126,8 +135,13 @@ fn conventions(idempotency_ttl: Duration) -> String {
          (IETF draft-ietf-httpapi-idempotency-key-header). Retrying with the same key and the \
          same request replays the first answer, marked `Idempotent-Replayed: true`; the same \
          key with another request is refused with 422. Answers to retry (5xx, lost races) are \
-         not kept. Keys are remembered for {} after their first use.",
-        human_duration(idempotency_ttl)
+         not kept. Keys are remembered for {} after their first use. While the first \
+         request with a key runs, a retry gets 409 `idempotency-key-in-flight` with \
+         `Retry-After` set to the seconds left on its lock, which lasts {} (the request \
+         timeout plus one second): by then the first request has answered, or it died and \
+         the retry takes the key over.",
+        human_duration(idempotency_ttl),
+        human_duration(idempotency_lock),
     )
 }
 
@@ -147,9 +161,7 @@ pub(crate) struct IdempotencyKeyHeader;
 
 impl IntoParams for IdempotencyKeyHeader {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .examples([json!("\"8e03978e-40d5-43e8-bc93-6894a57f9324\"")]);
+        let schema = rules::idempotency_key();
         vec![
             ParameterBuilder::new()
                 .name("Idempotency-Key")
@@ -217,7 +229,8 @@ fn problem_response(types: &[ProblemType]) -> Response {
         response = response.header(
             "Retry-After",
             string_header(
-                "Seconds to wait before retrying (`overloaded`, `idempotency-key-in-flight`).",
+                "Seconds to wait before retrying: 1 for `overloaded`, the time left on the key's lock \
+                 for `idempotency-key-in-flight`.",
             ),
         );
     }

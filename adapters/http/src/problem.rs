@@ -62,6 +62,9 @@ pub enum ProblemType {
     UnsupportedMediaType,
     /// The requester may not decide their own request (four-eyes principle).
     SelfApproval,
+    /// Each field is valid, but together they make a request no one could settle: more
+    /// required approvals than eligible allowed approvers. Carries `field`.
+    UnsatisfiablePolicy,
     /// The request passed its expiry time. Carries `expired_at`.
     ApprovalExpired,
     /// An approver tried to change their verdict. Carries `previous_verdict`.
@@ -87,7 +90,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 29] = [
         Self::MalformedBody,
         Self::Validation,
         Self::InvalidQuery,
@@ -107,6 +110,7 @@ impl ProblemType {
         Self::HeadersTooLarge,
         Self::UnsupportedMediaType,
         Self::SelfApproval,
+        Self::UnsatisfiablePolicy,
         Self::ApprovalExpired,
         Self::ConflictingVerdict,
         Self::AlertResolved,
@@ -151,6 +155,8 @@ impl ProblemType {
 
     /// Seconds a client should wait before retrying, sent as `Retry-After`. Only for the
     /// answers whose cause passes within moments; a store outage has no predictable end.
+    /// The default: an in-flight idempotency key's answer names the time left on its lock
+    /// instead (see `idempotency/mod.rs`).
     pub fn retry_after_seconds(self) -> Option<u32> {
         match self {
             Self::IdempotencyKeyInFlight | Self::Overloaded => Some(1),
@@ -251,6 +257,11 @@ impl ProblemType {
                 "https://hexagate.dev/problems/self-approval",
                 S::UNPROCESSABLE_ENTITY,
                 "Self-approval not allowed",
+            ),
+            Self::UnsatisfiablePolicy => (
+                "https://hexagate.dev/problems/unsatisfiable-policy",
+                S::UNPROCESSABLE_ENTITY,
+                "Policy can never be satisfied",
             ),
             Self::ApprovalExpired => (
                 "https://hexagate.dev/problems/approval-expired",
@@ -367,6 +378,10 @@ pub(crate) struct Problem {
     #[serde(skip)]
     #[schema(ignore)]
     problem_type: Option<ProblemType>,
+    /// Sent as `Retry-After`; the type's default unless the cause knows better.
+    #[serde(skip)]
+    #[schema(ignore)]
+    retry_after_seconds: Option<u32>,
 }
 
 impl Problem {
@@ -379,6 +394,7 @@ impl Problem {
             request_id: None,
             extensions: Map::new(),
             problem_type: Some(problem_type),
+            retry_after_seconds: problem_type.retry_after_seconds(),
         }
     }
 
@@ -401,8 +417,18 @@ impl Problem {
                 request_id: None,
                 extensions: Map::new(),
                 problem_type: None,
+                retry_after_seconds: None,
             },
         }
+    }
+
+    /// Replaces the type's default `Retry-After` with a wait the cause knows, e.g. the
+    /// time left on an idempotency key's lock. Only for types that send one at all.
+    pub(crate) fn retry_after(mut self, seconds: u32) -> Self {
+        if self.retry_after_seconds.is_some() {
+            self.retry_after_seconds = Some(seconds.max(1));
+        }
+        self
     }
 
     /// Adds an extension member. Its name must not shadow a standard member: a `status`
@@ -424,6 +450,7 @@ impl IntoResponse for Problem {
     fn into_response(mut self) -> Response {
         let status = self.status;
         let problem_type = self.problem_type;
+        let retry_after_seconds = self.retry_after_seconds;
         self.request_id = request_id::current().map(|id| id.as_str().to_owned());
         let mut response = (status, Json(self)).into_response();
         let headers = response.headers_mut();
@@ -432,10 +459,10 @@ impl IntoResponse for Problem {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = retry_after_seconds {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if let Some(problem_type) = problem_type {
-            if let Some(seconds) = problem_type.retry_after_seconds() {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
             // For the middleware above, which sees only the response: the idempotency layer
             // asks whether the failure was transient.
             response.extensions_mut().insert(problem_type);

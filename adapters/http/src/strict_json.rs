@@ -21,6 +21,53 @@ pub(crate) fn optional<'de, D: Deserializer<'de>>(
     Option::<UniqueKeys>::deserialize(deserializer).map(|value| value.map(|v| v.0))
 }
 
+/// For `#[serde(default, deserialize_with = "strict_json::optional_integer")]` on an
+/// `Option<i64>` field: reads any JSON number with an integer value, `3.0` and `3e0` as well
+/// as `3`. JSON Schema's `integer` is defined by value, not spelling, so a client that
+/// serializes numbers as floats still sends a valid request; serde's own `i64` refuses
+/// them. A fraction, or a value outside `i64`, is refused.
+pub(crate) fn optional_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    Option::<Integer>::deserialize(deserializer).map(|value| value.map(|v| v.0))
+}
+
+struct Integer(i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(IntegerVisitor).map(Self)
+    }
+}
+
+struct IntegerVisitor;
+
+impl Visitor<'_> for IntegerVisitor {
+    type Value = i64;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an integer")
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<i64, E> {
+        Ok(value)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<i64, E> {
+        i64::try_from(value).map_err(|_| E::custom("integer out of range"))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<i64, E> {
+        // `i64::MAX as f64` rounds up to 2^63, which is already out of range.
+        const BOUND: f64 = 9_223_372_036_854_775_808.0;
+        if value.fract() != 0.0 || !(-BOUND..BOUND).contains(&value) {
+            return Err(E::invalid_type(de::Unexpected::Float(value), &self));
+        }
+        // Integral and inside the range (checked above), so the cast is exact.
+        Ok(value as i64)
+    }
+}
+
 /// A JSON value read with [`UniqueKeysVisitor`].
 struct UniqueKeys(Value);
 
@@ -122,6 +169,35 @@ mod tests {
             assert!(error.contains("duplicate key"), "{text}: {error}");
         }
         assert_eq!(read(r#"{"a":{"a":1}}"#), Ok(json!({"a":{"a":1}})));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Count {
+        #[serde(default, deserialize_with = "optional_integer")]
+        n: Option<i64>,
+    }
+
+    fn count(text: &str) -> Result<Option<i64>, String> {
+        serde_json::from_str::<Count>(text)
+            .map(|c| c.n)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_integer_may_be_spelled_as_a_float_but_not_have_a_fraction() {
+        assert_eq!(count(r#"{"n":3}"#), Ok(Some(3)));
+        assert_eq!(count(r#"{"n":3.0}"#), Ok(Some(3)));
+        assert_eq!(count(r#"{"n":-6e1}"#), Ok(Some(-60)));
+        assert_eq!(count(r#"{"n":null}"#), Ok(None));
+        assert_eq!(count("{}"), Ok(None));
+        for bad in [
+            r#"{"n":3.5}"#,
+            r#"{"n":1e300}"#,
+            r#"{"n":"3"}"#,
+            r#"{"n":9223372036854775808}"#,
+        ] {
+            assert!(count(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

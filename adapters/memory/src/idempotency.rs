@@ -84,7 +84,9 @@ impl IdempotencyStore for MemoryStore {
                 return Ok(Claim::Completed(response.clone()));
             }
             if record.locked_until > now {
-                return Ok(Claim::InFlight);
+                return Ok(Claim::InFlight {
+                    locked_until: record.locked_until,
+                });
             }
         }
         // New, expired, or abandoned: this claim holds it now, under its own token.

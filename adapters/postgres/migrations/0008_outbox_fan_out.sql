@@ -16,5 +16,9 @@ CREATE INDEX outbox_pending_by_sink_aggregate ON outbox (sink, aggregate_id, id)
     WHERE status = 'pending';
 CREATE INDEX outbox_pending_by_sink_due_time ON outbox (sink, next_attempt_at)
     WHERE status = 'pending';
+-- Where the claim starts: the oldest pending rows of one sink, in id order. Without it the
+-- claim walks the primary key past every delivered row older than the first pending one,
+-- so its cost grows with the outbox's history instead of staying with its backlog.
+CREATE INDEX outbox_pending_by_sink_id ON outbox (sink, id) WHERE status = 'pending';
 -- Dead letters of one sink, for operators and the per-sink metrics.
 CREATE INDEX outbox_dead_by_sink ON outbox (sink, id) WHERE status = 'dead';

@@ -67,9 +67,8 @@ impl IdempotencyStore for PostgresStore {
             }
             // Someone else holds the key: read what they hold, in a fresh snapshot that sees
             // the row that blocked us.
-            let holder = sqlx::query_as!(
-                IdempotencyHolder,
-                "SELECT fingerprint, response_status, response_headers, response_body
+            let holder = sqlx::query!(
+                "SELECT fingerprint, locked_until, response_status, response_headers, response_body
                  FROM idempotency_keys
                  WHERE scope = $1 AND key = $2",
                 claim.scope.as_str(),
@@ -79,11 +78,17 @@ impl IdempotencyStore for PostgresStore {
             .await
             .map_err(translate)?;
             // No record: it was released or purged after blocking us, so try again.
-            if let Some(holder) = holder {
-                return holder.claim(fingerprint);
+            if let Some(row) = holder {
+                let holder = IdempotencyHolder {
+                    fingerprint: row.fingerprint,
+                    response_status: row.response_status,
+                    response_headers: row.response_headers,
+                    response_body: row.response_body,
+                };
+                return holder.claim(fingerprint, row.locked_until);
             }
         }
-        Ok(Claim::InFlight)
+        Ok(Claim::InFlight { locked_until })
     }
 
     #[tracing::instrument(name = "postgres.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]

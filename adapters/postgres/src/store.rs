@@ -6,8 +6,8 @@ use std::time::Duration;
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sql_support::{PoolStats, check_migrations};
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 use crate::MIGRATOR;
 use crate::errors::{is_undefined_table, translate};
@@ -70,6 +70,7 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            .after_release(|connection, _| Box::pin(fit_for_reuse(connection)))
             // `connect_with` retries refused connections until the acquire timeout, and bounds
             // each attempt by it too, so a server that accepts TCP but never answers cannot
             // hang start-up.
@@ -88,7 +89,9 @@ impl PostgresStore {
     }
 
     /// Wraps an existing pool, e.g. one a test created. The pool's acquire timeout also
-    /// bounds [`Readiness::check`].
+    /// bounds [`Readiness::check`]. Unlike [`connect`](Self::connect)'s pool, it does not
+    /// check released connections for a stale transaction (see [`fit_for_reuse`]) unless its
+    /// creator installed that check.
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             pool,
@@ -146,6 +149,40 @@ impl PostgresStore {
             Err(e) => Err(translate(e)),
         }
     }
+}
+
+/// The pool's `after_release` check: whether a connection coming back from its user may serve
+/// the next one. A connection whose session is still inside a transaction block is closed
+/// instead, which makes the server roll that transaction back.
+///
+/// This works around sqlx 0.9.0, whose `begin` is not cancel-safe on PostgreSQL
+/// (<https://github.com/transact-rs/sqlx/issues/4393>): a future dropped while it waits for
+/// the answer to `BEGIN` (a client that hung up, the request timeout) returns its connection
+/// to the pool with the driver believing it idle and the server inside the transaction.
+/// Every statement run on it afterwards would join that transaction and never commit — a
+/// relay claim among them, whose locked rows then block every other instance. The fix
+/// (<https://github.com/transact-rs/sqlx/pull/4394>) is merged but unreleased; once a sqlx
+/// release has it, this check and the round trip it costs on every release can go.
+///
+/// It asks the server rather than the driver, whose bookkeeping is what is wrong. Outside a
+/// transaction block, every statement is its own transaction and PostgreSQL starts it with
+/// the statement's own timestamp; inside one, the transaction started at an earlier
+/// statement, its `BEGIN`. Running the query first sends anything the driver queued (a
+/// rollback of a transaction dropped the ordinary way) and reads the answers still owed, so
+/// what it sees is the session as the next user would find it.
+async fn fit_for_reuse(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    let in_transaction = sqlx::query_scalar!(
+        r#"SELECT transaction_timestamp() <> statement_timestamp() AS "in_transaction!""#
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    if in_transaction {
+        tracing::warn!(
+            "closed a pooled PostgreSQL connection left inside a transaction (a BEGIN cut \
+             short, sqlx issue 4393)"
+        );
+    }
+    Ok(!in_transaction)
 }
 
 #[async_trait]

@@ -2,6 +2,7 @@
 //! and how a stored response's headers are kept (a JSON array of `[name, value]` pairs).
 
 use application::ports::{Claim, RepositoryError, StoredResponse};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::errors::corrupt;
@@ -20,11 +21,15 @@ pub struct IdempotencyHolder {
 impl IdempotencyHolder {
     /// What the claim of a request with `fingerprint` gets from the record that holds its
     /// key: `Mismatch` for another request body, the stored response once there is one,
-    /// `InFlight` while the holder is still running.
+    /// `InFlight` until `locked_until` while the holder is still running.
     ///
     /// # Errors
     /// `Corrupt` when the stored response cannot be read back.
-    pub fn claim(self, fingerprint: &str) -> Result<Claim, RepositoryError> {
+    pub fn claim(
+        self,
+        fingerprint: &str,
+        locked_until: DateTime<Utc>,
+    ) -> Result<Claim, RepositoryError> {
         if self.fingerprint != fingerprint {
             return Ok(Claim::Mismatch);
         }
@@ -39,7 +44,7 @@ impl IdempotencyHolder {
                     .map_err(|e| corrupt("stored response headers", e))?,
                 body,
             })),
-            _ => Ok(Claim::InFlight),
+            _ => Ok(Claim::InFlight { locked_until }),
         }
     }
 }
@@ -71,6 +76,10 @@ mod tests {
 
     use super::*;
 
+    fn locked() -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH
+    }
+
     fn holder(status: Option<i32>) -> IdempotencyHolder {
         IdempotencyHolder {
             fingerprint: "POST /v1/approvals abc".into(),
@@ -83,7 +92,7 @@ mod tests {
     #[test]
     fn another_request_under_the_same_key_is_a_mismatch() {
         assert_eq!(
-            holder(Some(201)).claim("GET /v1 other"),
+            holder(Some(201)).claim("GET /v1 other", locked()),
             Ok(Claim::Mismatch)
         );
     }
@@ -91,8 +100,10 @@ mod tests {
     #[test]
     fn a_holder_without_a_response_is_in_flight() {
         assert_eq!(
-            holder(None).claim("POST /v1/approvals abc"),
-            Ok(Claim::InFlight)
+            holder(None).claim("POST /v1/approvals abc", locked()),
+            Ok(Claim::InFlight {
+                locked_until: locked()
+            })
         );
     }
 
@@ -108,14 +119,14 @@ mod tests {
             json!([["content-type", "application/json"]])
         );
         assert_eq!(
-            holder(Some(201)).claim("POST /v1/approvals abc"),
+            holder(Some(201)).claim("POST /v1/approvals abc", locked()),
             Ok(Claim::Completed(response))
         );
     }
 
     #[test]
     fn a_stored_status_outside_http_is_corrupt() {
-        let claim = holder(Some(-1)).claim("POST /v1/approvals abc");
+        let claim = holder(Some(-1)).claim("POST /v1/approvals abc", locked());
         assert!(
             matches!(claim, Err(RepositoryError::Corrupt(_))),
             "{claim:?}"

@@ -11,7 +11,15 @@ use sqlx::{Sqlite, SqliteExecutor, Transaction};
 
 use crate::SqliteStore;
 use crate::errors::translate;
-use crate::time::to_micros;
+use crate::time::{from_micros, to_micros};
+
+/// The columns a claim that did not acquire the key needs to answer.
+#[derive(sqlx::FromRow)]
+struct Holder {
+    #[sqlx(flatten)]
+    holder: IdempotencyHolder,
+    locked_until: i64,
+}
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
@@ -61,8 +69,8 @@ impl IdempotencyStore for SqliteStore {
             tx.commit().await.map_err(translate)?;
             return Ok(Claim::Acquired);
         }
-        let holder: IdempotencyHolder = sqlx::query_as(
-            "SELECT fingerprint, response_status, response_headers, response_body
+        let row: Holder = sqlx::query_as(
+            "SELECT fingerprint, locked_until, response_status, response_headers, response_body
              FROM idempotency_keys
              WHERE scope = ? AND key = ?",
         )
@@ -73,7 +81,8 @@ impl IdempotencyStore for SqliteStore {
         .map_err(translate)?;
         // Nothing was written; dropping the transaction ends it.
         drop(tx);
-        holder.claim(fingerprint)
+        row.holder
+            .claim(fingerprint, from_micros(row.locked_until)?)
     }
 
     #[tracing::instrument(name = "sqlite.idempotency.complete", skip_all, fields(scope = %claim.scope), level = "debug")]

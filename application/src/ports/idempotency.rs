@@ -103,8 +103,9 @@ pub enum Claim {
     Acquired,
     /// A request with this key and the same fingerprint already completed: replay this.
     Completed(StoredResponse),
-    /// A request with this key is still being processed.
-    InFlight,
+    /// A request with this key is still being processed. Its lock runs out at
+    /// `locked_until`: by then it has answered, or a retry takes the key over.
+    InFlight { locked_until: DateTime<Utc> },
     /// The key was used with a different request (method, path or body).
     Mismatch,
 }
@@ -124,7 +125,10 @@ pub trait IdempotencyStore: Send + Sync {
     /// A new key is stored as in flight, locked until `locked_until`, and kept until
     /// `expires_at`. An in-flight record whose lock has run out (its holder died or stalled)
     /// is taken over by a claim with the same fingerprint, which replaces the token. Of two
-    /// concurrent calls with the same new key exactly one gets `Acquired`.
+    /// concurrent calls with the same new key exactly one gets `Acquired`. `InFlight` carries
+    /// the holder's `locked_until`; when the holder could not be read (the key changed hands
+    /// repeatedly while claiming), the `locked_until` this claim asked for, which is as long
+    /// as any lock the service hands out.
     ///
     /// # Errors
     /// `Unavailable` when the store cannot be reached.

@@ -78,7 +78,7 @@ impl DedupKey {
     pub const MAX_CHARS: usize = 200;
 
     /// # Errors
-    /// `Empty`, `TooLong` or `ControlCharacter`.
+    /// `Empty`, `TooLong`, `ControlCharacter` or `FormatCharacter`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         single_line("dedup_key", raw, Self::MAX_CHARS).map(Self)
     }

@@ -29,7 +29,8 @@ impl fmt::Display for ApprovalId {
     }
 }
 
-/// What is being approved, in one line: 1–200 characters, trimmed, no control characters.
+/// What is being approved, in one line: 1–200 characters, trimmed, no control or invisible
+/// formatting characters (see [`FORMAT_CHARACTERS`](crate::FORMAT_CHARACTERS)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Title(String);
@@ -38,7 +39,7 @@ impl Title {
     pub const MAX_CHARS: usize = 200;
 
     /// # Errors
-    /// `Empty`, `TooLong` or `ControlCharacter`.
+    /// `Empty`, `TooLong`, `ControlCharacter` or `FormatCharacter`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         single_line("title", raw, Self::MAX_CHARS).map(Self)
     }
@@ -54,7 +55,7 @@ impl Description {
     pub const MAX_CHARS: usize = 4000;
 
     /// # Errors
-    /// `TooLong` or `ControlCharacter` (other than line breaks and tabs).
+    /// `TooLong`, `ControlCharacter` (other than line breaks and tabs) or `FormatCharacter`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         multi_line("description", raw, Self::MAX_CHARS).map(Self)
     }
@@ -70,7 +71,7 @@ impl Comment {
     pub const MAX_CHARS: usize = 1000;
 
     /// # Errors
-    /// `TooLong` or `ControlCharacter` (other than line breaks and tabs).
+    /// `TooLong`, `ControlCharacter` (other than line breaks and tabs) or `FormatCharacter`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         multi_line("comment", raw, Self::MAX_CHARS).map(Self)
     }
@@ -84,6 +85,8 @@ pub struct ChatDestination(String);
 
 impl ChatDestination {
     pub const MAX_CHARS: usize = 80;
+    /// The characters allowed besides ASCII letters and digits.
+    pub const PUNCTUATION: &[char] = &['#', '.', '_', '-'];
 
     /// # Errors
     /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ -`.
@@ -92,7 +95,7 @@ impl ChatDestination {
         let value = single_line(FIELD, raw, Self::MAX_CHARS)?;
         if !value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '.' | '_' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || Self::PUNCTUATION.contains(&c))
         {
             return Err(ValidationError::new(
                 FIELD,
@@ -104,7 +107,12 @@ impl ChatDestination {
 }
 string_newtype!(ChatDestination);
 
-/// Opaque caller data kept with the request: a JSON object of at most 8 KiB.
+/// Opaque caller data kept with the request: a JSON object of at most 8 KiB, with no NUL
+/// character (U+0000) in any key or string.
+///
+/// The NUL rule is a storage rule made a domain one: PostgreSQL's `jsonb` (and `text`)
+/// cannot hold U+0000 while SQLite can, and the same request must get the same answer on
+/// every store — a 400 naming the field, not a 201 on one and a 503 on the other.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value", into = "serde_json::Value")]
 pub struct Metadata(serde_json::Map<String, serde_json::Value>);
@@ -113,7 +121,8 @@ impl Metadata {
     pub const MAX_BYTES: usize = 8 * 1024;
 
     /// # Errors
-    /// `Format` when the value is not a JSON object, `TooLarge` beyond 8 KiB serialized.
+    /// `Format` when the value is not a JSON object or a key or string in it contains
+    /// U+0000, `TooLarge` beyond 8 KiB serialized.
     pub fn parse(value: serde_json::Value) -> Result<Self, ValidationError> {
         const FIELD: &str = "metadata";
         let serde_json::Value::Object(map) = value else {
@@ -132,6 +141,12 @@ impl Metadata {
                 Violation::TooLarge {
                     max: Self::MAX_BYTES,
                 },
+            ));
+        }
+        if contains_nul(&map) {
+            return Err(ValidationError::new(
+                FIELD,
+                Violation::Format("must not contain the NUL character (U+0000) in a key or string"),
             ));
         }
         Ok(Self(map))
@@ -153,6 +168,29 @@ impl From<Metadata> for serde_json::Value {
     fn from(value: Metadata) -> Self {
         serde_json::Value::Object(value.0)
     }
+}
+
+/// Whether any key or string at any depth contains U+0000. Walks with its own stack, so a
+/// deeply nested value cannot overflow the call stack.
+fn contains_nul(map: &serde_json::Map<String, serde_json::Value>) -> bool {
+    use serde_json::Value;
+    let mut pending: Vec<&Value> = map.values().collect();
+    let mut found = map.keys().any(|key| key.contains('\0'));
+    while let (false, Some(value)) = (found, pending.pop()) {
+        found = match value {
+            Value::String(text) => text.contains('\0'),
+            Value::Array(items) => {
+                pending.extend(items);
+                false
+            }
+            Value::Object(object) => {
+                pending.extend(object.values());
+                object.keys().any(|key| key.contains('\0'))
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => false,
+        };
+    }
+    found
 }
 
 struct ByteCounter(usize);
@@ -286,6 +324,23 @@ mod tests {
                 Violation::TooLarge { max: 8192 }
             ))
         );
+    }
+
+    #[test]
+    fn metadata_refuses_nul_in_any_key_or_string_at_any_depth() {
+        let refused = Err(ValidationError::new(
+            "metadata",
+            Violation::Format("must not contain the NUL character (U+0000) in a key or string"),
+        ));
+        for bad in [
+            json!({"k": "a\u{0}b"}),
+            json!({"a\u{0}b": 1}),
+            json!({"deep": [1, {"x": ["ok", "\u{0}"]}]}),
+            json!({"deep": {"er": {"k\u{0}": null}}}),
+        ] {
+            assert_eq!(Metadata::parse(bad.clone()).map(|_| ()), refused, "{bad}");
+        }
+        assert!(Metadata::parse(json!({"k": "a\\u0000b", "n": [0, null, "\u{1}"]})).is_ok());
     }
 
     #[test]

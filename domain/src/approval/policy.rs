@@ -72,8 +72,9 @@ impl Policy {
     /// Builds a policy that can actually be satisfied.
     ///
     /// # Errors
-    /// `TooLong` for more than 50 allowed approvers; `Format` when the allow-list has fewer
-    /// eligible people than approvals are required (the request could never be approved).
+    /// `TooLong` for more than 50 allowed approvers; `Unsatisfiable` when the allow-list has
+    /// fewer eligible people than approvals are required (the request could never be
+    /// approved).
     pub fn new(
         required_approvals: RequiredApprovals,
         allowed_approvers: BTreeSet<Identity>,
@@ -96,7 +97,7 @@ impl Policy {
             if eligible < usize::from(required_approvals.get()) {
                 return Err(ValidationError::new(
                     "required_approvals",
-                    Violation::Format("exceeds the number of eligible allowed approvers"),
+                    Violation::Unsatisfiable("exceeds the number of eligible allowed approvers"),
                 ));
             }
         }

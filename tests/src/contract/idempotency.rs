@@ -108,12 +108,16 @@ pub async fn a_key_in_flight_is_reported_in_flight(store: &Store) {
     request(store, &ci, "k-1", "fp", now).await;
     assert_eq!(
         request(store, &ci, "k-1", "fp", now).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: now + LOCK
+        }
     );
     let almost = now + LOCK - Duration::microseconds(1);
     assert_eq!(
         request(store, &ci, "k-1", "fp", almost).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: now + LOCK
+        }
     );
 }
 
@@ -148,7 +152,9 @@ pub async fn an_abandoned_key_is_taken_over_when_its_lock_runs_out(store: &Store
     // The new holder has a fresh lock.
     assert_eq!(
         request(store, &ci, "k-1", "fp", after_lock).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: after_lock + LOCK
+        }
     );
 }
 
@@ -164,7 +170,9 @@ pub async fn keys_are_scoped_to_their_client(store: &Store) {
     complete(store, &by_ci, &created()).await;
     assert_eq!(
         request(store, &deploy, "k-1", "fp-deploy", now).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: now + LOCK
+        }
     );
 }
 
@@ -196,7 +204,9 @@ pub async fn an_expired_key_starts_afresh(store: &Store) {
     );
     assert_eq!(
         request(store, &ci, "k-1", "fp-two", expired).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: expired + LOCK
+        }
     );
 }
 
@@ -255,7 +265,7 @@ pub async fn concurrent_claims_of_a_new_key_acquire_it_once(store: &Store) {
     assert!(
         claims
             .iter()
-            .all(|c| matches!(c, Claim::Acquired | Claim::InFlight)),
+            .all(|c| matches!(c, Claim::Acquired | Claim::InFlight { .. })),
         "{claims:?}"
     );
 }
@@ -273,7 +283,9 @@ pub async fn a_taken_over_claim_can_neither_complete_nor_release_the_key(store: 
     let during = now + LOCK + Duration::seconds(1);
     assert_eq!(
         request(store, &ci, "k-1", "fp", during).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: now + LOCK + LOCK
+        }
     );
     complete(store, &retry, &answer(201, "/retry")).await;
     assert_eq!(
@@ -345,7 +357,9 @@ pub async fn a_failed_save_leaves_its_key_unanswered(store: &Store) {
     assert_eq!(result, Err(RepositoryError::Duplicate));
     assert_eq!(
         request(store, &ci, "k-1", "fp", fixture.now()).await.1,
-        Claim::InFlight
+        Claim::InFlight {
+            locked_until: fixture.now() + LOCK
+        }
     );
 }
 
@@ -452,7 +466,7 @@ pub async fn concurrent_identical_requests_execute_once(store: &Store) {
                             .unwrap();
                         Some(location)
                     }
-                    Claim::InFlight | Claim::Completed(_) => None,
+                    Claim::InFlight { .. } | Claim::Completed(_) => None,
                     Claim::Mismatch => panic!("the same request is never a mismatch"),
                 }
             })

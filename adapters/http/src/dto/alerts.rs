@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::rules;
+
 /// Body of `POST /v1/alerts`. Only the shape is checked here; the rules (lengths, control
 /// characters, destination form) are the domain's and are checked by the use case.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -15,13 +17,17 @@ use uuid::Uuid;
 pub(crate) struct RaiseAlertBody {
     severity: SeverityJson,
     /// What is wrong: 1–200 characters, one line.
+    #[schema(schema_with = rules::summary)]
     summary: String,
     /// Context for whoever responds: up to 4000 characters.
+    #[schema(schema_with = rules::details)]
     details: Option<String>,
     /// Where to tell, e.g. a Slack channel id.
+    #[schema(schema_with = rules::destination)]
     destination: String,
     /// Your name for "the same problem": 1–200 characters, one line. Raising a key again while
     /// its alert is unresolved counts a repeat on that alert instead of opening another.
+    #[schema(schema_with = rules::dedup_key)]
     dedup_key: String,
 }
 

@@ -9,33 +9,44 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::rules;
 use crate::{cursor, strict_json};
 
 /// Body of `POST /v1/approvals`. Only the shape is checked here; the rules (lengths, ranges,
-/// URL form) are the domain's and are checked by the use case.
+/// URL form) are the domain's and are checked by the use case. The schema states the same
+/// rules, from the same constants (`rules.rs`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = NewApproval)]
 pub(crate) struct CreateApprovalBody {
     /// What is to be decided: 1–200 characters, one line.
+    #[schema(schema_with = rules::title)]
     title: String,
     /// Context for the approvers: up to 4000 characters.
+    #[schema(schema_with = rules::description)]
     description: Option<String>,
     /// Where to ask, e.g. a Slack channel id.
+    #[schema(schema_with = rules::destination)]
     destination: String,
     /// Any JSON object up to 8 KiB, kept and returned as is.
     #[serde(default, deserialize_with = "strict_json::optional")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = rules::metadata)]
     metadata: Option<Value>,
     /// An absolute http(s) URL to notify when the request settles.
+    #[schema(schema_with = rules::callback_url)]
     callback_url: Option<String>,
     /// How many distinct approvals settle the request: 1–10, default 1.
+    #[serde(default, deserialize_with = "strict_json::optional_integer")]
+    #[schema(schema_with = rules::required_approvals)]
     required_approvals: Option<i64>,
     /// Only these identities may decide; empty or absent means anyone but the requester.
+    #[schema(schema_with = rules::allowed_approvers)]
     allowed_approvers: Option<Vec<String>>,
     /// Whether the requester may approve their own request; default false (four eyes).
     allow_self_approval: Option<bool>,
     /// Seconds until the request expires: 60 s to 30 days, default 24 h.
+    #[serde(default, deserialize_with = "strict_json::optional_integer")]
+    #[schema(schema_with = rules::expires_in_seconds)]
     expires_in_seconds: Option<i64>,
 }
 
@@ -62,6 +73,7 @@ impl From<CreateApprovalBody> for CreateApprovalInput {
 pub(crate) struct DecisionBody {
     pub(crate) verdict: VerdictJson,
     /// Why, for the record: up to 1000 characters.
+    #[schema(schema_with = rules::comment)]
     pub(crate) comment: Option<String>,
 }
 
@@ -73,8 +85,10 @@ pub(crate) struct ListParams {
     /// Only requests in this state.
     pub(crate) status: Option<StatusJson>,
     /// Page size: 1–100, default 20.
+    #[param(schema_with = rules::limit)]
     pub(crate) limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = rules::cursor)]
     pub(crate) cursor: Option<String>,
 }
 

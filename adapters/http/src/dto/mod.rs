@@ -13,10 +13,13 @@
 //! [`strict_json`](crate::strict_json), which refuses repeats at any depth.
 //!
 //! The `ToSchema`/`IntoParams` derives put these shapes in the OpenAPI document; field doc
-//! comments become the field descriptions there.
+//! comments become the field descriptions there. A field that carries a domain rule gets its
+//! schema from `rules.rs` instead, which writes the rule's bounds and character classes (and
+//! the description stating them) from the domain's own constants.
 
 mod alerts;
 mod approvals;
+pub(crate) mod rules;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -19,7 +19,9 @@
 //!    - `Completed` → replay the stored status, headers and body, marked
 //!      `Idempotent-Replayed: true`. A replayed problem keeps the `request_id` of the request
 //!      that produced it; the response's `x-request-id` header names the retry.
-//!    - `InFlight` → 409 `idempotency-key-in-flight` with `Retry-After: 1`.
+//!    - `InFlight` → 409 `idempotency-key-in-flight` with `Retry-After` set to the seconds
+//!      left on the holder's lock: by then the holder has answered (a retry replays it) or
+//!      is presumed dead (a retry takes the key over). A live holder usually answers sooner.
 //!    - `Mismatch` → 422 `idempotency-key-reused`.
 //!
 //! Because a change commits with its answer, a request cut short after its commit (a crash,
@@ -58,8 +60,8 @@ const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 /// The response headers worth replaying; the rest (date, request id) belong to each answer.
 const STORED_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, LOCATION];
 
-/// The shortest time a claimed key stays locked.
-const MIN_LOCK: Duration = Duration::from_secs(60);
+/// How much longer than the request timeout a claimed key stays locked.
+const LOCK_MARGIN: Duration = Duration::from_secs(1);
 
 /// What the middleware needs: the store, the time, claim tokens, and the way to identify the
 /// caller.
@@ -89,12 +91,17 @@ impl Idempotency {
     }
 }
 
-/// How long a claimed key stays in flight before another request may take it over. It must
-/// outlast the request holding it, which the timeout bounds, or a retry would run beside the
-/// original; twice the timeout leaves room for the store calls around the handler, and the
-/// one-minute floor absorbs clock skew between instances sharing one store.
-fn lock_duration(request_timeout: Duration) -> Duration {
-    request_timeout.saturating_mul(2).max(MIN_LOCK)
+/// How long a claimed key stays in flight before another request may take it over: the
+/// request timeout plus one second (11 s with the default 10 s timeout).
+///
+/// The timeout layer sits outside this middleware, so it bounds the holder's whole run,
+/// claim and settle included: once the lock runs out, its holder has answered or been
+/// dropped, and a retry right after a crash waits at most this long. A longer lock would
+/// only make that retry wait longer. Nor does it have to cover clock skew between instances:
+/// should a takeover come early while the holder still runs, the fencing token (see
+/// [`KeyClaim`]) refuses the holder's save, so the change still happens once.
+pub(crate) fn lock_duration(request_timeout: Duration) -> Duration {
+    request_timeout.saturating_add(LOCK_MARGIN)
 }
 
 /// Middleware (a route layer on the `/v1` routes): see the module docs for the flow.
@@ -148,12 +155,17 @@ impl Idempotency {
                 );
                 return replay(stored);
             }
-            Claim::InFlight => {
+            Claim::InFlight { locked_until } => {
+                let seconds = seconds_until(now, locked_until);
                 return Err(Problem::new(
                     ProblemType::IdempotencyKeyInFlight,
-                    "a request with this Idempotency-Key is still being processed; retry \
-                     shortly to get its result",
-                ));
+                    format!(
+                        "a request with this Idempotency-Key is still being processed; retry \
+                         to get its result: within {seconds} s it has answered or its lock \
+                         has run out"
+                    ),
+                )
+                .retry_after(seconds));
             }
             Claim::Mismatch => {
                 return Err(Problem::new(
@@ -283,6 +295,14 @@ fn fingerprint(method: &Method, uri: &Uri, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Whole seconds from `now` to `then`, rounded up, at least 1: a `Retry-After` never says 0.
+fn seconds_until(now: DateTime<Utc>, then: DateTime<Utc>) -> u32 {
+    let millis = (then - now).num_milliseconds().max(0);
+    u32::try_from(millis.saturating_add(999) / 1000)
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 fn later(now: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
     now.checked_add_signed(by)
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
@@ -326,13 +346,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_lock_outlasts_the_request_and_clock_skew() {
-        assert_eq!(lock_duration(Duration::from_secs(10)), MIN_LOCK);
+    fn the_lock_outlasts_the_request_by_a_second() {
         assert_eq!(
-            lock_duration(Duration::from_secs(45)),
-            Duration::from_secs(90)
+            lock_duration(Duration::from_secs(10)),
+            Duration::from_secs(11)
         );
         assert_eq!(lock_duration(Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn retry_after_rounds_the_time_left_up_and_never_says_zero() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let after = |millis| now + TimeDelta::milliseconds(millis);
+        assert_eq!(seconds_until(now, after(11_000)), 11);
+        assert_eq!(seconds_until(now, after(6_001)), 7);
+        assert_eq!(seconds_until(now, after(0)), 1);
+        assert_eq!(seconds_until(now, after(-5_000)), 1);
     }
 
     #[test]

@@ -83,6 +83,7 @@ impl IntoResponses for CreateProblems {
                 ProblemType::MalformedBody,
                 ProblemType::UnsupportedMediaType,
                 ProblemType::Validation,
+                ProblemType::UnsatisfiablePolicy,
             ],
         ])
     }

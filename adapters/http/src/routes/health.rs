@@ -2,6 +2,7 @@
 //! must work before any API key exists.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -34,7 +35,17 @@ impl utoipa::IntoResponses for LiveProblems {
     }
 }
 
-/// Readiness: this instance can serve traffic — the store answers and is migrated.
+/// How long `/readyz` waits for the store before answering 503.
+///
+/// A probe is only useful if it answers within the prober's own timeout (Kubernetes'
+/// default is 1 s); a check that waits out the pool's acquire timeout (seconds) while the
+/// database is down turns "not ready" into a probe timeout, later and less clear. 800 ms
+/// is far above a healthy store's round trip (milliseconds) and leaves the network room
+/// under that 1 s.
+const READINESS_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// Readiness: this instance can serve traffic — the store answers within 800 ms and is
+/// migrated.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -45,9 +56,17 @@ impl utoipa::IntoResponses for LiveProblems {
 pub(super) async fn ready(
     State(app): State<Arc<AppState>>,
 ) -> Result<Json<HealthResponse>, Problem> {
-    match app.readiness.check().await {
-        Ok(()) => Ok(Json(HealthResponse { status: "ready" })),
-        Err(error) => {
+    let checked = tokio::time::timeout(READINESS_TIMEOUT, app.readiness.check()).await;
+    match checked {
+        Ok(Ok(())) => Ok(Json(HealthResponse { status: "ready" })),
+        Err(_elapsed) => {
+            tracing::warn!(timeout = ?READINESS_TIMEOUT, "not ready: the store did not answer in time");
+            Err(Problem::new(
+                ProblemType::Unavailable,
+                "the service is not ready to serve requests",
+            ))
+        }
+        Ok(Err(error)) => {
             // Warn, not error: being unready is an expected state during start-up and
             // outages, and the probe repeats every few seconds.
             tracing::warn!(%error, "not ready");

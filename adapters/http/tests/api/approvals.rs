@@ -242,3 +242,21 @@ async fn the_requester_cancels_a_pending_request() {
         .collect();
     assert_eq!(events, ["approval.requested", "approval.cancelled"]);
 }
+
+#[tokio::test]
+async fn an_integer_written_as_a_float_is_the_integer_json_schema_says_it_is() {
+    let app = TestApp::new().await;
+    let mut body = new_approval("deploy");
+    body["required_approvals"] = json!(2.0);
+    body["expires_in_seconds"] = json!(3.6e3);
+
+    let created = app.post("/v1/approvals", &app.ci, &body).await;
+
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let approval = created.json();
+    assert_eq!(approval["policy"]["required_approvals"], 2);
+    let mut fractional = new_approval("deploy");
+    fractional["required_approvals"] = json!(1.5);
+    let refused = app.post("/v1/approvals", &app.ci, &fractional).await;
+    refused.assert_problem(StatusCode::BAD_REQUEST, "malformed-body");
+}

@@ -273,6 +273,42 @@ async fn bad_input_gets_a_typed_problem_and_changes_nothing() {
             "title",
         ),
         invalid(
+            // PostgreSQL cannot store it; every store refuses it alike.
+            "a NUL character in a metadata string",
+            json_body(create(), create_with("metadata", json!({"k": "a\u{0}b"}))),
+            "metadata",
+        ),
+        invalid(
+            "a NUL character in a metadata key",
+            json_body(create(), create_with("metadata", json!({"a\u{0}b": 1}))),
+            "metadata",
+        ),
+        invalid(
+            "a right-to-left override in a title",
+            json_body(
+                create(),
+                create_with("title", json!("Approve \u{202E}gpj.exe")),
+            ),
+            "title",
+        ),
+        invalid(
+            "a zero-width space in an alert summary",
+            json_body(raise(), raise_with("summary", json!("disk\u{200B} full"))),
+            "summary",
+        ),
+        Case {
+            field: Some("required_approvals"),
+            ..case(
+                "more required approvals than eligible allowed approvers",
+                json_body(
+                    create(),
+                    r#"{"title":"t","destination":"C1","required_approvals":2,"allowed_approvers":["alice"]}"#,
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsatisfiable-policy",
+            )
+        },
+        invalid(
             "control character in the title",
             json_body(create(), create_with("title", json!("deploy\u{7} now"))),
             "title",

@@ -169,7 +169,8 @@ async fn two_identical_requests_at_once_execute_once() {
     };
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     refused.assert_problem(StatusCode::CONFLICT, "idempotency-key-in-flight");
-    assert_eq!(refused.header("retry-after"), "1");
+    // The test clock stands still: the whole lock (timeout 10 s + 1 s) is still ahead.
+    assert_eq!(refused.header("retry-after"), "11");
     assert_eq!(app.snapshot().await.approvals.len(), 1);
 
     let retry = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
@@ -307,7 +308,8 @@ impl IdempotencyStore for CompletionsLost {
     }
 }
 
-/// Past the one-minute lock, when a key nobody answered may be taken over.
+/// Past the lock (the request timeout plus a second), when a key nobody answered may be
+/// taken over.
 fn after_the_lock() -> chrono::Duration {
     chrono::Duration::minutes(2)
 }
@@ -371,4 +373,29 @@ async fn a_request_stalled_past_its_lock_loses_its_key_to_the_retry_and_writes_n
     let again = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
     assert!(replayed(&again));
     assert_eq!(again.body, retry.body);
+}
+
+#[tokio::test]
+async fn after_a_crash_the_retry_waits_only_as_long_as_retry_after_says() {
+    let (app, saves) = TestApp::with_controlled_saves(HttpSettings::default()).await;
+    let body = new_approval("deploy");
+    saves.hold_next_save();
+    // The holder never answers: what a process that died mid-request looks like.
+    let mut crashed = pin!(app.send(keyed("/v1/approvals", &app.ci, KEY, &body)));
+    assert!(poll_once(crashed.as_mut()).await.is_none());
+
+    let first = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
+    first.assert_problem(StatusCode::CONFLICT, "idempotency-key-in-flight");
+    assert_eq!(first.header("retry-after"), "11");
+
+    app.clock.advance(chrono::Duration::milliseconds(4_500));
+    let second = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
+    second.assert_problem(StatusCode::CONFLICT, "idempotency-key-in-flight");
+    // 6.5 s left, rounded up: a client that waits as told never comes back too early.
+    let wait: i64 = second.header("retry-after").parse().unwrap();
+    assert_eq!(wait, 7);
+
+    app.clock.advance(chrono::Duration::seconds(wait));
+    let retry = app.send(keyed("/v1/approvals", &app.ci, KEY, &body)).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
 }

@@ -252,3 +252,82 @@ async fn v1_operations_need_the_api_key_and_v1_posts_take_an_idempotency_key() {
         );
     }
 }
+
+/// The schema of one property of a component schema.
+fn property<'a>(document: &'a Value, schema: &str, name: &str) -> &'a Value {
+    &document["components"]["schemas"][schema]["properties"][name]
+}
+
+#[tokio::test]
+async fn the_schemas_state_the_rules_the_server_applies() {
+    let app = TestApp::new().await;
+    let document = document(&app).await;
+    let bounds = |schema: &str, name: &str| {
+        let p = property(&document, schema, name);
+        [
+            &p["minLength"],
+            &p["maxLength"],
+            &p["minimum"],
+            &p["maximum"],
+        ]
+        .map(|v| v.as_u64())
+    };
+
+    assert_eq!(
+        bounds("NewApproval", "title"),
+        [Some(1), Some(200), None, None]
+    );
+    assert_eq!(
+        bounds("NewAlert", "summary"),
+        [Some(1), Some(200), None, None]
+    );
+    assert_eq!(
+        bounds("NewAlert", "dedup_key"),
+        [Some(1), Some(200), None, None]
+    );
+    assert_eq!(
+        bounds("NewApproval", "description"),
+        [None, Some(4000), None, None]
+    );
+    assert_eq!(
+        bounds("NewDecision", "comment"),
+        [None, Some(1000), None, None]
+    );
+    assert_eq!(
+        bounds("NewApproval", "destination"),
+        [Some(1), Some(80), None, None]
+    );
+    assert_eq!(
+        bounds("NewApproval", "required_approvals"),
+        [None, None, Some(1), Some(10)]
+    );
+    assert_eq!(
+        bounds("NewApproval", "expires_in_seconds"),
+        [None, None, Some(60), Some(2_592_000)]
+    );
+    let approvers = property(&document, "NewApproval", "allowed_approvers");
+    assert_eq!(approvers["maxItems"], 50);
+    assert_eq!(approvers["items"]["maxLength"], 128);
+    assert_eq!(approvers["items"]["pattern"], "^[A-Za-z0-9._:@\\-]+$");
+    for (schema, name) in [("NewApproval", "title"), ("NewApproval", "description")] {
+        let pattern = property(&document, schema, name)["pattern"]
+            .as_str()
+            .unwrap();
+        // The NUL character and RIGHT-TO-LEFT OVERRIDE are refused by both text rules.
+        assert!(pattern.contains("\\u0000-"), "{name}: {pattern}");
+        assert!(pattern.contains("\\u202a-\\u202e"), "{name}: {pattern}");
+    }
+
+    let list = &document["paths"]["/v1/approvals"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 100);
+    let key = &document["paths"]["/v1/approvals"]["post"]["parameters"][0];
+    assert_eq!(key["name"], "Idempotency-Key");
+    assert!(key["schema"]["pattern"].is_string());
+}

@@ -90,6 +90,20 @@ async fn a_request_over_the_timeout_gets_a_408_problem() {
     assert_eq!(problem["request_id"], response.header("x-request-id"));
 }
 
+#[tokio::test]
+async fn readiness_answers_503_in_its_own_short_time_when_the_store_hangs() {
+    // The request timeout (10 s, answered with 408) is not what ends this probe.
+    let app = TestApp::with(Overrides {
+        readiness: Some(Arc::new(Hangs)),
+        ..Overrides::default()
+    })
+    .await;
+
+    let response = app.send(probe("/readyz")).await;
+
+    response.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+}
+
 /// A readiness check with a bug.
 struct Panics;
 

@@ -51,6 +51,7 @@ async fn request_logs_carry_the_request_id_and_never_the_api_key() {
         })
         .finish();
     let unknown_key = "unknown-key-that-must-not-be-logged";
+    let query_key = "key-in-the-query-string";
     {
         // Thread-local: the current-thread test runtime polls every request on this thread.
         let _guard = tracing::subscriber::set_default(subscriber);
@@ -62,6 +63,8 @@ async fn request_logs_carry_the_request_id_and_never_the_api_key() {
         ))
         .await;
         app.get("/v1/approvals", unknown_key).await;
+        app.get(&format!("/v1/approvals?api_key={query_key}"), unknown_key)
+            .await;
     }
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
@@ -80,5 +83,11 @@ async fn request_logs_carry_the_request_id_and_never_the_api_key() {
     assert!(
         !logs.contains(unknown_key),
         "a presented key was logged:\n{logs}"
+    );
+    // The path is logged, the query string is not: clients put keys there too.
+    assert!(logs.contains("path=/v1/approvals"), "{logs}");
+    assert!(
+        !logs.contains(query_key),
+        "a key in the query string was logged:\n{logs}"
     );
 }
