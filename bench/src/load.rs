@@ -131,3 +131,14 @@ pub async fn exchange(
         Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)))
     }
 }
+
+/// Sends `request`, expects `200` and returns the JSON body.
+pub async fn fetch_json(request: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if status != reqwest::StatusCode::OK {
+        return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
+}

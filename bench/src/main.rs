@@ -24,6 +24,7 @@ mod machine;
 mod pgbench;
 mod report;
 mod rounds;
+mod scale;
 mod scenarios;
 mod service;
 
@@ -63,6 +64,14 @@ struct Cli {
     /// A PostgreSQL database to connect to while creating and dropping the scratch ones.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres: String,
+    /// Also measure hexagate on PostgreSQL with 1×, 10× and 100× `--scale-base` rows of
+    /// history in its tables.
+    #[arg(long)]
+    scale: bool,
+    /// The smallest history of `--scale` (default 10,000, so up to 1,000,000; 1,000 with
+    /// --quick).
+    #[arg(long)]
+    scale_base: Option<u64>,
     /// A hexagate binary to use instead of building one with `cargo build --release`.
     #[arg(long)]
     hexagate: Option<PathBuf>,
@@ -124,8 +133,20 @@ async fn benchmark(cli: Cli) -> Result<(), Error> {
     for round in 0..rounds {
         rounds::run(&plan, round, &mut results).await?;
     }
+    let scale = if cli.scale {
+        let base = cli
+            .scale_base
+            .unwrap_or(if cli.quick { 1_000 } else { 10_000 });
+        let figures = scale::run(&plan, &[base, base * 10, base * 100]).await?;
+        format!(
+            "\n### Cost against table size (hexagate, PostgreSQL, one run)\n\n{}",
+            report::render_scale(&figures)
+        )
+    } else {
+        String::new()
+    };
     print(&format!(
-        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.\n\n{}",
+        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.\n\n{}{scale}",
         plan.pace.connections,
         plan.pace.duration,
         plan.relay_messages,

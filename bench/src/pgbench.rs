@@ -59,7 +59,8 @@ pub async fn create_transaction(
 /// round trips are hexagate's too: the id comes back with the insert.
 fn script_text(name: &str, key: &str) -> String {
     let hash = hex::encode(Sha256::digest(key.as_bytes()));
-    let payload = r#"{"type":"approval_requested","approval":{"title":"Deploy model v7 to production?","description":"","destination":"C0BENCH0001","metadata":{},"callback_url":null,"policy":{"required_approvals":1,"allowed_approvers":[],"allow_self_approval":false},"status":"pending","decisions":[],"version":1}}"#;
+    // pgbench reads `:name` as a variable, so every colon here is followed by a space.
+    let payload = r#"{"type": "approval_requested", "approval": {"title": "Deploy model v7 to production?", "description": "", "destination": "C0BENCH0001", "metadata": {}, "callback_url": null, "policy": {"required_approvals": 1, "allowed_approvers": [], "allow_self_approval": false}, "status": "pending", "decisions": [], "version": 1}}"#;
     format!(
         "SELECT name, hash, created_at FROM api_keys WHERE hash = '{hash}';
 BEGIN;

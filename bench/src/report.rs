@@ -250,6 +250,47 @@ fn thousands(value: f64) -> String {
     out
 }
 
+/// The scale runs: each size's figures, and each as a fraction of the smallest size's.
+pub fn render_scale(sizes: &[crate::scale::AtSize]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| rows in `approvals` and delivered rows in `outbox` | create req/s (p99 ms) | get req/s (p99 ms) | list page req/s (p99 ms) | relay drain msg/s |"
+    );
+    let _ = writeln!(out, "|--:|--:|--:|--:|--:|");
+    let Some(first) = sizes.first() else {
+        return out;
+    };
+    let cell = |measured: &Measured, base: &Measured| {
+        format!(
+            "{} ({:.1}) ×{}",
+            thousands(measured.summary.rate()),
+            millis(measured.summary.latency(0.99)),
+            ratio(measured.summary.rate(), base.summary.rate()),
+        )
+    };
+    for size in sizes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} ×{} |",
+            thousands(size.rows as f64),
+            cell(&size.create, &first.create),
+            cell(&size.get, &first.get),
+            cell(&size.list, &first.list),
+            thousands(size.relay_messages_per_second),
+            ratio(
+                size.relay_messages_per_second,
+                first.relay_messages_per_second
+            ),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n×: the rate as a fraction of the first row's; 1.00 means the cost did not grow."
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

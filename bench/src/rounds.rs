@@ -171,7 +171,7 @@ async fn relay_drain(plan: &Plan, store: Store, results: &mut Results) -> Result
     scratch.remove().await
 }
 
-fn hexagate(plan: &Plan, scratch: &Scratch, slack: Option<String>) -> Hexagate {
+pub(crate) fn hexagate(plan: &Plan, scratch: &Scratch, slack: Option<String>) -> Hexagate {
     Hexagate {
         binary: plan.hexagate.clone(),
         database_url: scratch.url.clone(),
@@ -181,7 +181,7 @@ fn hexagate(plan: &Plan, scratch: &Scratch, slack: Option<String>) -> Hexagate {
 }
 
 /// Migrates and creates the two callers, through hexagate's own CLI.
-async fn api_keys(hexagate: &Hexagate) -> Result<Keys, Error> {
+pub(crate) async fn api_keys(hexagate: &Hexagate) -> Result<Keys, Error> {
     hexagate.migrate().await?;
     Ok(Keys {
         requester: hexagate.create_api_key("ci").await?,

@@ -177,6 +177,42 @@ impl<'a> Target<'a> {
         .await
     }
 
+    /// `GET /v1/approvals?limit=20&cursor=…`, walking the pages from the newest down: every
+    /// answer's `next_cursor` is the next request's cursor, so concurrent workers read pages
+    /// ever deeper into the table (two may read the same page), back to the first page
+    /// after the last.
+    pub async fn list(&self, pace: Pace) -> Result<Measured, Error> {
+        let (client, key) = (self.client.clone(), self.keys.requester.clone());
+        let first_page =
+            reqwest::Url::parse(&format!("{}/v1/approvals?limit=20", self.process.base_url))?;
+        let cursor: Arc<Mutex<Option<String>>> = Arc::default();
+        self.measured(load::run(
+            pace.connections,
+            pace.duration,
+            None,
+            move |_| {
+                let mut url = first_page.clone();
+                if let Some(current) = cursor.lock().ok().and_then(|slot| slot.clone()) {
+                    url.query_pairs_mut().append_pair("cursor", &current);
+                }
+                let request = client.get(url).bearer_auth(&key);
+                let cursor = cursor.clone();
+                async move {
+                    match load::fetch_json(request).await {
+                        Ok(page) => {
+                            if let Ok(mut slot) = cursor.lock() {
+                                *slot = page["next_cursor"].as_str().map(ToOwned::to_owned);
+                            }
+                            Outcome::Done
+                        }
+                        Err(why) => Outcome::Failed(why),
+                    }
+                }
+            },
+        ))
+        .await
+    }
+
     /// Creates exactly `count` approvals as fast as the service takes them.
     pub async fn preload(&self, pace: Pace, count: u64) -> Result<Summary, Error> {
         let url = format!("{}/v1/approvals", self.process.base_url);
