@@ -133,25 +133,23 @@ async fn benchmark(cli: Cli) -> Result<(), Error> {
     for round in 0..rounds {
         rounds::run(&plan, round, &mut results).await?;
     }
-    let scale = if cli.scale {
-        let base = cli
-            .scale_base
-            .unwrap_or(if cli.quick { 1_000 } else { 10_000 });
-        let figures = scale::run(&plan, &[base, base * 10, base * 100]).await?;
-        format!(
-            "\n### Cost against table size (hexagate, PostgreSQL, one run)\n\n{}",
-            report::render_scale(&figures)
-        )
-    } else {
-        String::new()
-    };
     print(&format!(
-        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.\n\n{}{scale}",
+        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.\n\n{}",
         plan.pace.connections,
         plan.pace.duration,
         plan.relay_messages,
         results.render(rounds)
     ));
+    if cli.scale {
+        let base = cli
+            .scale_base
+            .unwrap_or(if cli.quick { 1_000 } else { 10_000 });
+        let figures = scale::run(&plan, &[base, base * 10, base * 100]).await?;
+        print(&format!(
+            "\n### Cost against table size (hexagate, PostgreSQL, one run each)\n\n{}",
+            report::render_scale(&figures)
+        ));
+    }
     Ok(())
 }
 
