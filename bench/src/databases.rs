@@ -28,7 +28,7 @@ impl fmt::Display for Store {
 #[derive(Debug)]
 pub struct Scratch {
     pub url: String,
-    /// The SQLite file's directory, or the PostgreSQL database's name.
+    /// What removing it takes.
     place: Place,
     /// Where the processes using it write their logs.
     pub dir: TempDir,
@@ -92,13 +92,10 @@ impl Scratch {
 
 /// `admin_url` with its database name replaced by `name`.
 fn database_url(admin_url: &str, name: &str) -> Result<String, Error> {
-    let mut url = url_parts(admin_url)?;
+    let mut url = reqwest::Url::parse(admin_url)
+        .map_err(|e| format!("--postgres {admin_url:?} is not a URL: {e}"))?;
     url.set_path(&format!("/{name}"));
     Ok(url.to_string())
-}
-
-fn url_parts(raw: &str) -> Result<reqwest::Url, Error> {
-    reqwest::Url::parse(raw).map_err(|e| format!("--postgres {raw:?} is not a URL: {e}").into())
 }
 
 /// The server's version line, for the report.

@@ -96,8 +96,8 @@ impl Hexagate {
 
     fn failed(&self, what: &str, log: &str) -> Error {
         let text = std::fs::read_to_string(self.log_dir.join(log)).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(5).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(5)..];
         format!("{what} failed; its log ends with:\n{}", tail.join("\n")).into()
     }
 }
