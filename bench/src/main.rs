@@ -49,7 +49,8 @@ struct Cli {
     /// A smoke run: one round of 3 s per workload and a 2,000-message drain.
     #[arg(long)]
     quick: bool,
-    /// Interleaved rounds; the table shows their medians (default 3, 1 with --quick).
+    /// Interleaved rounds; the table shows their medians (default 3, 1 with --quick; 0 with
+    /// --scale runs only that).
     #[arg(long)]
     rounds: Option<u32>,
     /// Length of each measured workload, e.g. `10s` (default 10s, 3s with --quick).
@@ -134,12 +135,13 @@ async fn benchmark(cli: Cli) -> Result<(), Error> {
         rounds::run(&plan, round, &mut results).await?;
     }
     print(&format!(
-        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.\n\n{}",
-        plan.pace.connections,
-        plan.pace.duration,
-        plan.relay_messages,
-        results.render(rounds)
+        "{machine}\nLoad: {} connections, {:?} per workload, {} relay messages.",
+        plan.pace.connections, plan.pace.duration, plan.relay_messages,
     ));
+    // `--rounds 0 --scale` runs only the scale part.
+    if rounds > 0 {
+        print(&format!("\n{}", results.render(rounds)));
+    }
     if cli.scale {
         let base = cli
             .scale_base
@@ -164,15 +166,9 @@ async fn build_hexagate() -> Result<PathBuf, Error> {
     eprintln!("building hexagate (cargo build --release --bin hexagate)…");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = tokio::process::Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "hexagate",
-            "--bin",
-            "hexagate",
-        ])
+        // Without `-p`: the default members' features, as a plain `cargo build --release`
+        // resolves them, so a binary built that way is reused instead of built again.
+        .args(["build", "--release", "--locked", "--bin", "hexagate"])
         .arg("--message-format=json-render-diagnostics")
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .stderr(std::process::Stdio::inherit())
