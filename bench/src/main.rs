@@ -4,7 +4,7 @@
 //! prints a markdown table of medians and ratios.
 //!
 //! ```sh
-//! cargo run --release -p bench               # the full run, about 12 minutes on 2 cores
+//! cargo run --release -p bench               # the full run, 10–20 minutes on 2 cores
 //! cargo run --release -p bench -- --quick    # a smoke run, about 2 minutes
 //! ```
 //!
