@@ -58,11 +58,14 @@ pub(crate) struct SinkDeps {
     pub(crate) connected: ConnectedSinks,
 }
 
+/// How a sink is built from the configuration and what it needs.
+type BuildSink = fn(&Config, &SinkDeps) -> Result<Arc<dyn Sink>, StartupError>;
+
 /// One registered sink.
 pub(crate) struct SinkEntry {
     route: Route,
     policy: RelayPolicy,
-    build: fn(&Config, &SinkDeps) -> Result<Arc<dyn Sink>, StartupError>,
+    build: BuildSink,
 }
 
 /// Every sink the configuration enables, in the order their relays start.
