@@ -43,6 +43,7 @@ mod outbox;
 mod store;
 mod time;
 
+pub use outbox::OUTBOX_CLAIM;
 pub use sql_support::PoolStats;
 pub use store::SqliteStore;
 
