@@ -150,7 +150,7 @@ impl Outbox for SqliteStore {
             .bind(to_micros(now))
             .bind(i64::from(limit))
             .bind(to_micros(locked_until))
-            .fetch_all(self.pool())
+            .fetch_all(self.writer())
             .await
             .map_err(translate)?;
         // RETURNING yields rows in no particular order; the port promises oldest first.
@@ -171,7 +171,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id_list(ids)?)
         .bind(to_micros(until))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -191,7 +191,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id)
         .bind(to_micros(now))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -213,7 +213,7 @@ impl Outbox for SqliteStore {
         .bind(id)
         .bind(to_micros(next_attempt_at))
         .bind(error)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -228,7 +228,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id_list(ids)?)
         .bind(to_micros(not_before))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -254,7 +254,7 @@ impl Outbox for SqliteStore {
         .bind(id)
         .bind(to_micros(now))
         .bind(error)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -283,7 +283,7 @@ impl Outbox for SqliteStore {
         )
         .bind(sink)
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await
         .map_err(translate)?;
         rows.into_iter()
@@ -323,7 +323,7 @@ impl Outbox for SqliteStore {
         .bind(to_micros(now))
         .bind(ids)
         .bind(sink)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(result.rows_affected())
@@ -342,7 +342,7 @@ impl Outbox for SqliteStore {
              GROUP BY sink
              ORDER BY sink",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await
         .map_err(translate)?;
         let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
@@ -373,7 +373,7 @@ impl Outbox for SqliteStore {
         )
         .bind(to_micros(before))
         .bind(i64::from(limit))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(result.rows_affected())
