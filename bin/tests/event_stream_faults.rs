@@ -14,11 +14,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use application::use_cases::DecideInput;
-use domain::{ApprovalId, Identity, Verdict};
-
 use support::nats::{TcpProxy, TestStream};
-use support::{FakeSlack, create_approvals, environment, spawn_relay, wait_until};
+use support::{FakeSlack, approve, create_approvals, environment, spawn_relay, wait_until};
 
 /// The settings of every process: one SQLite file, the fake Slack, the test's stream
 /// reached through `proxy`.
@@ -31,37 +28,6 @@ fn settings(
     let mut env = environment(database, slack_url);
     env.extend(stream.environment(&proxy.url));
     env
-}
-
-async fn approve(app: &hexagate::App, ids: &[ApprovalId]) {
-    for id in ids {
-        let input = DecideInput {
-            approval_id: *id,
-            approver: Identity::parse("alice").unwrap(),
-            verdict: Verdict::Approve,
-            comment: None,
-        };
-        app.use_cases().decide.execute(input, None).await.unwrap();
-    }
-}
-
-/// Checks that the stream holds, for each of `ids`, its events once and in order: the
-/// first `approved` of them requested, decided and approved, the others only requested.
-async fn assert_each_once_in_order(stream: &TestStream, ids: &[ApprovalId], approved: usize) {
-    let events = stream.events_by_approval().await;
-    assert_eq!(events.len(), ids.len(), "one entry per approval");
-    for (n, id) in ids.iter().enumerate() {
-        let want: &[&str] = if n < approved {
-            &[
-                "approval.requested",
-                "approval.decision_recorded",
-                "approval.approved",
-            ]
-        } else {
-            &["approval.requested"]
-        };
-        assert_eq!(events[id], want, "approval {n}");
-    }
 }
 
 /// A relay killed while publishing: JetStream may have stored messages whose acks never
@@ -112,7 +78,7 @@ async fn a_relay_killed_mid_batch_leaves_every_event_in_the_stream_once() {
         "every event reached the stream (killed at {at_kill})"
     );
     assert_eq!(stored_later, EVENTS, "and none of them twice");
-    assert_each_once_in_order(&stream, &ids, APPROVED).await;
+    stream.assert_each_once_in_order(&ids, APPROVED).await;
 }
 
 /// NATS unreachable for 30 s: chat is a sink of its own, with its own relay loop, so its
@@ -160,5 +126,5 @@ async fn chat_goes_on_while_nats_is_down_and_the_events_follow_when_it_is_back()
         "nothing reaches the stream through a cut connection"
     );
     assert_eq!(stored, 6, "the events of the outage arrived after it");
-    assert_each_once_in_order(&stream, &ids, 0).await;
+    stream.assert_each_once_in_order(&ids, 0).await;
 }

@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use application::use_cases::CreateApprovalInput;
+use application::use_cases::{CreateApprovalInput, DecideInput};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use domain::{ApprovalId, Identity};
+use domain::{ApprovalId, Identity, Verdict};
 use hexagate::Config;
 use serde_json::{Value, json};
 
@@ -158,6 +158,19 @@ pub async fn create_approvals(
         ids.push(created.id());
     }
     ids
+}
+
+/// Approves each of `ids` as alice, through the library.
+pub async fn approve(app: &hexagate::App, ids: &[ApprovalId]) {
+    for id in ids {
+        let input = DecideInput {
+            approval_id: *id,
+            approver: Identity::parse("alice").unwrap(),
+            verdict: Verdict::Approve,
+            comment: None,
+        };
+        app.use_cases().decide.execute(input, None).await.unwrap();
+    }
 }
 
 pub async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {

@@ -91,9 +91,32 @@ impl TestStream {
             let aggregate =
                 ApprovalId::from_uuid(body["aggregate_id"].as_str().unwrap().parse().unwrap());
             let event_type = body["event_type"].as_str().unwrap().to_owned();
+            assert_eq!(
+                message.subject.as_str(),
+                format!("{}.{event_type}", self.prefix)
+            );
             events.entry(aggregate).or_default().push(event_type);
         }
         events
+    }
+
+    /// Checks that the stream holds, for each of `ids`, its events once and in order: the
+    /// first `approved` of them requested, decided and approved, the others only requested.
+    pub async fn assert_each_once_in_order(&self, ids: &[ApprovalId], approved: usize) {
+        let events = self.events_by_approval().await;
+        assert_eq!(events.len(), ids.len(), "one entry per approval");
+        for (n, id) in ids.iter().enumerate() {
+            let want: &[&str] = if n < approved {
+                &[
+                    "approval.requested",
+                    "approval.decision_recorded",
+                    "approval.approved",
+                ]
+            } else {
+                &["approval.requested"]
+            };
+            assert_eq!(events[id], want, "approval {n}");
+        }
     }
 }
 
