@@ -21,8 +21,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use domain::Identity;
-use hexagate::Config;
 use serde_json::{Value, json};
+use service::Config;
 
 const BOT_TOKEN: &str = "xoxb-relay-process-test";
 const SIGNING_SECRET: &str = "relay-process-test-secret";
@@ -85,21 +85,27 @@ async fn update_message(Json(body): Json<Value>) -> Json<Value> {
 /// Slack at `slack_url`.
 fn environment(database: &str, slack_url: &str) -> Vec<(String, String)> {
     [
-        ("HEXAGATE_SQLITE_PATH", database),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            database,
+        ),
         ("SLACK_BOT_TOKEN", BOT_TOKEN),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
         ("SLACK_API_BASE_URL", slack_url),
         // Longer than the test: a hanging call ends only with its process.
         ("SLACK_TIMEOUT", "600s"),
-        ("HEXAGATE_RELAY_IDLE_INTERVAL", "100ms"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+            "100ms",
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
     .collect()
 }
 
-fn hexagate(args: &[&str], env: &[(String, String)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hexagate"));
+fn binary(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("SERVICE_NAME"))));
     command
         .args(args)
         .env_clear()
@@ -109,17 +115,17 @@ fn hexagate(args: &[&str], env: &[(String, String)]) -> Command {
 }
 
 fn run(args: &[&str], env: &[(String, String)]) -> Output {
-    let output = hexagate(args, env).output().unwrap();
+    let output = binary(args, env).output().unwrap();
     assert!(
         output.status.success(),
-        "hexagate {args:?} failed: {}",
+        "{args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
 }
 
 fn spawn_relay(env: &[(String, String)]) -> Child {
-    hexagate(&["relay"], env)
+    binary(&["relay"], env)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -127,9 +133,9 @@ fn spawn_relay(env: &[(String, String)]) -> Child {
 }
 
 /// Creates `count` approval requests through the library, as the REST API would.
-async fn request_approvals(env: &[(String, String)], count: usize) -> hexagate::App {
+async fn request_approvals(env: &[(String, String)], count: usize) -> service::App {
     let config = Config::from_env(env.iter().cloned()).unwrap();
-    let app = hexagate::build(&config).await.unwrap();
+    let app = service::build(&config).await.unwrap();
     for n in 0..count {
         let input = CreateApprovalInput {
             title: format!("Deploy build {n}?"),
@@ -170,7 +176,7 @@ async fn a_killed_relays_claimed_messages_are_delivered_by_another_within_thirty
     const REQUESTS: usize = 6;
     let (slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = environment(&database, &slack_url);
     request_approvals(&env, REQUESTS).await;
 
@@ -208,7 +214,7 @@ async fn a_killed_relays_claimed_messages_are_delivered_by_another_within_thirty
 async fn a_dead_letter_re_driven_with_the_cli_is_delivered() {
     let (slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = environment(&database, &slack_url);
     let app = request_approvals(&env, 1).await;
     let relay = app.use_cases().relay(CHAT_SINK).unwrap();

@@ -1,4 +1,4 @@
-//! The event stream end to end: hexagate built as `main` builds it, with `NATS_URL` set,
+//! The event stream end to end: the service built as `main` builds it, with `NATS_URL` set,
 //! its relays running, publishing to the real NATS server (`NATS_URL`, or the one on
 //! `127.0.0.1:4222` that `.ci/run` makes sure of) on a stream and subject prefix of its own.
 //! Chat goes to the console meanwhile.
@@ -11,7 +11,7 @@ use std::time::Duration;
 use application::use_cases::{CreateApprovalInput, DecideInput};
 use async_nats::jetstream;
 use domain::{ApprovalId, Identity, Verdict};
-use hexagate::{Config, Workers};
+use service::{Config, Workers};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -53,23 +53,35 @@ async fn every_event_reaches_the_stream_once_in_order_per_approval() {
     const CREATED: usize = 20;
     const APPROVED: usize = 10;
     let token = Uuid::now_v7().simple().to_string();
-    let stream = format!("HEXAGATE_E2E_{}", token.to_uppercase());
-    let prefix = format!("hexagate.e2e.{token}");
+    let stream = format!("SVC_E2E_{}", token.to_uppercase());
+    let prefix = format!("svc.e2e.{token}");
     let _guard = StreamGuard {
         name: stream.clone(),
     };
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db");
+    let database = dir.path().join("service.db");
     let config = Config::from_env([
-        ("HEXAGATE_SQLITE_PATH", database.to_str().unwrap()),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            database.to_str().unwrap(),
+        ),
         ("NATS_URL", nats_url().as_str()),
-        ("HEXAGATE_NATS_STREAM", stream.as_str()),
-        ("HEXAGATE_NATS_SUBJECT_PREFIX", prefix.as_str()),
-        ("HEXAGATE_RELAY_IDLE_INTERVAL", "50ms"),
-        ("HEXAGATE_SHUTDOWN_GRACE", "2s"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_STREAM"),
+            stream.as_str(),
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_SUBJECT_PREFIX"),
+            prefix.as_str(),
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+            "50ms",
+        ),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"), "2s"),
     ])
     .unwrap();
-    let app = hexagate::build(&config).await.unwrap();
+    let app = service::build(&config).await.unwrap();
     let use_cases = app.use_cases().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let shutdown = CancellationToken::new();
