@@ -16,6 +16,8 @@
 #
 # Environment:
 #   TEMPLATE_PROJECTS  which services to generate (default: all, see PROJECTS below)
+#   TEMPLATE_RENDER_ONLY=1  generate and check the services, but build nothing (seconds)
+#   TEMPLATE_UPDATE_SNAPSHOT=1  rewrite the snapshot of the rendered files (see below)
 #   TEMPLATE_SKIP_TESTS=1  build the services but do not run their tests
 set -euo pipefail
 
@@ -53,6 +55,11 @@ values() {
 # may hold `{{` or `{%`. Other files are copied verbatim and may hold either (Rust format
 # strings, GitHub expressions).
 readonly RENDERED=(Cargo.toml bin/Cargo.toml .cargo/config.toml .ci/run Dockerfile README.md ARCHITECTURE.md)
+
+# The rendered files of the first service are kept under scripts/template-snapshot/ (as
+# `.snap` files, so that cargo never reads them as manifests): a change to a twin shows up as
+# a diff of what a generated service gets, reviewed with the change.
+readonly SNAPSHOT="$REPO/scripts/template-snapshot"
 
 step() {
     printf '\n--> %s\n' "$*"
@@ -107,9 +114,14 @@ check_twins() {
     own="$(generate "$OWN_NAME" "${OWN_VALUES[@]}")"
     local expected="$work/expected"
     cp -a "$template" "$expected"
-    rm -rf "$expected/cargo-generate.toml" "$expected/bench" "$expected/docs/performance.md" \
-        "$expected/scripts/template-check.sh"
+    # What the template leaves out: its own configuration, the twins, and the files its
+    # `ignore` list names.
+    rm -f "$expected/cargo-generate.toml"
     find "$expected" -name '*.liquid' -delete
+    local ignored
+    while read -r ignored; do
+        rm -rf "${expected:?}/$ignored"
+    done < <(sed -n '/^ignore = \[/,/^\]/s/^ *"\(.*\)",$/\1/p' "$template/cargo-generate.toml")
     if ! diff -r "$expected" "$own" >"$work/twins.diff"; then
         cat "$work/twins.diff" >&2
         fail "rendering the template with the repository's own values does not give the" \
@@ -137,6 +149,26 @@ check_leftovers() {
     done
 }
 
+# check_snapshot DIR: DIR's rendered files are the snapshot's.
+check_snapshot() {
+    local dir="$1" file
+    if [[ "${TEMPLATE_UPDATE_SNAPSHOT:-}" == 1 ]]; then
+        rm -rf "$SNAPSHOT"
+        for file in "${RENDERED[@]}"; do
+            mkdir -p "$(dirname "$SNAPSHOT/$file")"
+            cp "$dir/$file" "$SNAPSHOT/$file.snap"
+        done
+        echo "snapshot rewritten: $SNAPSHOT"
+        return
+    fi
+    for file in "${RENDERED[@]}"; do
+        diff -u "$SNAPSHOT/$file.snap" "$dir/$file" ||
+            fail "$file renders differently from the snapshot (the diff above); if the change" \
+                "is meant, rewrite it: TEMPLATE_UPDATE_SNAPSHOT=1 TEMPLATE_RENDER_ONLY=1 $0"
+    done
+    echo "the rendered files match the snapshot"
+}
+
 build_and_test() {
     local dir="$1"
     (
@@ -147,6 +179,7 @@ build_and_test() {
         # covers Cargo.lock too.
         cargo update --workspace --offline --quiet
         check_leftovers "$dir"
+        [[ "${TEMPLATE_RENDER_ONLY:-}" != 1 ]] || exit 0
         cargo build --workspace --all-targets --locked --offline
         if [[ "${TEMPLATE_SKIP_TESTS:-}" != 1 ]]; then
             # The generated README's test command, as a newcomer runs it.
@@ -173,6 +206,9 @@ for name in "${PROJECTS[@]}"; do
     step "generate $name ${defines[*]:-(defaults)}"
     started=$SECONDS
     dir="$(generate "$name" "${defines[@]}")"
+    if [[ "$name" == "${PROJECTS[0]}" ]]; then
+        check_snapshot "$dir"
+    fi
     build_and_test "$dir"
-    echo "$name: generated, built and tested in $((SECONDS - started)) s"
+    echo "$name: done in $((SECONDS - started)) s"
 done
