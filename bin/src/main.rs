@@ -1,4 +1,4 @@
-//! The `<binary>` binary: parse the command line, read the configuration, run one command.
+//! The binary: parse the command line, read the configuration, run one command.
 //! Everything else lives in the library (`src/lib.rs`), where tests can reach it.
 
 use std::error::Error;
@@ -58,7 +58,7 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
         Command::ApiKey(ApiKeyCommand::Create { name }) => {
             let app = service::build(config).await?;
             let created = app.use_cases().create_api_key.execute(&name).await?;
-            // The key alone on stdout, so `KEY=$(the service api-key create --name ci)` works.
+            // The key alone on stdout, so `KEY=$(<binary> api-key create --name ci)` works.
             print(created.key.expose_secret());
             eprintln!(
                 "created API key {}: it is shown only this once; only its hash is stored",

@@ -1,4 +1,4 @@
-//! The `<binary>` binary as an operator meets it: run as a process, with only the variables
+//! The binary as an operator meets it: run as a process, with only the variables
 //! each test sets (the developer's own environment is cleared), judged by its exit code,
 //! stdout and stderr.
 

@@ -1,7 +1,7 @@
 //! The dependency rule of the hexagonal architecture, checked on the real crate graph.
 //!
 //! ```text
-//! domain  ←  application  ←  adapters/*  ←  the service (bin)
+//! domain  ←  application  ←  adapters/*  ←  bin
 //!                     ↖          ↙
 //!                   support crates
 //! ```
@@ -13,7 +13,7 @@
 //! - A support crate ([`SUPPORT_CRATES`]: code several adapters share, such as the SQL
 //!   stores' row mapping) may be depended on by adapters, and itself depends on no adapter.
 //!   It is the one way two adapters share code without knowing each other.
-//! - Only the composition root (`<binary>`) and the cross-crate `tests` depend on adapters;
+//! - Only the composition root (`bin`) and the cross-crate `tests` depend on adapters;
 //!   only they and adapters depend on support crates.
 //!
 //! Crate boundaries already make the compiler enforce the rule *inside* the code (`domain`

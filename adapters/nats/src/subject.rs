@@ -14,7 +14,7 @@ pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
     is_literal(prefix)
 }
 
-/// Whether a stream subject `pattern` (`the service.>`, `*.events.>`) captures every subject
+/// Whether a stream subject `pattern` (`<service>.>`, `*.events.>`) captures every subject
 /// `filter` (`<service>.events.>`) captures.
 pub(crate) fn covers(pattern: &str, filter: &str) -> bool {
     let mut pattern = pattern.split('.');

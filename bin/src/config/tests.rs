@@ -48,7 +48,7 @@ fn no_environment_means_a_local_sqlite_file_and_the_console() {
     assert_eq!(config.reachable_url(), "http://127.0.0.1:8080");
     assert!(matches!(
         &config.database,
-        Database::Sqlite { url } if url == "sqlite:./service.db"
+        Database::Sqlite { url } if url == concat!("sqlite:./", env!("SERVICE_NAME"), ".db")
     ));
     assert!(config.slack.is_none());
     assert_eq!(

@@ -38,8 +38,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// The fields of the service's event body this service reads; the rest is ignored, so fields
-/// The service adds later do not break it.
+/// The fields of the service's event body this consumer reads; the rest is ignored, so fields
+/// the service adds later do not break it.
 #[derive(Debug, Deserialize)]
 struct Event {
     schema_version: u32,
@@ -131,7 +131,7 @@ async fn main() -> Result<(), async_nats::Error> {
     Ok(())
 }
 
-/// The durable consumer of approvals, created on first use. the service creates the stream with
+/// The durable consumer of approvals, created on first use. The service creates the stream with
 /// its first event, so until then this waits.
 async fn approval_consumer(
     jetstream: &jetstream::Context,
