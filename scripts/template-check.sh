@@ -12,7 +12,11 @@
 #    offline and runs the generated README's test command, `cargo test --workspace`.
 #
 # The generated services share this repository's target directory, so the external crates
-# are built once; only each service's own crates are compiled again.
+# are built once. Each service is built in a fixed directory outside this repository (so
+# that none of its `.cargo/config.toml` or manifests can stand in for a generated one's),
+# into which a fresh generation is copied file by file, only where the content changed: the
+# files that did not change keep their times, so on a second run cargo rebuilds a service's
+# crates only where the template changed them.
 #
 # Environment:
 #   TEMPLATE_PROJECTS  which services to generate (default: all, see PROJECTS below)
@@ -169,6 +173,22 @@ check_snapshot() {
     echo "the rendered files match the snapshot"
 }
 
+# sync FROM TO: makes directory TO hold what FROM holds, rewriting only the files whose content
+# differs (so the others keep their modification times, which cargo's freshness check reads).
+sync() {
+    local from="$1" to="$2" file
+    mkdir -p "$to"
+    (cd "$to" && find . -type f ! -name Cargo.lock) | while IFS= read -r file; do
+        [[ -e "$from/$file" ]] || rm -f "$to/$file"
+    done
+    (cd "$from" && find . -type f) | while IFS= read -r file; do
+        if ! cmp -s "$from/$file" "$to/$file"; then
+            mkdir -p "$(dirname "$to/$file")"
+            cp "$from/$file" "$to/$file"
+        fi
+    done
+}
+
 build_and_test() {
     local dir="$1"
     (
@@ -194,6 +214,8 @@ step "cargo-generate $CARGO_GENERATE_VERSION"
 ensure_cargo_generate
 
 template="$(export_template)"
+# One fixed place per clone of the repository, kept between runs.
+builds="${TMPDIR:-/tmp}/template-check-$(printf '%s' "$REPO" | cksum | cut -d' ' -f1)"
 
 step "twins reproduce the repository"
 check_twins
@@ -205,10 +227,12 @@ for name in "${PROJECTS[@]}"; do
     mapfile -t defines < <(values "$name")
     step "generate $name ${defines[*]:-(defaults)}"
     started=$SECONDS
-    dir="$(generate "$name" "${defines[@]}")"
+    fresh="$(generate "$name" "${defines[@]}")"
     if [[ "$name" == "${PROJECTS[0]}" ]]; then
-        check_snapshot "$dir"
+        check_snapshot "$fresh"
     fi
+    dir="$builds/$name"
+    sync "$fresh" "$dir"
     build_and_test "$dir"
     echo "$name: done in $((SECONDS - started)) s"
 done
