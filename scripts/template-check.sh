@@ -93,13 +93,14 @@ export_template() {
     mkdir -p "$dir"
     git ls-files --cached --others --exclude-standard -z |
         while IFS= read -r -d '' file; do
-            [[ -e "$file" ]] && printf '%s\0' "$file"
+            if [[ -e "$file" ]]; then printf '%s\0' "$file"; fi
         done |
         tar --null --files-from=- -cf - | tar -xf - -C "$dir"
     echo "$dir"
 }
 
-# generate NAME [-d key=value …]: renders the template into $work/NAME and prints the path.
+# generate NAME [-d key=value …]: renders the template into a new directory under $work and
+# prints the service's path.
 generate() {
     local name="$1" out="$work/out-$1"
     shift
