@@ -252,8 +252,13 @@ pub const VARIABLES: [Variable; 37] = [
 /// The environment-variable section of `<binary> --help`.
 pub fn help() -> String {
     let mut text = String::from("Environment variables (empty counts as unset):\n");
+    // At least 31 columns, and wider when a long service name makes the names longer.
+    let width = VARIABLES
+        .iter()
+        .map(|variable| variable.name.len())
+        .fold(31, usize::max);
     for variable in VARIABLES {
-        text.push_str(&format!("  {:<31} {}", variable.name, variable.about));
+        text.push_str(&format!("  {:<width$} {}", variable.name, variable.about));
         if !variable.default.is_empty() {
             text.push_str(&format!(" [default: {}]", variable.default));
         }
