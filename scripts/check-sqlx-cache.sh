@@ -25,7 +25,7 @@ if [[ "$installed" != "$SQLX_CLI_VERSION" ]]; then
 fi
 
 # A database of our own, so concurrent CI jobs and local work never collide.
-export DATABASE_URL="$server/hexagate_sqlx_check_$(date +%s)_$$"
+export DATABASE_URL="$server/sqlx_check_$(date +%s)_$$"
 # The database is dropped however the script ends; --force ends leftover connections.
 trap 'cargo sqlx database drop -y --force >/dev/null 2>&1 || true' EXIT
 

@@ -22,7 +22,12 @@ server="${server%/}"
 
 cd "$(dirname "$0")/.."
 readonly VENV=target/fuzz-venv
-readonly BIN=target/debug/hexagate
+# The binary's name and the variables' prefix, from where the build takes them.
+service_setting() {
+    sed -n "s/^$1 = { value = \"\(.*\)\", force = true }$/\1/p" .cargo/config.toml
+}
+readonly NAME="$(service_setting SERVICE_NAME)" PREFIX="$(service_setting SERVICE_ENV_PREFIX)"
+readonly BIN="target/debug/$NAME"
 
 # Schemathesis, pinned, in a virtualenv of its own under target/ (so `cargo clean` removes
 # it and nothing is installed into the system Python).
@@ -32,7 +37,7 @@ if [[ "$("$VENV/bin/st" --version 2>/dev/null || true)" != *"$SCHEMATHESIS_VERSI
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build --locked --quiet --bin hexagate
+cargo build --locked --quiet --bin "$NAME"
 
 work="$(mktemp -d)"
 server_pid=""
@@ -58,7 +63,7 @@ free_port() {
 fuzz() {
     local store="$1" port key
     port="$(free_port)"
-    export HEXAGATE_ADDR="127.0.0.1:$port" HEXAGATE_LOG_FORMAT=json
+    export "${PREFIX}_ADDR=127.0.0.1:$port" "${PREFIX}_LOG_FORMAT=json"
     key="$("$BIN" api-key create --name fuzzer)"
     "$BIN" serve >"$work/$store.log" 2>&1 &
     server_pid=$!
@@ -91,12 +96,12 @@ for store in ${FUZZ_STORES:-sqlite postgres}; do
     case "$store" in
         sqlite)
             unset DATABASE_URL
-            export HEXAGATE_SQLITE_PATH="$work/fuzz.sqlite"
+            export "${PREFIX}_SQLITE_PATH=$work/fuzz.sqlite"
             fuzz sqlite
             ;;
         postgres)
-            unset HEXAGATE_SQLITE_PATH
-            database="hexagate_fuzz_$(date +%s)_$$"
+            unset "${PREFIX}_SQLITE_PATH"
+            database="fuzz_$(date +%s)_$$"
             psql "$server/postgres" -q -c "CREATE DATABASE \"$database\"" >/dev/null
             export DATABASE_URL="$server/$database"
             fuzz postgres

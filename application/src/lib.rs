@@ -1,6 +1,6 @@
 //! # application — use cases and the ports they drive
 //!
-//! A use case is one thing a user of hexagate can do (create an approval, decide it, …). It
+//! A use case is one thing a user of the service can do (create an approval, decide it, …). It
 //! loads aggregates through a port, calls a domain method, and stores the result through a
 //! port. It knows *that* approvals are stored and messages are sent, never *how*.
 //!

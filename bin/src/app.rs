@@ -61,7 +61,7 @@ pub(crate) struct Background {
     pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// hexagate, wired: built by [`crate::build`] (or [`crate::build_with`]) and run by `main`
+/// The service, wired: built by [`crate::build`] (or [`crate::build_with`]) and run by `main`
 /// or a test.
 pub struct App {
     pub(crate) router: Router,
@@ -105,7 +105,7 @@ impl App {
         }
         let mut tasks = self.spawn_workers(workers, &shutdown);
         // Only a process that serves `/metrics` keeps its metrics up to date: a worker
-        // process (`hexagate relay`) has nowhere to show them.
+        // process (`<binary> relay`) has nowhere to show them.
         if let Some(handle) = self.metrics {
             let upkeep = telemetry::metrics_upkeep(handle, shutdown.clone());
             let gauges = service_metrics::gauge_sampler(

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "hexagate",
+    name = env!("SERVICE_NAME"),
     version,
     about = "Approval gates with chat as the interface: machines ask, people decide in chat.",
     after_long_help = crate::config::help(),
@@ -45,7 +45,7 @@ impl Default for Command {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ServeArgs {
-    /// Do not deliver chat messages from this process; run `hexagate relay` elsewhere.
+    /// Do not deliver chat messages from this process; run `<binary> relay` elsewhere.
     #[arg(long)]
     pub no_relay: bool,
 }
@@ -116,23 +116,23 @@ mod tests {
 
     #[test]
     fn serve_is_the_default() {
-        assert_eq!(parse(&["hexagate"]).unwrap_or_default(), Command::default());
+        assert_eq!(parse(&["service"]).unwrap_or_default(), Command::default());
         assert_eq!(
-            parse(&["hexagate", "serve", "--no-relay"]),
+            parse(&["service", "serve", "--no-relay"]),
             Some(Command::Serve(ServeArgs { no_relay: true }))
         );
     }
 
     #[test]
     fn subcommands_parse() {
-        assert_eq!(parse(&["hexagate", "relay"]), Some(Command::Relay));
-        assert_eq!(parse(&["hexagate", "migrate"]), Some(Command::Migrate));
+        assert_eq!(parse(&["service", "relay"]), Some(Command::Relay));
+        assert_eq!(parse(&["service", "migrate"]), Some(Command::Migrate));
         assert_eq!(
-            parse(&["hexagate", "api-key", "create", "--name", "ci"]),
+            parse(&["service", "api-key", "create", "--name", "ci"]),
             Some(Command::ApiKey(ApiKeyCommand::Create { name: "ci".into() }))
         );
         assert_eq!(
-            parse(&["hexagate", "config", "check"]),
+            parse(&["service", "config", "check"]),
             Some(Command::Config(ConfigCommand::Check))
         );
     }
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn outbox_commands_parse() {
         assert_eq!(
-            parse(&["hexagate", "outbox", "dead-letters", "--sink", "chat"]),
+            parse(&["service", "outbox", "dead-letters", "--sink", "chat"]),
             Some(Command::Outbox(OutboxCommand::DeadLetters {
                 sink: Some("chat".into()),
                 limit: 50
@@ -153,14 +153,14 @@ mod tests {
             all: false,
         };
         assert_eq!(
-            parse(&["hexagate", "outbox", "retry", "--id", "3,4", "--id", "9"]),
+            parse(&["service", "outbox", "retry", "--id", "3,4", "--id", "9"]),
             retry(RetryArgs {
                 ids: vec![3, 4, 9],
                 ..none.clone()
             })
         );
         assert_eq!(
-            parse(&["hexagate", "outbox", "retry", "--all"]),
+            parse(&["service", "outbox", "retry", "--all"]),
             retry(RetryArgs { all: true, ..none })
         );
     }
@@ -168,8 +168,8 @@ mod tests {
     #[test]
     fn outbox_retry_takes_exactly_one_selection() {
         for args in [
-            &["hexagate", "outbox", "retry"][..],
-            &["hexagate", "outbox", "retry", "--all", "--sink", "chat"],
+            &["service", "outbox", "retry"][..],
+            &["service", "outbox", "retry", "--all", "--sink", "chat"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn api_key_create_requires_a_name() {
-        assert!(Cli::try_parse_from(["hexagate", "api-key", "create"]).is_err());
+        assert!(Cli::try_parse_from(["service", "api-key", "create"]).is_err());
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! frustrating. Secrets go into [`SecretString`] the moment they are read, so neither `Debug`
 //! nor a log line can print them, and [`Config::effective`] shows them as `***`.
 //!
-//! The same variables may also be written in a file that `HEXAGATE_CONFIG_FILE` names, one
+//! The same variables may also be written in a file that `<PREFIX>_CONFIG_FILE` names, one
 //! `NAME=value` per line. The environment wins over the file, so a deployment can keep its
-//! settings in a file and still override one for a single run; `hexagate config check`
+//! settings in a file and still override one for a single run; `<binary> config check`
 //! shows where each value came from ([`Source`]).
 //!
 //! An empty variable counts as unset (`SLACK_BOT_TOKEN=` disables Slack), because container
@@ -16,7 +16,7 @@
 //!
 //! Where things are: the list of variables with their defaults (`variables.rs`), the file
 //! format (`file.rs`), reading and checking the values (`reader.rs`, with the value formats
-//! in `values.rs`), and printing the configuration back for `hexagate config check`
+//! in `values.rs`), and printing the configuration back for `<binary> config check`
 //! (`report.rs`).
 
 mod file;
@@ -63,7 +63,7 @@ pub struct Config {
     pub slack: Option<SlackConfig>,
     /// `None` means no `NATS_URL`: no event stream, nothing else changes.
     pub nats: Option<NatsConfig>,
-    /// The file `HEXAGATE_CONFIG_FILE` named, if any.
+    /// The file `<PREFIX>_CONFIG_FILE` named, if any.
     pub config_file: Option<PathBuf>,
     /// Where each variable that was set came from. Private: it is filled by
     /// [`from_env`](Self::from_env) and read through [`source`](Self::source).
@@ -75,7 +75,7 @@ pub struct Config {
 pub enum Source {
     /// An environment variable; it wins over the file.
     Environment,
-    /// The file named by `HEXAGATE_CONFIG_FILE`.
+    /// The file named by `<PREFIX>_CONFIG_FILE`.
     File,
     /// Set nowhere: the documented default, or nothing for an optional setting.
     Default,
@@ -187,7 +187,7 @@ pub struct NatsConfig {
     pub client_certificate: Option<(PathBuf, PathBuf)>,
 }
 
-/// How hexagate authenticates to NATS; at most one way. A user and password can also be in
+/// How the service authenticates to NATS; at most one way. A user and password can also be in
 /// the URL.
 #[derive(Debug, Clone)]
 pub enum NatsCredentials {
@@ -237,7 +237,7 @@ impl fmt::Display for ConfigError {
 
 impl Config {
     /// Reads and validates the configuration from these environment variables, and from the
-    /// file `HEXAGATE_CONFIG_FILE` names for the variables they leave unset.
+    /// file `<PREFIX>_CONFIG_FILE` names for the variables they leave unset.
     ///
     /// # Errors
     /// A [`ConfigError`] listing every problem found, not only the first: bad values, a
@@ -355,7 +355,7 @@ impl Config {
     ///
     /// Listening on every interface (`0.0.0.0`) says nothing about how people reach the
     /// server; loopback is the useful guess on a developer machine, and production sets
-    /// `HEXAGATE_PUBLIC_URL`.
+    /// `<PREFIX>_PUBLIC_URL`.
     pub fn reachable_url(&self) -> String {
         if let Some(url) = &self.public_url {
             return url.clone();

@@ -1,4 +1,4 @@
-//! # hexagate — the composition root
+//! # The composition root
 //!
 //! The only crate that knows every adapter. It reads the configuration, opens the store the
 //! configuration names, picks the chat gateway, plugs them into the application's ports, and
@@ -18,11 +18,13 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = hexagate::Config::from_env([("HEXAGATE_SQLITE_PATH", "/tmp/e2e.db")])?;
-//! let app = hexagate::build(&config).await?;
+//! // The variables' prefix comes from `.cargo/config.toml` (ADR 0016): `…_SQLITE_PATH`.
+//! let sqlite_path = concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH");
+//! let config = service::Config::from_env([(sqlite_path, "/tmp/e2e.db")])?;
+//! let app = service::build(&config).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let shutdown = tokio_util::sync::CancellationToken::new();
-//! tokio::spawn(app.serve(listener, hexagate::Workers::ALL, shutdown.clone()));
+//! tokio::spawn(app.serve(listener, service::Workers::ALL, shutdown.clone()));
 //! // … call the API …
 //! shutdown.cancel();
 //! # Ok(())

@@ -1,4 +1,4 @@
-//! The `hexagate` binary: parse the command line, read the configuration, run one command.
+//! The binary: parse the command line, read the configuration, run one command.
 //! Everything else lives in the library (`src/lib.rs`), where tests can reach it.
 
 use std::error::Error;
@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use application::ports::DeadLetterSelection;
 use clap::Parser;
-use hexagate::cli::{
+use secrecy::ExposeSecret;
+use service::cli::{
     ApiKeyCommand, Cli, Command, ConfigCommand, OutboxCommand, RetryArgs, ServeArgs,
 };
-use hexagate::{Config, Workers, shutdown, telemetry};
-use secrecy::ExposeSecret;
+use service::{Config, Workers, shutdown, telemetry};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
     match command {
         Command::Serve(ServeArgs { no_relay }) => {
-            let app = hexagate::build(config).await?;
+            let app = service::build(config).await?;
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -46,19 +46,19 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             tracing::info!("stopped");
         }
         Command::Relay => {
-            let app = hexagate::build(config).await?;
+            let app = service::build(config).await?;
             let shutdown = CancellationToken::new();
             shutdown::cancel_on_signal(shutdown.clone())?;
             app.run_workers(Workers::ALL, shutdown).await?;
             tracing::info!("stopped");
         }
         Command::Migrate => {
-            hexagate::open_store(config).await?;
+            service::open_store(config).await?;
         }
         Command::ApiKey(ApiKeyCommand::Create { name }) => {
-            let app = hexagate::build(config).await?;
+            let app = service::build(config).await?;
             let created = app.use_cases().create_api_key.execute(&name).await?;
-            // The key alone on stdout, so `KEY=$(hexagate api-key create --name ci)` works.
+            // The key alone on stdout, so `KEY=$(<binary> api-key create --name ci)` works.
             print(created.key.expose_secret());
             eprintln!(
                 "created API key {}: it is shown only this once; only its hash is stored",
@@ -66,7 +66,7 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             );
         }
         Command::Outbox(OutboxCommand::DeadLetters { sink, limit }) => {
-            let app = hexagate::build(config).await?;
+            let app = service::build(config).await?;
             for dead in app.use_cases().dead_letters.list(sink, limit).await? {
                 let message = dead.message;
                 print(&format!(
@@ -87,7 +87,7 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
                 (Some(sink), false) => DeadLetterSelection::Sink(sink),
                 (None, false) => DeadLetterSelection::Ids(ids),
             };
-            let app = hexagate::build(config).await?;
+            let app = service::build(config).await?;
             let retried = app.use_cases().dead_letters.retry(selection).await?;
             eprintln!("{retried} dead letter(s) put back in line");
         }

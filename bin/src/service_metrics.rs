@@ -119,7 +119,7 @@ pub(crate) fn describe() {
     );
     metrics::describe_counter!(
         OUTBOX_PURGED_TOTAL,
-        "Delivered outbox rows deleted after the retention (HEXAGATE_OUTBOX_RETENTION)"
+        "Delivered outbox rows deleted once older than the outbox retention setting"
     );
     metrics::describe_gauge!(
         OUTBOX_PENDING_MESSAGES,

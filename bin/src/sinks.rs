@@ -212,9 +212,15 @@ mod tests {
     #[test]
     fn the_relay_is_tuned_from_the_configuration() {
         let policy = relay_policy(&config(&[
-            ("HEXAGATE_RELAY_BATCH_SIZE", "50"),
-            ("HEXAGATE_RELAY_LEASE", "5s"),
-            ("HEXAGATE_RELAY_RETRY_BUDGET", "2h"),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
+                "50",
+            ),
+            (concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_LEASE"), "5s"),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_RETRY_BUDGET"),
+                "2h",
+            ),
         ]));
 
         assert_eq!(policy.batch_size, 50);

@@ -108,7 +108,7 @@ pub enum StartupError {
     Slack(#[source] SlackSetupError),
     #[error("cannot set up NATS")]
     Nats(#[source] adapter_nats::NatsSetupError),
-    #[error("the {0} sink is configured but its client was not started (use hexagate::build)")]
+    #[error("the {0} sink is configured but its client was not started (use service::build)")]
     NotConnected(&'static str),
 }
 

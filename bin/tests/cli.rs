@@ -1,4 +1,4 @@
-//! The `hexagate` binary as an operator meets it: run as a process, with only the variables
+//! The binary as an operator meets it: run as a process, with only the variables
 //! each test sets (the developer's own environment is cleared), judged by its exit code,
 //! stdout and stderr.
 
@@ -16,10 +16,12 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// The variables' prefix, as the binary prints them.
+const P: &str = env!("SERVICE_ENV_PREFIX");
 const SECRETS: [&str; 3] = ["hunter2", "xoxb-bot-token-value", "signing-secret-value"];
 
-fn hexagate(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hexagate"));
+fn binary(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("SERVICE_NAME"))));
     command.args(args).env_clear().envs(env.iter().copied());
     command
 }
@@ -60,7 +62,7 @@ fn wait(child: &mut Child, limit: Duration) -> ExitStatus {
         }
         if Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("hexagate did not exit within {limit:?}");
+            panic!("the binary did not exit within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -73,24 +75,17 @@ fn text(bytes: &[u8]) -> String {
 /// A fresh database file in a directory that is removed when the returned guard drops.
 fn scratch_database() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir
-        .path()
-        .join("hexagate.db")
-        .to_string_lossy()
-        .into_owned();
+    let path = dir.path().join("service.db").to_string_lossy().into_owned();
     (dir, path)
 }
 
 #[test]
 fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
     let output = run(
-        hexagate(
+        binary(
             &["config", "check"],
             &[
-                (
-                    "DATABASE_URL",
-                    "postgres://app:hunter2@db.internal/hexagate",
-                ),
+                ("DATABASE_URL", "postgres://app:hunter2@db.internal/service"),
                 ("SLACK_BOT_TOKEN", "xoxb-bot-token-value"),
                 ("SLACK_SIGNING_SECRET", "signing-secret-value"),
             ],
@@ -99,10 +94,10 @@ fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("\nDATABASE_URL=postgres://app:***@db.internal/hexagate\n"));
+    assert!(stdout.contains("\nDATABASE_URL=postgres://app:***@db.internal/service\n"));
     assert!(stdout.contains("\nSLACK_BOT_TOKEN=***\n"));
     assert!(stdout.contains("\nSLACK_SIGNING_SECRET=***\n"));
-    assert!(stdout.contains("\nHEXAGATE_ADDR=127.0.0.1:8080\n"));
+    assert!(stdout.contains(&format!("\n{P}_ADDR=127.0.0.1:8080\n")));
     for secret in SECRETS {
         assert!(!stdout.contains(secret), "stdout shows {secret}");
         assert!(
@@ -115,36 +110,40 @@ fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
 #[test]
 fn config_check_reads_the_config_file_and_shows_where_each_value_came_from() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("hexagate.env");
+    let file = dir.path().join("service.env");
     std::fs::write(
         &file,
-        "# production\n\
-         HEXAGATE_ADDR=0.0.0.0:9000\n\
-         DATABASE_URL=postgres://app:hunter2@db.internal/hexagate\n\
+        format!(
+            "# production\n\
+         {P}_ADDR=0.0.0.0:9000\n\
+         DATABASE_URL=postgres://app:hunter2@db.internal/service\n\
          SLACK_BOT_TOKEN=xoxb-bot-token-value\n\
          SLACK_SIGNING_SECRET=signing-secret-value\n",
+        ),
     )
     .unwrap();
     let file = file.to_string_lossy().into_owned();
     let output = run(
-        hexagate(
+        binary(
             &["config", "check"],
             &[
-                ("HEXAGATE_CONFIG_FILE", &file),
-                ("HEXAGATE_ADDR", "127.0.0.1:7000"),
+                (concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &file),
+                (
+                    concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"),
+                    "127.0.0.1:7000",
+                ),
             ],
         ),
         Duration::from_secs(10),
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    let from_environment = format!(
-        "\n# from the environment\nHEXAGATE_CONFIG_FILE={file}\nHEXAGATE_ADDR=127.0.0.1:7000\n"
-    );
+    let from_environment =
+        format!("\n# from the environment\n{P}_CONFIG_FILE={file}\n{P}_ADDR=127.0.0.1:7000\n");
     assert!(stdout.contains(&from_environment), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "\n# from {file}\nDATABASE_URL=postgres://app:***@db.internal/hexagate\n\
+            "\n# from {file}\nDATABASE_URL=postgres://app:***@db.internal/service\n\
              SLACK_BOT_TOKEN=***\nSLACK_SIGNING_SECRET=***\n"
         )),
         "{stdout}"
@@ -157,11 +156,11 @@ fn config_check_reads_the_config_file_and_shows_where_each_value_came_from() {
 #[test]
 fn a_bad_configuration_is_refused_with_every_problem_listed() {
     let output = run(
-        hexagate(
+        binary(
             &["config", "check"],
             &[
-                ("HEXAGATE_ADDR", "localhost"),
-                ("HEXAGATE_LOG_FORMAT", "xml"),
+                (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "localhost"),
+                (concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"), "xml"),
                 ("SLACK_BOT_TOKEN", "xoxb-bot-token-value"),
             ],
         ),
@@ -175,8 +174,8 @@ fn a_bad_configuration_is_refused_with_every_problem_listed() {
         "{stderr}"
     );
     for variable in [
-        "HEXAGATE_ADDR",
-        "HEXAGATE_LOG_FORMAT",
+        concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"),
+        concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"),
         "SLACK_SIGNING_SECRET",
     ] {
         assert!(
@@ -190,15 +189,15 @@ fn a_bad_configuration_is_refused_with_every_problem_listed() {
 #[test]
 fn an_unreachable_database_fails_fast_with_one_clear_error_line() {
     let output = run(
-        hexagate(
+        binary(
             &["migrate"],
             &[
                 // Port 1 on loopback: nothing listens there, so the connection is refused.
+                ("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/service"),
                 (
-                    "DATABASE_URL",
-                    "postgres://hexagate:hunter2@127.0.0.1:1/hexagate",
+                    concat!(env!("SERVICE_ENV_PREFIX"), "_DB_ACQUIRE_TIMEOUT"),
+                    "1s",
                 ),
-                ("HEXAGATE_DB_ACQUIRE_TIMEOUT", "1s"),
             ],
         ),
         Duration::from_secs(20),
@@ -209,7 +208,7 @@ fn an_unreachable_database_fails_fast_with_one_clear_error_line() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
         errors[0].starts_with(
-            "error: cannot open PostgreSQL at postgres://hexagate:***@127.0.0.1:1/hexagate: "
+            "error: cannot open PostgreSQL at postgres://app:***@127.0.0.1:1/service: "
         ),
         "{}",
         errors[0]
@@ -221,10 +220,13 @@ fn an_unreachable_database_fails_fast_with_one_clear_error_line() {
 #[test]
 fn api_key_create_prints_the_key_alone_on_stdout_and_refuses_a_taken_name() {
     let (_dir, database) = scratch_database();
-    let env = [("HEXAGATE_SQLITE_PATH", database.as_str())];
+    let env = [(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        database.as_str(),
+    )];
 
     let output = run(
-        hexagate(&["api-key", "create", "--name", "ci"], &env),
+        binary(&["api-key", "create", "--name", "ci"], &env),
         Duration::from_secs(20),
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -235,7 +237,7 @@ fn api_key_create_prints_the_key_alone_on_stdout_and_refuses_a_taken_name() {
     assert!(text(&output.stderr).contains("created API key ci"));
 
     let again = run(
-        hexagate(&["api-key", "create", "--name", "ci"], &env),
+        binary(&["api-key", "create", "--name", "ci"], &env),
         Duration::from_secs(20),
     );
     assert_eq!(again.status.code(), Some(1));
@@ -252,8 +254,8 @@ fn spawn_logging(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Child, mpsc::Receiver<serde_json::Value>) {
-    let mut child = hexagate(args, env)
-        .env("HEXAGATE_LOG_FORMAT", "json")
+    let mut child = binary(args, env)
+        .env(concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"), "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -300,8 +302,11 @@ fn serve_answers_requests_and_exits_cleanly_on_sigterm() {
     let (mut child, lines) = spawn_logging(
         &["serve"],
         &[
-            ("HEXAGATE_ADDR", "127.0.0.1:0"),
-            ("HEXAGATE_SQLITE_PATH", database.as_str()),
+            (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "127.0.0.1:0"),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+                database.as_str(),
+            ),
         ],
     );
     let listening = wait_for_log(&lines, "listening");
@@ -332,8 +337,13 @@ fn serve_answers_requests_and_exits_cleanly_on_sigterm() {
 #[test]
 fn the_relay_worker_exits_cleanly_on_sigint() {
     let (_dir, database) = scratch_database();
-    let (mut child, lines) =
-        spawn_logging(&["relay"], &[("HEXAGATE_SQLITE_PATH", database.as_str())]);
+    let (mut child, lines) = spawn_logging(
+        &["relay"],
+        &[(
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            database.as_str(),
+        )],
+    );
     wait_for_log(&lines, "outbox relay started");
 
     send_signal(&child, "-INT");

@@ -43,10 +43,10 @@ async fn a_relay_killed_mid_batch_leaves_every_event_in_the_stream_once() {
     let proxy = TcpProxy::start().await;
     let (_slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = settings(&database, &slack_url, &stream, &proxy);
-    let config = hexagate::Config::from_env(env.iter().cloned()).unwrap();
-    let app = hexagate::build(&config).await.unwrap();
+    let config = service::Config::from_env(env.iter().cloned()).unwrap();
+    let app = service::build(&config).await.unwrap();
     let ids = create_approvals(&app, 0..CREATED).await;
     approve(&app, &ids[..APPROVED]).await;
 
@@ -91,10 +91,10 @@ async fn chat_goes_on_while_nats_is_down_and_the_events_follow_when_it_is_back()
     let proxy = TcpProxy::start().await;
     let (slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = settings(&database, &slack_url, &stream, &proxy);
-    let config = hexagate::Config::from_env(env.iter().cloned()).unwrap();
-    let app = hexagate::build(&config).await.unwrap();
+    let config = service::Config::from_env(env.iter().cloned()).unwrap();
+    let app = service::build(&config).await.unwrap();
     let mut relay = spawn_relay(&env);
 
     // Both sinks work before the outage.

@@ -1,4 +1,4 @@
-//! The event stream end to end: hexagate built as `main` builds it, with `NATS_URL` set,
+//! The event stream end to end: the service built as `main` builds it, with `NATS_URL` set,
 //! serving with its relays running and publishing to the real NATS server (`NATS_URL`, or
 //! the one on `127.0.0.1:4222` that `.ci/run` makes sure of) on a stream and subject prefix
 //! of its own. Chat goes to the console meanwhile.
@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Duration;
 
-use hexagate::{Config, Workers};
+use service::{Config, Workers};
 use tokio_util::sync::CancellationToken;
 
 use support::nats::{TestStream, nats_url};
@@ -29,14 +29,23 @@ async fn every_event_reaches_the_stream_once_in_order_per_approval() {
     const APPROVED: usize = 10;
     let stream = TestStream::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let mut env = vec![
-        ("HEXAGATE_SQLITE_PATH".to_owned(), database),
-        ("HEXAGATE_RELAY_IDLE_INTERVAL".to_owned(), "50ms".to_owned()),
-        ("HEXAGATE_SHUTDOWN_GRACE".to_owned(), "2s".to_owned()),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH").to_owned(),
+            database,
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL").to_owned(),
+            "50ms".to_owned(),
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE").to_owned(),
+            "2s".to_owned(),
+        ),
     ];
     env.extend(stream.environment(&nats_url()));
-    let app = hexagate::build(&Config::from_env(env).unwrap())
+    let app = service::build(&Config::from_env(env).unwrap())
         .await
         .unwrap();
     let ids = create_approvals(&app, 0..CREATED).await;

@@ -15,8 +15,8 @@
 use std::time::Duration;
 
 use application::use_cases::ListApprovalsInput;
-use hexagate::{App, Config, RunError, Workers};
 use secrecy::ExposeSecret;
+use service::{App, Config, RunError, Workers};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -36,10 +36,13 @@ struct Running {
 
 async fn start(extra: &[(&str, &str)]) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db");
-    let vars = [("HEXAGATE_SQLITE_PATH", database.to_str().unwrap())];
+    let database = dir.path().join("service.db");
+    let vars = [(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        database.to_str().unwrap(),
+    )];
     let config = Config::from_env(vars.iter().chain(extra).copied()).unwrap();
-    let app: App = hexagate::build(&config).await.unwrap();
+    let app: App = service::build(&config).await.unwrap();
     let created = app.use_cases().create_api_key.execute("ci").await.unwrap();
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -117,7 +120,7 @@ async fn a_request_in_flight_completes_before_the_server_stops() {
     assert!(outcome.is_ok(), "{outcome:?}");
 
     // The stopped server closed its connections; a restarted one finds the request stored.
-    let restarted = hexagate::build(&running.config).await.unwrap();
+    let restarted = service::build(&running.config).await.unwrap();
     let page = restarted
         .use_cases()
         .list_approvals
@@ -133,7 +136,11 @@ async fn a_request_in_flight_completes_before_the_server_stops() {
 
 #[tokio::test]
 async fn a_request_that_never_finishes_cannot_hold_shutdown_past_the_grace_period() {
-    let running = start(&[("HEXAGATE_SHUTDOWN_GRACE", "300ms")]).await;
+    let running = start(&[(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"),
+        "300ms",
+    )])
+    .await;
     // Never sends the rest of its body.
     let _stream = start_request(&running).await;
 

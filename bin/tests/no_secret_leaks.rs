@@ -1,5 +1,5 @@
 //! Proves that no secret reaches a log line, an error message or a response body: the real
-//! wiring (`hexagate::build` on a SQLite file, Slack against a fake on loopback) handles
+//! wiring (`service::build` on a SQLite file, Slack against a fake on loopback) handles
 //! good and bad requests and delivers a message, start-up and configuration fail with a
 //! database password in the URL, and every log line of all of it is captured and searched.
 //!
@@ -25,8 +25,8 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use hexagate::{App, Config};
 use secrecy::ExposeSecret;
+use service::{App, Config};
 use tower::ServiceExt as _;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -131,7 +131,7 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::from_env([
         (
-            "HEXAGATE_SQLITE_PATH",
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
             dir.path().join("leaks.db").to_string_lossy().into_owned(),
         ),
         ("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()),
@@ -140,7 +140,7 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
     ])
     .unwrap();
     said.push(format!("{config:?}\n{}", config.report()));
-    let app = hexagate::build(&config).await.unwrap();
+    let app = service::build(&config).await.unwrap();
     let created = app.use_cases().create_api_key.execute("ci").await.unwrap();
     let api_key = created.key.expose_secret().to_owned();
 
@@ -200,13 +200,16 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
     );
 
     // Start-up fails: nothing listens on port 1.
-    let unreachable = format!("postgres://hexagate:{DB_PASSWORD}@127.0.0.1:1/hexagate");
+    let unreachable = format!("postgres://app:{DB_PASSWORD}@127.0.0.1:1/service");
     let config = Config::from_env([
         ("DATABASE_URL", unreachable.as_str()),
-        ("HEXAGATE_DB_ACQUIRE_TIMEOUT", "1s"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_DB_ACQUIRE_TIMEOUT"),
+            "1s",
+        ),
     ])
     .unwrap();
-    let Err(error) = hexagate::build(&config).await else {
+    let Err(error) = service::build(&config).await else {
         panic!("nothing listens on 127.0.0.1:1, yet the store opened");
     };
     said.push(error_text(&error));
@@ -214,18 +217,28 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
     // The configuration is refused, once from the environment and once from a file.
     let error = Config::from_env([
         ("DATABASE_URL", unreachable.as_str()),
-        ("HEXAGATE_SQLITE_PATH", "local.db"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            "local.db",
+        ),
         ("SLACK_BOT_TOKEN", BOT_TOKEN),
     ])
     .unwrap_err();
     said.push(error_text(&error));
-    let file = dir.path().join("hexagate.env");
+    let file = dir.path().join("service.env");
     std::fs::write(
         &file,
-        format!("DATABASE_URL={unreachable}\n{SIGNING_SECRET}\nHEXAGATE_ADDR=nowhere\n"),
+        format!(
+            "DATABASE_URL={unreachable}\n{SIGNING_SECRET}\n{}_ADDR=nowhere\n",
+            env!("SERVICE_ENV_PREFIX")
+        ),
     )
     .unwrap();
-    let error = Config::from_env([("HEXAGATE_CONFIG_FILE", file.as_os_str())]).unwrap_err();
+    let error = Config::from_env([(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"),
+        file.as_os_str(),
+    )])
+    .unwrap_err();
     said.push(error_text(&error));
 
     let logs = logs.text();
@@ -235,7 +248,7 @@ async fn no_secret_reaches_a_log_line_an_error_message_or_a_response_body() {
         "http_request",
         "refused a Slack request: bad signature",
         "chat.postMessage: invalid_auth",
-        "PostgreSQL at postgres://hexagate:***@127.0.0.1:1/hexagate",
+        "PostgreSQL at postgres://app:***@127.0.0.1:1/service",
     ] {
         assert!(logs.contains(expected), "no {expected:?} in:\n{logs}");
     }

@@ -24,7 +24,7 @@ async fn a_killed_relays_claimed_messages_are_delivered_by_another_within_thirty
     const REQUESTS: usize = 6;
     let (slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = environment(&database, &slack_url);
     request_approvals(&env, REQUESTS).await;
 
@@ -62,7 +62,7 @@ async fn a_killed_relays_claimed_messages_are_delivered_by_another_within_thirty
 async fn a_dead_letter_re_driven_with_the_cli_is_delivered() {
     let (slack, slack_url) = FakeSlack::default().start().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db").display().to_string();
+    let database = dir.path().join("service.db").display().to_string();
     let env = environment(&database, &slack_url);
     let app = request_approvals(&env, 1).await;
     let relay = app.use_cases().relay(CHAT_SINK).unwrap();

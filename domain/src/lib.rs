@@ -1,6 +1,6 @@
 //! # domain — the approval rules, and nothing else
 //!
-//! This crate holds the business vocabulary of hexagate: approval requests, their policy, the
+//! This crate holds the business vocabulary of the service: approval requests, their policy, the
 //! decisions people make, alerts and their deduplication, and the events a change of state
 //! raises. Everything here is a pure
 //! value or a pure method: no async, no I/O, no clock, no framework. Time and ids come in as

@@ -14,7 +14,7 @@ pub async fn memory() -> Store {
 /// A migrated SQLite file in a temporary directory, deleted with the store.
 pub async fn sqlite() -> Store {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
-    let url = format!("sqlite:{}", dir.path().join("hexagate.db").display());
+    let url = format!("sqlite:{}", dir.path().join("service.db").display());
     let store = SqliteStore::connect(&url)
         .await
         .expect("opening the SQLite file")

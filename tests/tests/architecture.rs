@@ -1,7 +1,7 @@
 //! The dependency rule of the hexagonal architecture, checked on the real crate graph.
 //!
 //! ```text
-//! domain  ←  application  ←  adapters/*  ←  hexagate (bin)
+//! domain  ←  application  ←  adapters/*  ←  bin
 //!                     ↖          ↙
 //!                   support crates
 //! ```
@@ -13,7 +13,7 @@
 //! - A support crate ([`SUPPORT_CRATES`]: code several adapters share, such as the SQL
 //!   stores' row mapping) may be depended on by adapters, and itself depends on no adapter.
 //!   It is the one way two adapters share code without knowing each other.
-//! - Only the composition root (`hexagate`) and the cross-crate `tests` depend on adapters;
+//! - Only the composition root (`bin`) and the cross-crate `tests` depend on adapters;
 //!   only they and adapters depend on support crates.
 //!
 //! Crate boundaries already make the compiler enforce the rule *inside* the code (`domain`
@@ -60,7 +60,7 @@ const FORBIDDEN_IN_APPLICATION: &[&str] = &[
 ];
 
 /// Workspace packages allowed to depend on adapters.
-const COMPOSITION_ROOTS: &[&str] = &["hexagate", "tests"];
+const COMPOSITION_ROOTS: &[&str] = &[env!("SERVICE_NAME"), "tests"];
 
 /// Workspace packages that adapters share: adapter-side code (they may use drivers and
 /// frameworks) that is not an adapter itself, whatever its path. Listed by name, so a new one
@@ -417,11 +417,11 @@ fn the_workspace_follows_the_dependency_rule() {
             "the support crate {support} is not a workspace member"
         );
     }
-    let hexagate = graph
-        .member_named("hexagate")
+    let root = graph
+        .member_named(env!("SERVICE_NAME"))
         .expect("the composition root is a workspace member");
     assert!(
-        graph.reachable(hexagate).len() > 50,
+        graph.reachable(root).len() > 50,
         "the composition root should reach the whole dependency tree"
     );
 
@@ -480,7 +480,7 @@ mod checker {
         ("adapter-memory", "adapters/memory"),
         ("adapter-sqlite", "adapters/sqlite"),
         ("sql-support", "adapters/sql-support"),
-        ("hexagate", "bin"),
+        (env!("SERVICE_NAME"), "bin"),
         ("tests", "tests"),
     ];
 
@@ -498,8 +498,8 @@ mod checker {
         ("adapter-sqlite", "sql-support"),
         ("sql-support", "application"),
         ("sql-support", "sqlx"),
-        ("hexagate", "adapter-http"),
-        ("hexagate", "adapter-slack"),
+        (env!("SERVICE_NAME"), "adapter-http"),
+        (env!("SERVICE_NAME"), "adapter-slack"),
         ("tests", "adapter-memory"),
     ];
 

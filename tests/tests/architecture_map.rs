@@ -267,7 +267,7 @@ fn path_extraction_finds_paths_and_skips_routes_types_commands_and_diagrams() {
 | shutdown | `bin/src/shutdown.rs` |
 The store: `adapters/postgres/migrations/`, the manifest `Cargo.toml`, a `.ci/run` script.
 Not paths: `Arc<dyn Port>`, `/v1/approvals/{id}`, `serve --no-relay`, `application/problem+json`,
-`adapter_http::router`, `https://hexagate.dev/problems/`, `take_events()`, ``.
+`adapter_http::router`, `https://example.dev/problems/`, `take_events()`, ``.
 ```mermaid
     http[\"`adapters/http/src/lib.rs`\"]
 ```

@@ -44,7 +44,7 @@ mod postgres {
         #[tokio::test]
         async fn connecting_to_a_closed_port_is_unavailable_within_the_timeout() {
             let url = format!(
-                "postgres://postgres@127.0.0.1:{}/hexagate",
+                "postgres://postgres@127.0.0.1:{}/service",
                 closed_port().await
             );
             let started = Instant::now();
@@ -66,7 +66,7 @@ mod postgres {
                     held.push(socket);
                 }
             });
-            let url = format!("postgres://postgres@127.0.0.1:{port}/hexagate");
+            let url = format!("postgres://postgres@127.0.0.1:{port}/service");
             let started = Instant::now();
 
             let result = PostgresStore::connect(&url, settings()).await;
@@ -79,7 +79,7 @@ mod postgres {
         #[tokio::test]
         async fn a_malformed_url_is_refused_without_echoing_it() {
             for url in [
-                "sqlite:hexagate.db",
+                "sqlite:service.db",
                 "postgres://user:s3cret@host:notaport/db",
             ] {
                 let result = PostgresStore::connect(url, settings()).await;
@@ -97,7 +97,7 @@ mod postgres {
         #[tokio::test]
         async fn a_store_whose_server_is_gone_reports_unavailable_on_every_port() {
             let url = format!(
-                "postgres://postgres@127.0.0.1:{}/hexagate",
+                "postgres://postgres@127.0.0.1:{}/service",
                 closed_port().await
             );
             let pool = PgPoolOptions::new()

@@ -14,7 +14,7 @@ mod sqlite {
         use tests::contract::fixtures::{Fixture, new_alert, new_approval};
 
         fn url_in(dir: &tempfile::TempDir, form: &str) -> String {
-            format!("{form}{}", dir.path().join("hexagate.db").display())
+            format!("{form}{}", dir.path().join("service.db").display())
         }
 
         #[tokio::test]
@@ -26,7 +26,7 @@ mod sqlite {
             store.migrate().await.unwrap();
             store.close().await;
 
-            let path = dir.path().join("hexagate.db");
+            let path = dir.path().join("service.db");
             assert!(path.is_file());
             let mut conn = SqliteConnection::connect(&format!("sqlite:{}", path.display()))
                 .await
@@ -87,7 +87,7 @@ mod sqlite {
 
         #[tokio::test]
         async fn a_url_for_another_database_is_refused() {
-            let result = SqliteStore::connect("postgres://localhost/hexagate").await;
+            let result = SqliteStore::connect("postgres://localhost/service").await;
             assert!(
                 matches!(&result, Err(RepositoryError::Unavailable(m)) if m.contains("sqlite:")),
                 "{result:?}"
@@ -97,10 +97,7 @@ mod sqlite {
         #[tokio::test]
         async fn a_file_in_a_missing_directory_is_unavailable() {
             let dir = tempfile::tempdir().unwrap();
-            let url = format!(
-                "sqlite:{}",
-                dir.path().join("missing/hexagate.db").display()
-            );
+            let url = format!("sqlite:{}", dir.path().join("missing/service.db").display());
             let result = SqliteStore::connect(&url).await;
             assert!(
                 matches!(result, Err(RepositoryError::Unavailable(_))),

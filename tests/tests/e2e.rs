@@ -1,4 +1,4 @@
-//! End to end: the real application (the same `hexagate::build` as `main`), served on a
+//! End to end: the real application (the same `service::build` as `main`), served on a
 //! loopback port with its relay running, against a fake Slack that checks every call.
 //! Each story runs on SQLite and on PostgreSQL.
 

@@ -13,8 +13,8 @@ use adapter_memory::{ManualClock, SequentialIds};
 use application::ports::CHAT_SINK;
 use application::use_cases::CreateApprovalInput;
 use domain::Identity;
-use hexagate::{Adapters, Config};
 use serde_json::{Value, json};
+use service::{Adapters, Config};
 use tests::e2e::{BOT_TOKEN, FakeSlack, POST, SIGNING_SECRET, TestApp};
 use wiremock::ResponseTemplate;
 
@@ -101,22 +101,28 @@ async fn five_minutes_of_server_errors_lose_nothing() {
         .fail_while(POST, down.clone(), ResponseTemplate::new(500))
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hexagate.db");
+    let database = dir.path().join("service.db");
     let config = Config::from_env([
-        ("HEXAGATE_SQLITE_PATH", database.to_str().unwrap()),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            database.to_str().unwrap(),
+        ),
         ("SLACK_BOT_TOKEN", BOT_TOKEN),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
         ("SLACK_API_BASE_URL", slack.uri().as_str()),
-        ("HEXAGATE_RELAY_BATCH_SIZE", "50"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
+            "50",
+        ),
     ])
     .unwrap();
     let start = chrono::Utc::now();
     let clock = Arc::new(ManualClock::new(start));
-    let app = hexagate::build_with(
+    let app = service::build_with(
         &config,
         Adapters {
-            persistence: hexagate::open_store(&config).await.unwrap(),
-            chat: hexagate::chat_gateway(&config).unwrap(),
+            persistence: service::open_store(&config).await.unwrap(),
+            chat: service::chat_gateway(&config).unwrap(),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
             sinks: Default::default(),

@@ -84,7 +84,14 @@ pub fn render(message: &ChatMessage, base_url: &str) -> String {
     if !commands.is_empty() {
         lines.extend(commands);
         // Also keeps the commands copyable: log formatters append fields to the last line.
-        lines.push("  (create API keys with: hexagate api-key create --name <name>)".to_owned());
+        lines.push(
+            concat!(
+                "  (create API keys with: ",
+                env!("SERVICE_NAME"),
+                " api-key create --name <name>)"
+            )
+            .to_owned(),
+        );
     }
     lines.join("\n")
 }
@@ -92,7 +99,11 @@ pub fn render(message: &ChatMessage, base_url: &str) -> String {
 /// `    approve: curl -X POST …`, for an action the REST API can take too.
 fn command(action: &Action, base_url: &str) -> Option<String> {
     let rest = action.rest.as_ref()?;
-    let auth = r#"-H "Authorization: Bearer $HEXAGATE_API_KEY""#;
+    let auth = concat!(
+        r#"-H "Authorization: Bearer $"#,
+        env!("SERVICE_ENV_PREFIX"),
+        r#"_API_KEY""#
+    );
     let mut line = format!(
         "    {}: curl -X POST {base_url}{} {auth}",
         action.id, rest.path
@@ -169,9 +180,11 @@ mod tests {
         let expected = format!(
             "widget {ID} [pending] Turn it?\n\
              \x20 Asked by: slack:U1 at 2025-01-02T03:04:05+00:00\n\
-             \x20   turn: curl -X POST http://127.0.0.1:8080/v1/widgets/{ID}/turn -H \"Authorization: Bearer $HEXAGATE_API_KEY\" -H 'content-type: application/json' -d '{{\"how\":\"left\"}}'\n\
-             \x20   drop: curl -X POST http://127.0.0.1:8080/v1/widgets/{ID}/drop -H \"Authorization: Bearer $HEXAGATE_API_KEY\"\n\
-             \x20 (create API keys with: hexagate api-key create --name <name>)"
+             \x20   turn: curl -X POST http://127.0.0.1:8080/v1/widgets/{ID}/turn -H \"Authorization: Bearer ${P}_API_KEY\" -H 'content-type: application/json' -d '{{\"how\":\"left\"}}'\n\
+             \x20   drop: curl -X POST http://127.0.0.1:8080/v1/widgets/{ID}/drop -H \"Authorization: Bearer ${P}_API_KEY\"\n\
+             \x20 (create API keys with: {N} api-key create --name <name>)",
+            P = env!("SERVICE_ENV_PREFIX"),
+            N = env!("SERVICE_NAME"),
         );
         assert_eq!(text, expected);
     }

@@ -61,7 +61,7 @@ pub(crate) const V1_POST: &[ProblemType] = &[
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
-        title = "hexagate",
+        title = env!("SERVICE_NAME"),
         description = "Approval gates and alerts with chat as the system interface: machines \
                        ask for a human decision or raise an alert over HTTP, people respond \
                        in chat."
@@ -106,7 +106,11 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("An API key created with `hexagate api-key create`."))
+                .description(Some(concat!(
+                    "An API key created with `",
+                    env!("SERVICE_NAME"),
+                    " api-key create`."
+                )))
                 .build(),
         ),
     );

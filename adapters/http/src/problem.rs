@@ -169,147 +169,147 @@ impl ProblemType {
         use StatusCode as S;
         match self {
             Self::MalformedBody => (
-                "https://hexagate.dev/problems/malformed-body",
+                concat!(env!("PROBLEM_BASE_URL"), "malformed-body"),
                 S::BAD_REQUEST,
                 "Malformed request body",
             ),
             Self::Validation => (
-                "https://hexagate.dev/problems/validation",
+                concat!(env!("PROBLEM_BASE_URL"), "validation"),
                 S::BAD_REQUEST,
                 "Invalid field value",
             ),
             Self::InvalidQuery => (
-                "https://hexagate.dev/problems/invalid-query",
+                concat!(env!("PROBLEM_BASE_URL"), "invalid-query"),
                 S::BAD_REQUEST,
                 "Invalid query string",
             ),
             Self::InvalidCursor => (
-                "https://hexagate.dev/problems/invalid-cursor",
+                concat!(env!("PROBLEM_BASE_URL"), "invalid-cursor"),
                 S::BAD_REQUEST,
                 "Invalid pagination cursor",
             ),
             Self::InvalidPath => (
-                "https://hexagate.dev/problems/invalid-path",
+                concat!(env!("PROBLEM_BASE_URL"), "invalid-path"),
                 S::BAD_REQUEST,
                 "Invalid path parameter",
             ),
             Self::Unauthorized => (
-                "https://hexagate.dev/problems/unauthorized",
+                concat!(env!("PROBLEM_BASE_URL"), "unauthorized"),
                 S::UNAUTHORIZED,
                 "Missing or invalid API key",
             ),
             Self::NotRequester => (
-                "https://hexagate.dev/problems/not-requester",
+                concat!(env!("PROBLEM_BASE_URL"), "not-requester"),
                 S::FORBIDDEN,
                 "Only the requester may do this",
             ),
             Self::ApproverNotAllowed => (
-                "https://hexagate.dev/problems/approver-not-allowed",
+                concat!(env!("PROBLEM_BASE_URL"), "approver-not-allowed"),
                 S::FORBIDDEN,
                 "Approver not allowed",
             ),
             Self::ApprovalNotFound => (
-                "https://hexagate.dev/problems/approval-not-found",
+                concat!(env!("PROBLEM_BASE_URL"), "approval-not-found"),
                 S::NOT_FOUND,
                 "Approval request not found",
             ),
             Self::AlertNotFound => (
-                "https://hexagate.dev/problems/alert-not-found",
+                concat!(env!("PROBLEM_BASE_URL"), "alert-not-found"),
                 S::NOT_FOUND,
                 "Alert not found",
             ),
             Self::RouteNotFound => (
-                "https://hexagate.dev/problems/route-not-found",
+                concat!(env!("PROBLEM_BASE_URL"), "route-not-found"),
                 S::NOT_FOUND,
                 "No such route",
             ),
             Self::MethodNotAllowed => (
-                "https://hexagate.dev/problems/method-not-allowed",
+                concat!(env!("PROBLEM_BASE_URL"), "method-not-allowed"),
                 S::METHOD_NOT_ALLOWED,
                 "Method not allowed",
             ),
             Self::RequestTimeout => (
-                "https://hexagate.dev/problems/request-timeout",
+                concat!(env!("PROBLEM_BASE_URL"), "request-timeout"),
                 S::REQUEST_TIMEOUT,
                 "Request timed out",
             ),
             Self::ConcurrentUpdate => (
-                "https://hexagate.dev/problems/concurrent-update",
+                concat!(env!("PROBLEM_BASE_URL"), "concurrent-update"),
                 S::CONFLICT,
                 "Concurrent update",
             ),
             Self::NotPending => (
-                "https://hexagate.dev/problems/not-pending",
+                concat!(env!("PROBLEM_BASE_URL"), "not-pending"),
                 S::CONFLICT,
                 "Approval request already settled",
             ),
             Self::BodyTooLarge => (
-                "https://hexagate.dev/problems/body-too-large",
+                concat!(env!("PROBLEM_BASE_URL"), "body-too-large"),
                 S::PAYLOAD_TOO_LARGE,
                 "Request body too large",
             ),
             Self::UnsupportedMediaType => (
-                "https://hexagate.dev/problems/unsupported-media-type",
+                concat!(env!("PROBLEM_BASE_URL"), "unsupported-media-type"),
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type",
             ),
             Self::SelfApproval => (
-                "https://hexagate.dev/problems/self-approval",
+                concat!(env!("PROBLEM_BASE_URL"), "self-approval"),
                 S::UNPROCESSABLE_ENTITY,
                 "Self-approval not allowed",
             ),
             Self::UnsatisfiablePolicy => (
-                "https://hexagate.dev/problems/unsatisfiable-policy",
+                concat!(env!("PROBLEM_BASE_URL"), "unsatisfiable-policy"),
                 S::UNPROCESSABLE_ENTITY,
                 "Policy can never be satisfied",
             ),
             Self::ApprovalExpired => (
-                "https://hexagate.dev/problems/approval-expired",
+                concat!(env!("PROBLEM_BASE_URL"), "approval-expired"),
                 S::UNPROCESSABLE_ENTITY,
                 "Approval request expired",
             ),
             Self::ConflictingVerdict => (
-                "https://hexagate.dev/problems/conflicting-verdict",
+                concat!(env!("PROBLEM_BASE_URL"), "conflicting-verdict"),
                 S::UNPROCESSABLE_ENTITY,
                 "Verdict cannot be changed",
             ),
             Self::AlertResolved => (
-                "https://hexagate.dev/problems/alert-resolved",
+                concat!(env!("PROBLEM_BASE_URL"), "alert-resolved"),
                 S::CONFLICT,
                 "Alert already resolved",
             ),
             Self::Internal => (
-                "https://hexagate.dev/problems/internal",
+                concat!(env!("PROBLEM_BASE_URL"), "internal"),
                 S::INTERNAL_SERVER_ERROR,
                 "Internal error",
             ),
             Self::Unavailable => (
-                "https://hexagate.dev/problems/unavailable",
+                concat!(env!("PROBLEM_BASE_URL"), "unavailable"),
                 S::SERVICE_UNAVAILABLE,
                 "Service unavailable",
             ),
             Self::IdempotencyKeyInvalid => (
-                "https://hexagate.dev/problems/idempotency-key-invalid",
+                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-invalid"),
                 S::BAD_REQUEST,
                 "Invalid Idempotency-Key",
             ),
             Self::IdempotencyKeyInFlight => (
-                "https://hexagate.dev/problems/idempotency-key-in-flight",
+                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-in-flight"),
                 S::CONFLICT,
                 "Request with this Idempotency-Key in progress",
             ),
             Self::IdempotencyKeyReused => (
-                "https://hexagate.dev/problems/idempotency-key-reused",
+                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-reused"),
                 S::UNPROCESSABLE_ENTITY,
                 "Idempotency-Key reused for another request",
             ),
             Self::Overloaded => (
-                "https://hexagate.dev/problems/overloaded",
+                concat!(env!("PROBLEM_BASE_URL"), "overloaded"),
                 S::SERVICE_UNAVAILABLE,
                 "Too many requests in flight",
             ),
             Self::HeadersTooLarge => (
-                "https://hexagate.dev/problems/headers-too-large",
+                concat!(env!("PROBLEM_BASE_URL"), "headers-too-large"),
                 S::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request headers too large",
             ),
@@ -498,7 +498,7 @@ mod tests {
         let uris: HashSet<_> = ProblemType::ALL.iter().map(|t| t.uri()).collect();
         assert_eq!(uris.len(), ProblemType::ALL.len(), "two types share a URI");
         for uri in uris {
-            assert!(uri.starts_with("https://hexagate.dev/problems/"), "{uri}");
+            assert!(uri.starts_with(env!("PROBLEM_BASE_URL")), "{uri}");
         }
     }
 
@@ -520,7 +520,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&problem).unwrap(),
             serde_json::json!({
-                "type": "https://hexagate.dev/problems/validation",
+                "type": concat!(env!("PROBLEM_BASE_URL"), "validation"),
                 "title": "Invalid field value",
                 "status": 400,
                 "detail": "title must not be empty",

@@ -33,8 +33,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let token = Uuid::now_v7().simple().to_string();
     let settings = NatsSettings {
-        stream: format!("HEXAGATE_BENCH_{}", token.to_uppercase()),
-        subject_prefix: format!("hexagate.bench.{token}"),
+        stream: format!("SVC_BENCH_{}", token.to_uppercase()),
+        subject_prefix: format!("svc.bench.{token}"),
         ..NatsSettings::new(SecretString::from(url.clone()))
     };
     let sink = JetStreamSink::connect(&settings).await?;

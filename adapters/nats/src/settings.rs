@@ -67,8 +67,8 @@ impl NatsTls {
 }
 
 impl NatsSettings {
-    pub const DEFAULT_STREAM: &str = "HEXAGATE_EVENTS";
-    pub const DEFAULT_SUBJECT_PREFIX: &str = "hexagate.events";
+    pub const DEFAULT_STREAM: &str = concat!(env!("SERVICE_ENV_PREFIX"), "_EVENTS");
+    pub const DEFAULT_SUBJECT_PREFIX: &str = concat!(env!("SERVICE_NAME"), ".events");
     /// Well under the relay's lease per message; a healthy JetStream acks in milliseconds.
     pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
     /// Twice the relay's default lease and longest backoff (5 minutes each).
@@ -123,7 +123,7 @@ impl NatsSettings {
     /// in the outbox, and readiness says what is missing.
     pub(crate) async fn connect_options(&self) -> Result<ConnectOptions, NatsSetupError> {
         let mut options = ConnectOptions::new()
-            .name("hexagate")
+            .name(env!("SERVICE_NAME"))
             .retry_on_initial_connect()
             .max_reconnects(None)
             .connection_timeout(self.publish_timeout)
@@ -228,7 +228,10 @@ mod tests {
     fn the_defaults_pass_their_own_checks() {
         let settings = settings();
         assert!(settings.validate().is_ok());
-        assert_eq!(settings.stream_subjects(), "hexagate.events.>");
+        assert_eq!(
+            settings.stream_subjects(),
+            concat!(env!("SERVICE_NAME"), ".events.>")
+        );
     }
 
     #[test]
@@ -250,13 +253,7 @@ mod tests {
 
     #[test]
     fn wildcard_prefixes_are_refused() {
-        for bad in [
-            "",
-            "events.>",
-            "hexagate.*",
-            "hexagate..events",
-            "hexagate events",
-        ] {
+        for bad in ["", "events.>", "svc.*", "svc..events", "svc events"] {
             let settings = NatsSettings {
                 subject_prefix: bad.to_owned(),
                 ..settings()

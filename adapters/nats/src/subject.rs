@@ -1,6 +1,6 @@
 //! Where an event is published: `<prefix>.<aggregate>.<event>`, e.g.
-//! `hexagate.events.approval.approved`, so a consumer subscribes to exactly the events it
-//! reacts to (`hexagate.events.approval.approved`, `hexagate.events.alert.>`).
+//! `<service>.events.approval.approved`, so a consumer subscribes to exactly the events it
+//! reacts to (`<service>.events.approval.approved`, `<service>.events.alert.>`).
 
 /// The subject of an event whose stable name is `event_type` (`approval.approved`: the
 /// aggregate, a dot, the event). `None` when the name would not make a literal subject
@@ -14,8 +14,8 @@ pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
     is_literal(prefix)
 }
 
-/// Whether a stream subject `pattern` (`hexagate.>`, `*.events.>`) captures every subject
-/// `filter` (`hexagate.events.>`) captures.
+/// Whether a stream subject `pattern` (`<service>.>`, `*.events.>`) captures every subject
+/// `filter` (`<service>.events.>`) captures.
 pub(crate) fn covers(pattern: &str, filter: &str) -> bool {
     let mut pattern = pattern.split('.');
     let mut filter = filter.split('.');
@@ -47,8 +47,8 @@ mod tests {
     #[test]
     fn an_event_lands_under_the_prefix_by_aggregate_and_name() {
         assert_eq!(
-            for_event("hexagate.events", "approval.approved").as_deref(),
-            Some("hexagate.events.approval.approved")
+            for_event("svc.events", "approval.approved").as_deref(),
+            Some("svc.events.approval.approved")
         );
         assert_eq!(
             for_event("acme", "alert.raised").as_deref(),
@@ -58,16 +58,16 @@ mod tests {
 
     #[test]
     fn a_stream_subject_covers_the_events_when_it_matches_all_of_them() {
-        for pattern in ["hexagate.events.>", "hexagate.>", ">", "*.events.>"] {
-            assert!(covers(pattern, "hexagate.events.>"), "{pattern}");
+        for pattern in ["svc.events.>", "svc.>", ">", "*.events.>"] {
+            assert!(covers(pattern, "svc.events.>"), "{pattern}");
         }
         for pattern in [
-            "hexagate.events.*",
-            "hexagate.events",
+            "svc.events.*",
+            "svc.events",
             "other.>",
-            "hexagate.events.approval.>",
+            "svc.events.approval.>",
         ] {
-            assert!(!covers(pattern, "hexagate.events.>"), "{pattern}");
+            assert!(!covers(pattern, "svc.events.>"), "{pattern}");
         }
     }
 
@@ -82,7 +82,7 @@ mod tests {
             "a b",
             "a\tb",
         ] {
-            assert_eq!(for_event("hexagate.events", bad), None, "{bad:?}");
+            assert_eq!(for_event("svc.events", bad), None, "{bad:?}");
         }
     }
 }

@@ -65,7 +65,7 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| RepositoryError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?
             // Names our sessions in pg_stat_activity, for whoever operates the database.
-            .application_name("hexagate");
+            .application_name(env!("SERVICE_NAME"));
         let server = format!("{}:{}", options.get_host(), options.get_port());
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)

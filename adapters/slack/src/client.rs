@@ -58,7 +58,11 @@ impl SlackGateway {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
-            .user_agent(concat!("hexagate/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                env!("SERVICE_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(SlackSetupError::HttpClient)?;
         Ok(Self {

@@ -1,4 +1,4 @@
-//! `POST /slack/commands`: a slash command, e.g. `/hexagate approve <id> looks good`.
+//! `POST /slack/commands`: a slash command, e.g. `/<service> approve <id> looks good`.
 //!
 //! The text after the command's name goes, with the Slack user of the verified form, to the
 //! subjects registry, which parses it (the verbs are the registered subjects') and calls the
@@ -17,7 +17,7 @@ use crate::inbound::{SignedBody, SlackState};
 use crate::reply::Ephemeral;
 
 /// Shown in the help when Slack leaves the command's name out.
-const DEFAULT_COMMAND: &str = "/hexagate";
+const DEFAULT_COMMAND: &str = concat!("/", env!("SERVICE_NAME"), "");
 
 /// The fields of a slash command this route reads.
 #[derive(Deserialize)]

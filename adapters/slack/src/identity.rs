@@ -1,4 +1,4 @@
-//! Slack users as hexagate identities: `U2CERLKJA` is `slack:U2CERLKJA`.
+//! Slack users as identities of the service: `U2CERLKJA` is `slack:U2CERLKJA`.
 //!
 //! The user id is the only stable, unique thing about a Slack user; names and display names
 //! change and are not unique. The identity is taken from the *verified* payload only, never

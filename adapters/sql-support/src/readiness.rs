@@ -54,7 +54,8 @@ pub fn check_migrations<'a>(
         Ok(())
     } else {
         Err(RepositoryError::Unavailable(format!(
-            "the database schema is not up to date (run `hexagate migrate`): migration {}",
+            "the database schema is not up to date (run `{} migrate`): migration {}",
+            env!("SERVICE_NAME"),
             missing.join(", migration ")
         )))
     }

@@ -31,7 +31,7 @@
 //! in arrival order, instead of contending for the file's write lock — whose busy handler
 //! sleeps and retries, which under 16 concurrent writers gave creates a p99 of 150 ms and
 //! more. The busy timeout is still there for the writers of *other* processes (a separate
-//! `hexagate relay`, a CLI command). A single write statement takes the write lock before it
+//! relay process, a CLI command). A single write statement takes the write lock before it
 //! reads anything. A multi-statement write (`save`) runs in a `BEGIN IMMEDIATE` transaction,
 //! which takes the lock at `BEGIN`, so everything the transaction reads — the version it
 //! checks included — is read under the lock and cannot change before the commit. (A plain

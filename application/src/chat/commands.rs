@@ -1,5 +1,5 @@
-//! Slash commands, for every platform that has them: `/hexagate <verb> <id> [text]`,
-//! `/hexagate status <id>`, `/hexagate help`.
+//! Slash commands, for every platform that has them: `/<service> <verb> <id> [text]`,
+//! `/<service> status <id>`, `/<service> help`.
 //!
 //! The platform sends everything after the command's name as free text, so it is parsed
 //! strictly: a verb, an id, and for some verbs a text. The verbs come from the registered
@@ -19,7 +19,7 @@ const ECHO_MAX_CHARS: usize = 40;
 /// One slash command as a platform received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlashCommand<'a> {
-    /// The command's name as typed, e.g. `/hexagate`.
+    /// The command's name as typed, e.g. `/<service>`.
     pub name: &'a str,
     /// Everything after the name.
     pub text: &'a str,

@@ -19,7 +19,7 @@ use crate::ports::RepositoryError;
 /// Shown when the failure is ours (the store is down, or the subject kept changing), so
 /// trying again is the right move.
 const TRY_AGAIN: &str =
-    "Sorry, that did not go through: hexagate could not record it just now. Please try again.";
+    "Sorry, that did not go through: we could not record it just now. Please try again.";
 
 /// A noun as generic replies use it: `widget` and `a widget`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! What an operator does with the messages the relay gave up on: list them, and put them
-//! back in line once the cause is fixed (`hexagate outbox dead-letters`, `… retry`).
+//! back in line once the cause is fixed (`<binary> outbox dead-letters`, `… retry`).
 
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@
 //! - **retryable** — the message is tried again after the destination's hint or an
 //!   exponential backoff, for as long as the sink's retry budget (a time span) lasts;
 //! - **permanent**, or the budget spent — the message is dead-lettered, which no longer holds
-//!   up its aggregate; an operator can re-drive it (`hexagate outbox retry`).
+//!   up its aggregate; an operator can re-drive it (`<binary> outbox retry`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,11 +1,11 @@
-//! The optional configuration file named by `HEXAGATE_CONFIG_FILE`: the same variables as
+//! The optional configuration file named by `<PREFIX>_CONFIG_FILE`: the same variables as
 //! the environment, one `NAME=value` per line.
 //!
 //! The format is the common subset of Docker's `--env-file` and systemd's
 //! `EnvironmentFile=`, so one file can serve all three: blank lines and lines starting with
 //! `#` are skipped, the value is everything after the first `=` with surrounding spaces
 //! removed, and there is no quoting or escaping. Being stricter than the environment is
-//! deliberate: a file holds only hexagate's settings, so an unknown name is a typo worth
+//! deliberate: a file holds only the service's settings, so an unknown name is a typo worth
 //! reporting, where the environment is shared with every other program.
 //!
 //! Messages never quote a line or a value: the file may hold the database password or the
@@ -62,7 +62,8 @@ fn setting(line: &str) -> Result<(&'static str, &str), String> {
     }
     let Some(variable) = VARIABLES.iter().find(|variable| variable.name == name) else {
         return Err(format!(
-            "unknown variable {name}; `hexagate --help` lists them"
+            "unknown variable {name}; `{} --help` lists them",
+            env!("SERVICE_NAME")
         ));
     };
     if is_quoted(value) {
@@ -75,7 +76,7 @@ fn setting(line: &str) -> Result<(&'static str, &str), String> {
     Ok((variable.name, value))
 }
 
-/// Upper-case letters, digits and underscores, as every variable hexagate reads is named.
+/// Upper-case letters, digits and underscores, as every variable the service reads is named.
 fn looks_like_a_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -93,50 +94,53 @@ fn is_quoted(value: &str) -> bool {
 mod tests {
     use super::*;
 
+    const P: &str = env!("SERVICE_ENV_PREFIX");
+    const N: &str = env!("SERVICE_NAME");
+
     #[test]
     fn settings_comments_and_blank_lines() {
-        let (settings, problems) = parse(
-            "# hexagate in staging\n\
+        let (settings, problems) = parse(&format!(
+            "# staging\n\
              \n\
-             HEXAGATE_ADDR=0.0.0.0:8080\n\
-             \x20 RUST_LOG = info,hexagate=debug \n\
-             DATABASE_URL=postgres://app:pw@db/hexagate?sslmode=require\n\
+             {P}_ADDR=0.0.0.0:8080\n\
+             \x20 RUST_LOG = info,service=debug \n\
+             DATABASE_URL=postgres://app:pw@db/service?sslmode=require\n\
              SLACK_APP_ID=\n",
-        );
+        ));
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(settings.len(), 3, "the empty SLACK_APP_ID counts as unset");
-        assert_eq!(settings["HEXAGATE_ADDR"], "0.0.0.0:8080");
-        assert_eq!(settings["RUST_LOG"], "info,hexagate=debug");
+        assert_eq!(settings[format!("{P}_ADDR").as_str()], "0.0.0.0:8080");
+        assert_eq!(settings["RUST_LOG"], "info,service=debug");
         assert_eq!(
-            settings["DATABASE_URL"], "postgres://app:pw@db/hexagate?sslmode=require",
+            settings["DATABASE_URL"], "postgres://app:pw@db/service?sslmode=require",
             "only the first = separates the name from the value"
         );
     }
 
     #[test]
     fn each_unusable_line_is_reported_by_number_and_the_rest_is_kept() {
-        let (settings, problems) = parse(
-            "HEXAGATE_ADDR=0.0.0.0:8080\n\
+        let (settings, problems) = parse(&format!(
+            "{P}_ADDR=0.0.0.0:8080\n\
              xoxb-a-token-pasted-alone\n\
-             HEXAGATE_ADR=0.0.0.0:9090\n\
+             {P}_ADR=0.0.0.0:9090\n\
              export RUST_LOG=debug\n\
-             HEXAGATE_CONFIG_FILE=other.env\n\
+             {P}_CONFIG_FILE=other.env\n\
              SLACK_BOT_TOKEN=\"xoxb-quoted\"\n\
-             HEXAGATE_ADDR=127.0.0.1:1\n",
-        );
+             {P}_ADDR=127.0.0.1:1\n",
+        ));
         assert_eq!(
             problems,
             [
-                "line 2: expected NAME=value",
-                "line 3: unknown variable HEXAGATE_ADR; `hexagate --help` lists them",
-                "line 4: expected NAME=value",
-                "line 5: HEXAGATE_CONFIG_FILE can only be set in the environment",
-                "line 6: SLACK_BOT_TOKEN: remove the quotes; values are taken literally",
-                "line 7: HEXAGATE_ADDR is already set on line 1",
+                "line 2: expected NAME=value".to_owned(),
+                format!("line 3: unknown variable {P}_ADR; `{N} --help` lists them"),
+                "line 4: expected NAME=value".to_owned(),
+                format!("line 5: {P}_CONFIG_FILE can only be set in the environment"),
+                "line 6: SLACK_BOT_TOKEN: remove the quotes; values are taken literally".to_owned(),
+                format!("line 7: {P}_ADDR is already set on line 1"),
             ]
         );
         assert_eq!(settings.len(), 1);
-        assert_eq!(settings["HEXAGATE_ADDR"], "0.0.0.0:8080");
+        assert_eq!(settings[format!("{P}_ADDR").as_str()], "0.0.0.0:8080");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub(super) struct Reader {
 }
 
 impl Reader {
-    /// Takes the environment and reads the file it names in `HEXAGATE_CONFIG_FILE`, if any.
+    /// Takes the environment and reads the file it names in `<PREFIX>_CONFIG_FILE`, if any.
     pub(super) fn new<I, K, V>(vars: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
@@ -52,7 +52,7 @@ impl Reader {
         reader
     }
 
-    /// Loads the settings of the file `HEXAGATE_CONFIG_FILE` names. An unreadable file or a
+    /// Loads the settings of the file `<PREFIX>_CONFIG_FILE` names. An unreadable file or a
     /// bad line is one more problem: reading goes on, so the report lists everything.
     fn read_config_file(&mut self) {
         let Some(path) = self.raw(&CONFIG_FILE) else {

@@ -1,5 +1,5 @@
 //! The configuration in effect, written back in the syntax of the variables and grouped by
-//! where each value came from, for `hexagate config check`.
+//! where each value came from, for `<binary> config check`.
 
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use super::{Config, NatsConfig, NatsCredentials, Source};
 impl Config {
     /// Every setting in effect, as `(variable, value)` in the syntax the variable takes, with
     /// secrets shown as `***`. Unset optional settings have an empty value. This is what
-    /// `hexagate config check` prints, and it reads back as an environment file.
+    /// `<binary> config check` prints, and it reads back as an environment file.
     pub fn effective(&self) -> Vec<(&'static str, String)> {
         let secret = |set: bool| if set { "***" } else { "" }.to_owned();
         let slack = self.slack.as_ref();
@@ -99,7 +99,7 @@ impl Config {
         settings
     }
 
-    /// What `hexagate config check` prints: [`effective`](Self::effective) as an environment
+    /// What `<binary> config check` prints: [`effective`](Self::effective) as an environment
     /// file, in three groups: set in the environment, set in the configuration file, and
     /// the defaults. Each group keeps the order of `--help`.
     pub fn report(&self) -> String {

@@ -10,6 +10,10 @@ use super::variables::{
 };
 use super::*;
 
+/// The variables' prefix and the binary's name, as the messages under test spell them.
+const P: &str = env!("SERVICE_ENV_PREFIX");
+const N: &str = env!("SERVICE_NAME");
+
 mod nats;
 
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -44,7 +48,7 @@ fn no_environment_means_a_local_sqlite_file_and_the_console() {
     assert_eq!(config.reachable_url(), "http://127.0.0.1:8080");
     assert!(matches!(
         &config.database,
-        Database::Sqlite { url } if url == "sqlite:./hexagate.db"
+        Database::Sqlite { url } if url == concat!("sqlite:./", env!("SERVICE_NAME"), ".db")
     ));
     assert!(config.slack.is_none());
     assert_eq!(
@@ -88,22 +92,55 @@ fn documented_defaults_are_the_defaults_in_effect() {
 #[test]
 fn every_bad_value_is_reported_at_once() {
     let found = problems(&[
-        ("HEXAGATE_ADDR", "localhost"),
-        ("HEXAGATE_PUBLIC_URL", "gate.example.com"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "localhost"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_PUBLIC_URL"),
+            "gate.example.com",
+        ),
         ("DATABASE_URL", "mysql://root:hunter2@db/app"),
-        ("HEXAGATE_DB_MAX_CONNECTIONS", "0"),
-        ("HEXAGATE_DB_ACQUIRE_TIMEOUT", "5"),
-        ("HEXAGATE_LOG_FORMAT", "xml"),
-        ("RUST_LOG", "hexagate=loud"),
-        ("HEXAGATE_BODY_LIMIT", "1GB"),
-        ("HEXAGATE_REQUEST_TIMEOUT", "0s"),
-        ("HEXAGATE_MAX_IN_FLIGHT", "none"),
-        ("HEXAGATE_IDEMPOTENCY_TTL", "1y"),
-        ("HEXAGATE_SHUTDOWN_GRACE", "soon"),
-        ("HEXAGATE_RELAY_BATCH_SIZE", "1000"),
-        ("HEXAGATE_RELAY_IDLE_INTERVAL", "1 s"),
-        ("HEXAGATE_RELAY_MAX_BACKOFF", "-1s"),
-        ("HEXAGATE_EXPIRY_SWEEP_INTERVAL", "1d"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_DB_MAX_CONNECTIONS"),
+            "0",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_DB_ACQUIRE_TIMEOUT"),
+            "5",
+        ),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"), "xml"),
+        ("RUST_LOG", "service=loud"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_BODY_LIMIT"), "1GB"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_REQUEST_TIMEOUT"),
+            "0s",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_MAX_IN_FLIGHT"),
+            "none",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_IDEMPOTENCY_TTL"),
+            "1y",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"),
+            "soon",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
+            "1000",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+            "1 s",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_MAX_BACKOFF"),
+            "-1s",
+        ),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_EXPIRY_SWEEP_INTERVAL"),
+            "1d",
+        ),
         ("SLACK_BOT_TOKEN", "xoxb-bot-token-value"),
         ("SLACK_API_BASE_URL", "slack.com/api"),
         ("SLACK_TIMEOUT", "forever"),
@@ -112,22 +149,22 @@ fn every_bad_value_is_reported_at_once() {
     assert_eq!(
         named,
         [
-            "HEXAGATE_ADDR",
-            "HEXAGATE_PUBLIC_URL",
+            concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_PUBLIC_URL"),
             "DATABASE_URL",
-            "HEXAGATE_DB_MAX_CONNECTIONS",
-            "HEXAGATE_DB_ACQUIRE_TIMEOUT",
-            "HEXAGATE_LOG_FORMAT",
+            concat!(env!("SERVICE_ENV_PREFIX"), "_DB_MAX_CONNECTIONS"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_DB_ACQUIRE_TIMEOUT"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"),
             "RUST_LOG",
-            "HEXAGATE_BODY_LIMIT",
-            "HEXAGATE_REQUEST_TIMEOUT",
-            "HEXAGATE_MAX_IN_FLIGHT",
-            "HEXAGATE_IDEMPOTENCY_TTL",
-            "HEXAGATE_SHUTDOWN_GRACE",
-            "HEXAGATE_RELAY_BATCH_SIZE",
-            "HEXAGATE_RELAY_IDLE_INTERVAL",
-            "HEXAGATE_RELAY_MAX_BACKOFF",
-            "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
+            concat!(env!("SERVICE_ENV_PREFIX"), "_BODY_LIMIT"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_REQUEST_TIMEOUT"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_MAX_IN_FLIGHT"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_IDEMPOTENCY_TTL"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_MAX_BACKOFF"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_EXPIRY_SWEEP_INTERVAL"),
             "SLACK_API_BASE_URL",
             "SLACK_TIMEOUT",
             "SLACK_SIGNING_SECRET",
@@ -138,23 +175,25 @@ fn every_bad_value_is_reported_at_once() {
 #[test]
 fn the_error_message_lists_each_problem_on_its_own_line() {
     let error = config(&[
-        ("HEXAGATE_ADDR", "localhost"),
-        ("HEXAGATE_LOG_FORMAT", "xml"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "localhost"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"), "xml"),
     ])
     .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid configuration\n  \
-         HEXAGATE_ADDR=\"localhost\": expected an IP address and port such as 127.0.0.1:8080 \
+        format!(
+            "invalid configuration\n  \
+         {P}_ADDR=\"localhost\": expected an IP address and port such as 127.0.0.1:8080 \
          or 0.0.0.0:8080\n  \
-         HEXAGATE_LOG_FORMAT=\"xml\": expected pretty or json"
+         {P}_LOG_FORMAT=\"xml\": expected pretty or json"
+        )
     );
 }
 
 #[test]
 fn postgres_urls_select_postgres_and_never_show_the_password() {
     for scheme in ["postgres", "postgresql"] {
-        let url = format!("{scheme}://app:hunter2@db:5432/hexagate");
+        let url = format!("{scheme}://app:hunter2@db:5432/service");
         let config = config(&[("DATABASE_URL", &url)]).unwrap();
         let Database::Postgres { url: secret, .. } = &config.database else {
             panic!("{scheme}:// should select PostgreSQL");
@@ -162,11 +201,11 @@ fn postgres_urls_select_postgres_and_never_show_the_password() {
         assert_eq!(secret.expose_secret(), url);
         assert_eq!(
             effective(&config, &DATABASE_URL),
-            format!("{scheme}://app:***@db:5432/hexagate")
+            format!("{scheme}://app:***@db:5432/service")
         );
         assert_eq!(
             config.database.to_string(),
-            format!("PostgreSQL at {scheme}://app:***@db:5432/hexagate")
+            format!("PostgreSQL at {scheme}://app:***@db:5432/service")
         );
         assert!(!format!("{config:?}").contains("hunter2"));
     }
@@ -174,16 +213,20 @@ fn postgres_urls_select_postgres_and_never_show_the_password() {
 
 #[test]
 fn sqlite_urls_are_used_as_given() {
-    let config = config(&[("DATABASE_URL", "sqlite:/var/lib/hexagate/data.db")]).unwrap();
+    let config = config(&[("DATABASE_URL", "sqlite:/var/lib/service/data.db")]).unwrap();
     assert!(matches!(
         &config.database,
-        Database::Sqlite { url } if url == "sqlite:/var/lib/hexagate/data.db"
+        Database::Sqlite { url } if url == "sqlite:/var/lib/service/data.db"
     ));
 }
 
 #[test]
 fn the_sqlite_path_sets_the_default_file() {
-    let config = config(&[("HEXAGATE_SQLITE_PATH", "/tmp/gate #1.db")]).unwrap();
+    let config = config(&[(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        "/tmp/gate #1.db",
+    )])
+    .unwrap();
     assert_eq!(config.database.display_url(), "sqlite:/tmp/gate %231.db");
 }
 
@@ -191,10 +234,13 @@ fn the_sqlite_path_sets_the_default_file() {
 fn a_sqlite_path_beside_a_database_url_is_ambiguous() {
     let found = problems(&[
         ("DATABASE_URL", "sqlite:a.db"),
-        ("HEXAGATE_SQLITE_PATH", "b.db"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"), "b.db"),
     ]);
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].variable, "HEXAGATE_SQLITE_PATH");
+    assert_eq!(
+        found[0].variable,
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH")
+    );
 }
 
 #[test]
@@ -250,13 +296,13 @@ fn slack_secrets_are_redacted_in_debug_and_in_the_effective_configuration() {
 fn config_check_prints_an_environment_file_without_secrets() {
     let config = Config::from_env(SLACK.into_iter().chain([(
         "DATABASE_URL",
-        "postgres://app:hunter2@db/hexagate?password=hunter2",
+        "postgres://app:hunter2@db/service?password=hunter2",
     )]))
     .unwrap();
     let report = config.report();
     assert!(report.starts_with("# effective configuration"));
-    assert!(report.contains("\nHEXAGATE_ADDR=127.0.0.1:8080\n"));
-    assert!(report.contains("\nDATABASE_URL=postgres://app:***@db/hexagate?password=***\n"));
+    assert!(report.contains(&format!("\n{P}_ADDR=127.0.0.1:8080\n")));
+    assert!(report.contains("\nDATABASE_URL=postgres://app:***@db/service?password=***\n"));
     assert!(report.contains("\nSLACK_BOT_TOKEN=***\n"));
     for secret in ["hunter2", "xoxb-bot-token-value", "signing-secret-value"] {
         assert!(!report.contains(secret), "config check shows {secret}");
@@ -272,7 +318,7 @@ fn secrets_are_not_echoed_in_problems() {
 #[test]
 fn empty_values_count_as_unset() {
     let config = config(&[
-        ("HEXAGATE_ADDR", ""),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), ""),
         ("DATABASE_URL", ""),
         ("SLACK_BOT_TOKEN", ""),
         ("SLACK_SIGNING_SECRET", ""),
@@ -289,23 +335,30 @@ fn values_that_are_not_utf8_are_reported() {
     use std::os::unix::ffi::OsStringExt;
 
     let found = Config::from_env([(
-        OsString::from("HEXAGATE_ADDR"),
+        OsString::from(concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR")),
         OsString::from_vec(vec![0xff, 0xfe]),
     )])
     .unwrap_err()
     .problems;
-    assert_eq!(found[0].to_string(), "HEXAGATE_ADDR: is not valid UTF-8");
+    assert_eq!(
+        found[0].to_string(),
+        format!("{P}_ADDR: is not valid UTF-8")
+    );
 }
 
 #[test]
 fn the_reachable_url_falls_back_to_a_usable_form_of_the_address() {
-    let any_interface = config(&[("HEXAGATE_ADDR", "0.0.0.0:9000")]).unwrap();
+    let any_interface =
+        config(&[(concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "0.0.0.0:9000")]).unwrap();
     assert_eq!(any_interface.reachable_url(), "http://127.0.0.1:9000");
-    let ipv6 = config(&[("HEXAGATE_ADDR", "[::1]:9000")]).unwrap();
+    let ipv6 = config(&[(concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "[::1]:9000")]).unwrap();
     assert_eq!(ipv6.reachable_url(), "http://[::1]:9000");
     let public = config(&[
-        ("HEXAGATE_ADDR", "0.0.0.0:9000"),
-        ("HEXAGATE_PUBLIC_URL", "https://gate.example.com/"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "0.0.0.0:9000"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_PUBLIC_URL"),
+            "https://gate.example.com/",
+        ),
     ])
     .unwrap();
     assert_eq!(
@@ -354,57 +407,70 @@ fn the_readme_documents_every_variable() {
 /// A configuration file with these lines, removed when the returned guard drops.
 fn config_file(lines: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hexagate.env");
+    let path = dir.path().join("service.env");
     std::fs::write(&path, lines).unwrap();
     (dir, path.to_string_lossy().into_owned())
 }
 
 #[test]
 fn the_config_file_fills_in_what_the_environment_leaves_unset() {
-    let (_dir, path) = config_file(
+    let (_dir, path) = config_file(&format!(
         "# staging\n\
-         HEXAGATE_ADDR=0.0.0.0:9000\n\
-         HEXAGATE_LOG_FORMAT=json\n\
-         HEXAGATE_RELAY_BATCH_SIZE=20\n",
-    );
+         {P}_ADDR=0.0.0.0:9000\n\
+         {P}_LOG_FORMAT=json\n\
+         {P}_RELAY_BATCH_SIZE=20\n",
+    ));
     let config = config(&[
-        ("HEXAGATE_CONFIG_FILE", &path),
-        ("HEXAGATE_ADDR", "127.0.0.1:7000"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &path),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"),
+            "127.0.0.1:7000",
+        ),
         // Empty counts as unset, in the environment as anywhere: the file's value applies.
-        ("HEXAGATE_LOG_FORMAT", ""),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"), ""),
     ])
     .unwrap();
 
     assert_eq!(config.addr, SocketAddr::from(([127, 0, 0, 1], 7000)));
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.relay.batch_size, 20);
-    assert_eq!(config.source("HEXAGATE_ADDR"), Source::Environment);
-    assert_eq!(config.source("HEXAGATE_LOG_FORMAT"), Source::File);
-    assert_eq!(config.source("HEXAGATE_BODY_LIMIT"), Source::Default);
+    assert_eq!(
+        config.source(concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR")),
+        Source::Environment
+    );
+    assert_eq!(
+        config.source(concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT")),
+        Source::File
+    );
+    assert_eq!(
+        config.source(concat!(env!("SERVICE_ENV_PREFIX"), "_BODY_LIMIT")),
+        Source::Default
+    );
     assert_eq!(config.config_file.as_deref(), Some(Path::new(&path)));
 }
 
 #[test]
 fn problems_in_the_config_file_are_reported_with_every_other_problem() {
-    let (_dir, path) = config_file(
-        "HEXAGATE_LOG_FORMAT=xml\n\
-         HEXAGATE_ADR=0.0.0.0:9000\n",
-    );
+    let (_dir, path) = config_file(&format!(
+        "{P}_LOG_FORMAT=xml\n\
+         {P}_ADR=0.0.0.0:9000\n",
+    ));
     let found = problems(&[
-        ("HEXAGATE_CONFIG_FILE", &path),
-        ("HEXAGATE_BODY_LIMIT", "1GB"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &path),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_BODY_LIMIT"), "1GB"),
     ]);
     let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
             format!(
-                "HEXAGATE_CONFIG_FILE={path:?}: line 2: unknown variable HEXAGATE_ADR; \
-                 `hexagate --help` lists them"
+                "{P}_CONFIG_FILE={path:?}: line 2: unknown variable {P}_ADR; \
+                 `{N} --help` lists them"
             ),
-            format!("HEXAGATE_LOG_FORMAT=\"xml\": expected pretty or json (set in {path})"),
-            "HEXAGATE_BODY_LIMIT=\"1GB\": expected a size in bytes such as 65536, 64KiB or 1MiB"
-                .to_owned(),
+            format!("{P}_LOG_FORMAT=\"xml\": expected pretty or json (set in {path})"),
+            format!(
+                "{P}_BODY_LIMIT=\"1GB\": expected a size in bytes such as 65536, 64KiB or 1MiB"
+            ),
         ]
     );
 }
@@ -418,11 +484,20 @@ fn a_config_file_that_cannot_be_read_is_a_problem_like_any_other() {
         .to_string_lossy()
         .into_owned();
     let found = problems(&[
-        ("HEXAGATE_CONFIG_FILE", &missing),
-        ("HEXAGATE_ADDR", "localhost"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"),
+            &missing,
+        ),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "localhost"),
     ]);
     let named: Vec<&str> = found.iter().map(|p| p.variable).collect();
-    assert_eq!(named, ["HEXAGATE_CONFIG_FILE", "HEXAGATE_ADDR"]);
+    assert_eq!(
+        named,
+        [
+            concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"),
+            concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR")
+        ]
+    );
     assert!(
         found[0].message.starts_with("cannot be read ("),
         "{}",
@@ -433,11 +508,12 @@ fn a_config_file_that_cannot_be_read_is_a_problem_like_any_other() {
 #[test]
 fn secrets_from_the_config_file_stay_secret() {
     let (_dir, path) = config_file(
-        "DATABASE_URL=postgres://app:hunter2@db/hexagate\n\
+        "DATABASE_URL=postgres://app:hunter2@db/service\n\
          SLACK_BOT_TOKEN=xoxb-bot-token-value\n\
          SLACK_SIGNING_SECRET=signing-secret-value\n",
     );
-    let from_file = config(&[("HEXAGATE_CONFIG_FILE", &path)]).unwrap();
+    let from_file =
+        config(&[(concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &path)]).unwrap();
     assert!(from_file.slack.is_some());
     assert_eq!(from_file.source("DATABASE_URL"), Source::File);
     let shown = format!("{}{from_file:?}", from_file.report());
@@ -448,12 +524,15 @@ fn secrets_from_the_config_file_stay_secret() {
     // A broken file: the bad line is a secret pasted alone, and the environment refuses
     // the file's DATABASE_URL alongside a SQLite path.
     let (_dir, path) = config_file(
-        "DATABASE_URL=postgres://app:hunter2@db/hexagate\n\
+        "DATABASE_URL=postgres://app:hunter2@db/service\n\
          xoxb-bot-token-value\n",
     );
     let error = config(&[
-        ("HEXAGATE_CONFIG_FILE", &path),
-        ("HEXAGATE_SQLITE_PATH", "local.db"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &path),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            "local.db",
+        ),
     ])
     .unwrap_err()
     .to_string();
@@ -465,13 +544,13 @@ fn secrets_from_the_config_file_stay_secret() {
 
 #[test]
 fn config_check_groups_the_values_by_where_they_came_from() {
-    let (_dir, path) = config_file(
-        "HEXAGATE_SQLITE_PATH=/var/lib/hexagate/data.db\n\
+    let (_dir, path) = config_file(&format!(
+        "{P}_SQLITE_PATH=/var/lib/service/data.db\n\
          SLACK_TIMEOUT=5s\n",
-    );
+    ));
     let config = config(&[
-        ("HEXAGATE_CONFIG_FILE", &path),
-        ("HEXAGATE_ADDR", "0.0.0.0:8080"),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"), &path),
+        (concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"), "0.0.0.0:8080"),
     ])
     .unwrap();
     let report = config.report();
@@ -479,15 +558,15 @@ fn config_check_groups_the_values_by_where_they_came_from() {
         "# effective configuration; secrets are shown as ***\n\
          \n\
          # from the environment\n\
-         HEXAGATE_CONFIG_FILE={path}\n\
-         HEXAGATE_ADDR=0.0.0.0:8080\n\
+         {P}_CONFIG_FILE={path}\n\
+         {P}_ADDR=0.0.0.0:8080\n\
          \n\
          # from {path}\n\
-         DATABASE_URL=sqlite:/var/lib/hexagate/data.db\n\
+         DATABASE_URL=sqlite:/var/lib/service/data.db\n\
          \n\
          # defaults (empty: not set)\n\
-         HEXAGATE_PUBLIC_URL=\n\
-         HEXAGATE_DB_MAX_CONNECTIONS=10\n"
+         {P}_PUBLIC_URL=\n\
+         {P}_DB_MAX_CONNECTIONS=10\n"
     );
     assert!(report.starts_with(&expected_start), "{report}");
     // Without Slack its timeout does not apply, wherever it was set.

@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn sqlite_paths_are_encoded_into_a_url() {
-        assert_eq!(sqlite_url("./hexagate.db"), "sqlite:./hexagate.db");
+        assert_eq!(sqlite_url("./service.db"), "sqlite:./service.db");
         assert_eq!(
             sqlite_url("/data/50%?#1.db"),
             "sqlite:/data/50%25%3F%231.db"
@@ -185,16 +185,16 @@ mod tests {
     #[test]
     fn passwords_are_redacted_wherever_they_are() {
         assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/hexagate"),
-            "postgres://app:***@db:5432/hexagate"
+            redact_url("postgres://app:s3cret@db:5432/service"),
+            "postgres://app:***@db:5432/service"
         );
         assert_eq!(
-            redact_url("postgres://db/hexagate?user=app&password=s3cret&sslmode=require"),
-            "postgres://db/hexagate?user=app&password=***&sslmode=require"
+            redact_url("postgres://db/service?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/service?user=app&password=***&sslmode=require"
         );
         assert_eq!(
-            redact_url("postgres://app@db/hexagate"),
-            "postgres://app@db/hexagate"
+            redact_url("postgres://app@db/service"),
+            "postgres://app@db/service"
         );
         assert_eq!(redact_url("not a url s3cret"), "***");
     }

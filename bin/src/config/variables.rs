@@ -1,7 +1,7 @@
-//! The environment variables hexagate reads, declared once: name, default, one-line
+//! The environment variables the service reads, declared once: name, default, one-line
 //! description. `--help`, `config check` and a README test all read this list.
 
-/// One environment variable hexagate reads, for `--help`, the README and `config check`.
+/// One environment variable the service reads, for `--help`, the README and `config check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variable {
     pub name: &'static str,
@@ -23,17 +23,17 @@ const fn plain(name: &'static str, default: &'static str, about: &'static str) -
 }
 
 pub const CONFIG_FILE: Variable = plain(
-    "HEXAGATE_CONFIG_FILE",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_CONFIG_FILE"),
     "",
     "file of NAME=value lines for the variables below; the environment overrides it",
 );
 pub const ADDR: Variable = plain(
-    "HEXAGATE_ADDR",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_ADDR"),
     "127.0.0.1:8080",
     "address and port the HTTP server listens on",
 );
 pub const PUBLIC_URL: Variable = plain(
-    "HEXAGATE_PUBLIC_URL",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_PUBLIC_URL"),
     "",
     "externally visible base URL, for Location headers and the console's curl commands",
 );
@@ -42,93 +42,97 @@ pub const DATABASE_URL: Variable = Variable {
     ..plain(
         "DATABASE_URL",
         "",
-        "postgres://… or sqlite:…; unset = SQLite file at HEXAGATE_SQLITE_PATH",
+        concat!(
+            "postgres://… or sqlite:…; unset = SQLite file at ",
+            env!("SERVICE_ENV_PREFIX"),
+            "_SQLITE_PATH"
+        ),
     )
 };
 pub const SQLITE_PATH: Variable = plain(
-    "HEXAGATE_SQLITE_PATH",
-    "./hexagate.db",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+    concat!("./", env!("SERVICE_NAME"), ".db"),
     "SQLite file used when DATABASE_URL is unset (created if missing)",
 );
 pub const DB_MAX_CONNECTIONS: Variable = plain(
-    "HEXAGATE_DB_MAX_CONNECTIONS",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_DB_MAX_CONNECTIONS"),
     "10",
     "PostgreSQL connection pool size",
 );
 pub const DB_ACQUIRE_TIMEOUT: Variable = plain(
-    "HEXAGATE_DB_ACQUIRE_TIMEOUT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_DB_ACQUIRE_TIMEOUT"),
     "5s",
     "longest wait for a PostgreSQL connection, also at start-up",
 );
 pub const LOG_FORMAT: Variable = plain(
-    "HEXAGATE_LOG_FORMAT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_LOG_FORMAT"),
     "pretty",
     "pretty (human-readable) or json (one object per line)",
 );
-pub const RUST_LOG: Variable = plain("RUST_LOG", "info", "log filter, e.g. info,hexagate=debug");
+pub const RUST_LOG: Variable = plain("RUST_LOG", "info", "log filter, e.g. info,service=debug");
 pub const BODY_LIMIT: Variable = plain(
-    "HEXAGATE_BODY_LIMIT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_BODY_LIMIT"),
     "64KiB",
     "largest accepted request body",
 );
 pub const HEADER_LIMIT: Variable = plain(
-    "HEXAGATE_HEADER_LIMIT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_HEADER_LIMIT"),
     "32KiB",
     "largest accepted block of request headers",
 );
 pub const REQUEST_TIMEOUT: Variable = plain(
-    "HEXAGATE_REQUEST_TIMEOUT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_REQUEST_TIMEOUT"),
     "10s",
     "longest time one HTTP request may take",
 );
 pub const MAX_IN_FLIGHT: Variable = plain(
-    "HEXAGATE_MAX_IN_FLIGHT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_MAX_IN_FLIGHT"),
     "512",
     "most /v1 requests handled at once; beyond it requests get 503",
 );
 pub const IDEMPOTENCY_TTL: Variable = plain(
-    "HEXAGATE_IDEMPOTENCY_TTL",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_IDEMPOTENCY_TTL"),
     "24h",
     "how long a used Idempotency-Key is remembered",
 );
 pub const SHUTDOWN_GRACE: Variable = plain(
-    "HEXAGATE_SHUTDOWN_GRACE",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"),
     "30s",
     "how long shutdown waits for requests and the relay to finish",
 );
 pub const RELAY_BATCH_SIZE: Variable = plain(
-    "HEXAGATE_RELAY_BATCH_SIZE",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
     "10",
     "outbox messages the relay claims per round",
 );
 pub const RELAY_IDLE_INTERVAL: Variable = plain(
-    "HEXAGATE_RELAY_IDLE_INTERVAL",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
     "1s",
     "relay pause when the outbox is empty",
 );
 pub const RELAY_MAX_BACKOFF: Variable = plain(
-    "HEXAGATE_RELAY_MAX_BACKOFF",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_MAX_BACKOFF"),
     "30s",
     "longest relay pause after repeated store errors",
 );
 pub const RELAY_LEASE: Variable = plain(
-    "HEXAGATE_RELAY_LEASE",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_LEASE"),
     "15s",
     "how long a relay's claim lasts without its heartbeat; a crashed relay's messages are \
      taken over after it",
 );
 pub const RELAY_RETRY_BUDGET: Variable = plain(
-    "HEXAGATE_RELAY_RETRY_BUDGET",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_RETRY_BUDGET"),
     "24h",
     "how long a failing chat delivery is retried before it is dead-lettered",
 );
 pub const OUTBOX_RETENTION: Variable = plain(
-    "HEXAGATE_OUTBOX_RETENTION",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_OUTBOX_RETENTION"),
     "168h",
     "how long delivered outbox rows are kept before the sweeper deletes them",
 );
 pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
-    "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_EXPIRY_SWEEP_INTERVAL"),
     "30s",
     "how often overdue approval requests are expired and old Idempotency-Keys deleted",
 );
@@ -169,17 +173,17 @@ pub const NATS_URL: Variable = Variable {
     )
 };
 pub const NATS_STREAM: Variable = plain(
-    "HEXAGATE_NATS_STREAM",
-    "HEXAGATE_EVENTS",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_STREAM"),
+    concat!(env!("SERVICE_ENV_PREFIX"), "_EVENTS"),
     "JetStream stream of the events; created if missing",
 );
 pub const NATS_SUBJECT_PREFIX: Variable = plain(
-    "HEXAGATE_NATS_SUBJECT_PREFIX",
-    "hexagate.events",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_SUBJECT_PREFIX"),
+    concat!(env!("SERVICE_NAME"), ".events"),
     "events are published to PREFIX.<aggregate>.<event>",
 );
 pub const NATS_TIMEOUT: Variable = plain(
-    "HEXAGATE_NATS_TIMEOUT",
+    concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_TIMEOUT"),
     "5s",
     "longest wait for JetStream to acknowledge one event",
 );
@@ -251,11 +255,16 @@ pub const VARIABLES: [Variable; 38] = [
     NATS_KEY,
 ];
 
-/// The environment-variable section of `hexagate --help`.
+/// The environment-variable section of `<binary> --help`.
 pub fn help() -> String {
     let mut text = String::from("Environment variables (empty counts as unset):\n");
+    // At least 31 columns, and wider when a long service name makes the names longer.
+    let width = VARIABLES
+        .iter()
+        .map(|variable| variable.name.len())
+        .fold(31, usize::max);
     for variable in VARIABLES {
-        text.push_str(&format!("  {:<31} {}", variable.name, variable.about));
+        text.push_str(&format!("  {:<width$} {}", variable.name, variable.about));
         if !variable.default.is_empty() {
             text.push_str(&format!(" [default: {}]", variable.default));
         }

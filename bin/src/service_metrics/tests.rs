@@ -19,10 +19,14 @@ use crate::system::{RandomIds, SystemClock};
 use crate::wiring::wire;
 use crate::{Adapters, App, Config, open_store, tasks, telemetry};
 
-/// hexagate on a SQLite file in `dir`, with the console as its chat, and `recorder` behind
+/// The service on a SQLite file in `dir`, with the console as its chat, and `recorder` behind
 /// its `/metrics`.
 async fn app(dir: &Path, recorder: &PrometheusRecorder) -> App {
-    let config = Config::from_env([("HEXAGATE_SQLITE_PATH", dir.join("metrics.db"))]).unwrap();
+    let config = Config::from_env([(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        dir.join("metrics.db"),
+    )])
+    .unwrap();
     let persistence = open_store(&config).await.unwrap();
     let adapters = Adapters {
         persistence,

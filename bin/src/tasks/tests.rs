@@ -121,7 +121,11 @@ fn world() -> World {
     });
     let chat = Arc::new(SlowChat::default());
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let config = Config::from_env([("HEXAGATE_RELAY_IDLE_INTERVAL", "10ms")]).unwrap();
+    let config = Config::from_env([(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+        "10ms",
+    )])
+    .unwrap();
     let app = build_with(
         &config,
         Adapters {

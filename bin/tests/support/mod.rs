@@ -1,4 +1,4 @@
-//! Shared by the tests that run hexagate as separate processes: a fake Slack, the
+//! Shared by the tests that run the service as separate processes: a fake Slack, the
 //! processes' environment, starting them, creating approvals through the library, and the
 //! event stream's test helpers (a stream of its own per test, a TCP proxy in front of NATS).
 
@@ -24,8 +24,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use domain::{ApprovalId, Identity, Verdict};
-use hexagate::Config;
 use serde_json::{Value, json};
+use service::Config;
 
 pub const BOT_TOKEN: &str = "xoxb-relay-process-test";
 pub const SIGNING_SECRET: &str = "relay-process-test-secret";
@@ -88,21 +88,27 @@ async fn update_message(Json(body): Json<Value>) -> Json<Value> {
 /// Slack at `slack_url`.
 pub fn environment(database: &str, slack_url: &str) -> Vec<(String, String)> {
     [
-        ("HEXAGATE_SQLITE_PATH", database),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+            database,
+        ),
         ("SLACK_BOT_TOKEN", BOT_TOKEN),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
         ("SLACK_API_BASE_URL", slack_url),
         // Longer than the test: a hanging call ends only with its process.
         ("SLACK_TIMEOUT", "600s"),
-        ("HEXAGATE_RELAY_IDLE_INTERVAL", "100ms"),
+        (
+            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+            "100ms",
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
     .collect()
 }
 
-pub fn hexagate(args: &[&str], env: &[(String, String)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hexagate"));
+pub fn binary(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("SERVICE_NAME"))));
     command
         .args(args)
         .env_clear()
@@ -112,17 +118,17 @@ pub fn hexagate(args: &[&str], env: &[(String, String)]) -> Command {
 }
 
 pub fn run(args: &[&str], env: &[(String, String)]) -> Output {
-    let output = hexagate(args, env).output().unwrap();
+    let output = binary(args, env).output().unwrap();
     assert!(
         output.status.success(),
-        "hexagate {args:?} failed: {}",
+        "{args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
 }
 
 pub fn spawn_relay(env: &[(String, String)]) -> Child {
-    hexagate(&["relay"], env)
+    binary(&["relay"], env)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -130,16 +136,16 @@ pub fn spawn_relay(env: &[(String, String)]) -> Child {
 }
 
 /// Creates `count` approval requests through the library, as the REST API would.
-pub async fn request_approvals(env: &[(String, String)], count: usize) -> hexagate::App {
+pub async fn request_approvals(env: &[(String, String)], count: usize) -> service::App {
     let config = Config::from_env(env.iter().cloned()).unwrap();
-    let app = hexagate::build(&config).await.unwrap();
+    let app = service::build(&config).await.unwrap();
     create_approvals(&app, 0..count).await;
     app
 }
 
 /// Creates the approvals "Deploy build {n}?" for each `n` of `numbers` on `app`, in order.
 pub async fn create_approvals(
-    app: &hexagate::App,
+    app: &service::App,
     numbers: std::ops::Range<usize>,
 ) -> Vec<ApprovalId> {
     let mut ids = Vec::new();
@@ -161,7 +167,7 @@ pub async fn create_approvals(
 }
 
 /// Approves each of `ids` as alice, through the library.
-pub async fn approve(app: &hexagate::App, ids: &[ApprovalId]) {
+pub async fn approve(app: &service::App, ids: &[ApprovalId]) {
     for id in ids {
         let input = DecideInput {
             approval_id: *id,

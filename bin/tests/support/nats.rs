@@ -1,5 +1,5 @@
 //! The event stream's side of the process tests: a JetStream stream of its own per test,
-//! deleted when the test ends, what it holds, and a TCP proxy between hexagate and the NATS
+//! deleted when the test ends, what it holds, and a TCP proxy between the service and the NATS
 //! server that a test can slow down or cut — the real server is shared, so it is never
 //! stopped.
 
@@ -34,25 +34,35 @@ impl TestStream {
         let token = Uuid::now_v7().simple().to_string();
         let client = async_nats::connect(nats_url()).await.unwrap();
         Self {
-            name: format!("HEXAGATE_PROC_{}", token.to_uppercase()),
-            prefix: format!("hexagate.proc.{token}"),
+            name: format!(
+                "{}_PROC_{}",
+                env!("SERVICE_ENV_PREFIX"),
+                token.to_uppercase()
+            ),
+            prefix: format!("{}.proc.{token}", env!("SERVICE_NAME")),
             js: jetstream::new(client),
         }
     }
 
-    /// hexagate's settings for this stream, reaching NATS at `url`.
+    /// The service's settings for this stream, reaching NATS at `url`.
     pub fn environment(&self, url: &str) -> Vec<(String, String)> {
         [
             ("NATS_URL", url),
-            ("HEXAGATE_NATS_STREAM", self.name.as_str()),
-            ("HEXAGATE_NATS_SUBJECT_PREFIX", self.prefix.as_str()),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_STREAM"),
+                self.name.as_str(),
+            ),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_SUBJECT_PREFIX"),
+                self.prefix.as_str(),
+            ),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect()
     }
 
-    /// Messages stored so far; 0 while hexagate has not created the stream yet.
+    /// Messages stored so far; 0 while the service has not created the stream yet.
     pub async fn count(&self) -> u64 {
         match self.js.get_stream(&self.name).await {
             Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.messages),
@@ -150,7 +160,7 @@ enum Mode {
 
 /// A TCP proxy in front of the NATS server, on a port of its own.
 pub struct TcpProxy {
-    /// `nats://127.0.0.1:<port>`: what hexagate's `NATS_URL` is set to.
+    /// `nats://127.0.0.1:<port>`: what the service's `NATS_URL` is set to.
     pub url: String,
     mode: watch::Sender<Mode>,
 }

@@ -1,6 +1,6 @@
-//! Another service reacting to hexagate's `approval.approved` events, read from JetStream.
+//! Another service reacting to the service's `approval.approved` events, read from JetStream.
 //!
-//! Run hexagate with `NATS_URL` set, then this (both default to `nats://127.0.0.1:4222`):
+//! Run the service with `NATS_URL` set, then this (both default to `nats://127.0.0.1:4222`):
 //!
 //! ```text
 //! cargo run -p approval-consumer
@@ -14,7 +14,7 @@
 //!   service has read, so a restart resumes there and events published while it was down are
 //!   not missed. Several copies of the service share one durable consumer, and each event goes
 //!   to one of them.
-//! - **A subject filter** (`hexagate.events.approval.approved`): the stream holds every event
+//! - **A subject filter** (`<service>.events.approval.approved`): the stream holds every event
 //!   of every aggregate; this service asks only for the one it reacts to.
 //! - **Explicit acks, after the work**: an event is acknowledged once its effect is done. A
 //!   crash before the ack means JetStream delivers it again after `ack_wait`, so nothing is
@@ -24,8 +24,8 @@
 //! - **Poison messages are terminated**, not retried: a body this service cannot read will not
 //!   become readable, and redelivering it would only fill the logs.
 //!
-//! Configuration: `NATS_URL`, `HEXAGATE_NATS_STREAM` (default `HEXAGATE_EVENTS`),
-//! `HEXAGATE_NATS_SUBJECT_PREFIX` (default `hexagate.events`), and `CONSUMER_NAME` (default
+//! Configuration: `NATS_URL`, `<PREFIX>_NATS_STREAM` (default `<PREFIX>_EVENTS`),
+//! `<PREFIX>_NATS_SUBJECT_PREFIX` (default `<service>.events`), and `CONSUMER_NAME` (default
 //! `approval-consumer`), all from the environment.
 
 use std::collections::HashSet;
@@ -38,8 +38,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// The fields of hexagate's event body this service reads; the rest is ignored, so fields
-/// hexagate adds later do not break it.
+/// The fields of the service's event body this consumer reads; the rest is ignored, so fields
+/// the service adds later do not break it.
 #[derive(Debug, Deserialize)]
 struct Event {
     schema_version: u32,
@@ -79,8 +79,14 @@ fn setting(name: &str, default: &str) -> String {
 async fn main() -> Result<(), async_nats::Error> {
     tracing_subscriber::fmt().init();
     let url = setting("NATS_URL", "nats://127.0.0.1:4222");
-    let stream_name = setting("HEXAGATE_NATS_STREAM", "HEXAGATE_EVENTS");
-    let prefix = setting("HEXAGATE_NATS_SUBJECT_PREFIX", "hexagate.events");
+    let stream_name = setting(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_STREAM"),
+        concat!(env!("SERVICE_ENV_PREFIX"), "_EVENTS"),
+    );
+    let prefix = setting(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_SUBJECT_PREFIX"),
+        concat!(env!("SERVICE_NAME"), ".events"),
+    );
     let consumer_name = setting("CONSUMER_NAME", "approval-consumer");
 
     let client = async_nats::connect(&url).await?;
@@ -125,7 +131,7 @@ async fn main() -> Result<(), async_nats::Error> {
     Ok(())
 }
 
-/// The durable consumer of approvals, created on first use. hexagate creates the stream with
+/// The durable consumer of approvals, created on first use. The service creates the stream with
 /// its first event, so until then this waits.
 async fn approval_consumer(
     jetstream: &jetstream::Context,
@@ -167,7 +173,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn it_reads_the_body_hexagate_publishes() {
+    fn it_reads_the_body_service_publishes() {
         let approval_id = Uuid::now_v7();
         let message = OutboxMessage {
             id: 7,

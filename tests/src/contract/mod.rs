@@ -62,7 +62,7 @@ pub struct Store {
 impl Store {
     /// Serves every port from `store` (every store implements all of them, as the
     /// composition root's `Store` says), and keeps `storage` alive as long as the ports.
-    pub fn new<S: hexagate::Store + 'static>(store: S, storage: impl Any + Send + Sync) -> Self {
+    pub fn new<S: service::Store + 'static>(store: S, storage: impl Any + Send + Sync) -> Self {
         let store = Arc::new(store);
         Self {
             approvals: store.clone(),

@@ -1,5 +1,5 @@
 //! Black-box helpers for end-to-end tests: the real application, wired by the same
-//! `hexagate::build` that `main` calls, served on a loopback port, with its one neighbour —
+//! `service::build` that `main` calls, served on a loopback port, with its one neighbour —
 //! Slack — replaced by a faithful local fake.
 //!
 //! A test reads like the story it checks: `app.create_approval(..)`, `app.click(..)`,

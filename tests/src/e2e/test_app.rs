@@ -7,10 +7,10 @@ use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_sqlite::SqliteStore;
 use application::UseCases;
 use application::ports::Outbox;
-use hexagate::{Config, Workers};
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+use service::{Config, Workers};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
@@ -41,7 +41,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts hexagate — HTTP server, relay and expiry sweeper — on `backend`, talking to a
+    /// Starts the service — HTTP server, relay and expiry sweeper — on `backend`, talking to a
     /// fresh fake Slack.
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, FakeSlack::start().await, &[]).await
@@ -52,7 +52,7 @@ impl TestApp {
         let (database, url): (Box<dyn std::any::Any + Send + Sync>, String) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite:{}", dir.path().join("hexagate.db").display());
+                let url = format!("sqlite:{}", dir.path().join("service.db").display());
                 (Box::new(dir), url)
             }
             Backend::Postgres => {
@@ -68,12 +68,15 @@ impl TestApp {
             ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
             ("SLACK_API_BASE_URL", slack_uri.as_str()),
             ("SLACK_TIMEOUT", "5s"),
-            ("HEXAGATE_RELAY_IDLE_INTERVAL", "50ms"),
-            ("HEXAGATE_SHUTDOWN_GRACE", "1s"),
+            (
+                concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
+                "50ms",
+            ),
+            (concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"), "1s"),
         ];
         vars.extend_from_slice(env);
         let config = Config::from_env(vars).unwrap();
-        let app = hexagate::build(&config).await.unwrap();
+        let app = service::build(&config).await.unwrap();
         let use_cases = app.use_cases().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());

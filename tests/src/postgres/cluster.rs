@@ -25,7 +25,7 @@ pub(super) enum ClusterError {
 
 /// Settings for a cluster whose data is worthless: no durability, TCP on localhost only.
 const SETTINGS: &str = "
-# Written by the hexagate tests: a throw-away cluster, so durability is traded for speed.
+# Written by the tests: a throw-away cluster, so durability is traded for speed.
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 fsync = off

@@ -10,7 +10,7 @@
 //! and otherwise fails the test with one line on how to install PostgreSQL. It never skips:
 //! a PostgreSQL test that did not run must not look like one that passed.
 //!
-//! Each test then gets its own database, `hexagate_test_<uuid v7>`, dropped when the test
+//! Each test then gets its own database, `svc_test_<uuid v7>`, dropped when the test
 //! ends — passed or failed. Databases left behind by a killed test run are dropped by the
 //! next run once they are an hour old (the UUID v7 in the name says when it was created).
 

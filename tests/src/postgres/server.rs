@@ -14,7 +14,7 @@ use super::cluster::{self, ClusterError};
 const LOCAL_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Every test database's name starts with this, so leftovers can be found and dropped.
-pub(super) const DATABASE_PREFIX: &str = "hexagate_test_";
+pub(super) const DATABASE_PREFIX: &str = "svc_test_";
 
 /// How old a leftover test database must be before a new run drops it. Old enough that it
 /// cannot belong to a test still running in another process.

@@ -137,7 +137,7 @@ async fn the_document_describes_exactly_the_served_routes_and_methods() {
             .unwrap_or_default();
         assert!(
             served.status != StatusCode::METHOD_NOT_ALLOWED
-                && problem_type != "https://hexagate.dev/problems/route-not-found",
+                && problem_type != concat!(env!("PROBLEM_BASE_URL"), "route-not-found"),
             "documented {method} {template} is not served: {}",
             served.text()
         );

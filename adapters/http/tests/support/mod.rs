@@ -271,7 +271,7 @@ pub fn json_body(builder: request::Builder, body: impl Into<String>) -> Request<
 }
 
 pub fn problem_type(slug: &str) -> String {
-    format!("https://hexagate.dev/problems/{slug}")
+    format!("{}{slug}", env!("PROBLEM_BASE_URL"))
 }
 
 pub struct TestResponse {

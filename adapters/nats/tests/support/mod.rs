@@ -32,8 +32,8 @@ impl TestStream {
     pub async fn new() -> Self {
         let token = Uuid::now_v7().simple().to_string();
         let settings = NatsSettings {
-            stream: format!("HEXAGATE_TEST_{}", token.to_uppercase()),
-            subject_prefix: format!("hexagate.test.{token}"),
+            stream: format!("SVC_TEST_{}", token.to_uppercase()),
+            subject_prefix: format!("svc.test.{token}"),
             publish_timeout: Duration::from_secs(5),
             ..NatsSettings::new(SecretString::from(nats_url()))
         };

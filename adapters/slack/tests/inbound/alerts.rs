@@ -217,7 +217,11 @@ async fn ack_without_an_alert_id_is_explained_above_the_usage() {
         let reply = slack.command("U0BOB", &text).await.ephemeral_text();
         assert!(reply.starts_with(expected), "{text:?}: {reply}");
         assert!(
-            reply.contains("`/hexagate ack &lt;alert id&gt;`"),
+            reply.contains(concat!(
+                "`/",
+                env!("SERVICE_NAME"),
+                " ack &lt;alert id&gt;`"
+            )),
             "{reply}"
         );
     }

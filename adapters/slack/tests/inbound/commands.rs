@@ -57,7 +57,11 @@ async fn reject_without_a_reason_is_refused_and_changes_nothing() {
     let text = answer.ephemeral_text();
     assert!(text.starts_with("A rejection needs a reason."), "{text}");
     assert!(
-        text.contains("`/hexagate reject &lt;id&gt; &lt;reason&gt;`"),
+        text.contains(concat!(
+            "`/",
+            env!("SERVICE_NAME"),
+            " reject &lt;id&gt; &lt;reason&gt;`"
+        )),
         "{text}"
     );
     slack.assert_untouched(approval.id()).await;
@@ -169,12 +173,16 @@ async fn help_and_an_empty_command_show_the_usage() {
             "{usage}"
         );
         for line in [
-            "`/hexagate approve &lt;id&gt; [comment]`",
-            "`/hexagate reject &lt;id&gt; &lt;reason&gt;`",
-            "`/hexagate ack &lt;alert id&gt;`",
-            "`/hexagate resolve &lt;alert id&gt;`",
-            "`/hexagate status &lt;id&gt;`",
-            "`/hexagate help`",
+            concat!("`/", env!("SERVICE_NAME"), " approve &lt;id&gt; [comment]`"),
+            concat!(
+                "`/",
+                env!("SERVICE_NAME"),
+                " reject &lt;id&gt; &lt;reason&gt;`"
+            ),
+            concat!("`/", env!("SERVICE_NAME"), " ack &lt;alert id&gt;`"),
+            concat!("`/", env!("SERVICE_NAME"), " resolve &lt;alert id&gt;`"),
+            concat!("`/", env!("SERVICE_NAME"), " status &lt;id&gt;`"),
+            concat!("`/", env!("SERVICE_NAME"), " help`"),
         ] {
             assert!(usage.contains(line), "{usage} lacks {line}");
         }
@@ -200,7 +208,11 @@ async fn an_unknown_subcommand_or_bad_id_is_explained_above_the_usage() {
 async fn a_command_without_a_user_is_a_bad_request() {
     let slack = TestSlack::start();
     let approval = slack.request(1).await;
-    let body = slash_command("", "/hexagate", &format!("approve {}", approval.id()));
+    let body = slash_command(
+        "",
+        concat!("/", env!("SERVICE_NAME"), ""),
+        &format!("approve {}", approval.id()),
+    );
     let answer = slack.signed("/slack/commands", &body).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     slack.assert_untouched(approval.id()).await;

@@ -157,7 +157,7 @@ async fn an_unsigned_command_is_refused_and_changes_nothing() {
     let approval = slack.request(1).await;
     let body = slash_command(
         "U0ALICE",
-        "/hexagate",
+        concat!("/", env!("SERVICE_NAME"), ""),
         &format!("approve {}", approval.id()),
     );
     let answer = slack.send("/slack/commands", &body, &[]).await;
@@ -192,16 +192,16 @@ async fn a_payload_for_another_app_is_forbidden_and_changes_nothing() {
     let slack = TestSlack::start();
     let approval = slack.request(1).await;
     let click = block_actions("U0ALICE", "approval_approve", &approval.id().to_string())
-        .replace("A0HEXAGATE", "A0OTHERAPP");
+        .replace("A0TESTAPP", "A0OTHERAPP");
     let answer = slack.signed("/slack/interactions", &click).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 
     let command = slash_command(
         "U0ALICE",
-        "/hexagate",
+        concat!("/", env!("SERVICE_NAME"), ""),
         &format!("approve {}", approval.id()),
     )
-    .replace("A0HEXAGATE", "A0OTHERAPP");
+    .replace("A0TESTAPP", "A0OTHERAPP");
     let answer = slack.signed("/slack/commands", &command).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 

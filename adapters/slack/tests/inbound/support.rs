@@ -22,7 +22,7 @@ use sha2::Sha256;
 use tower::ServiceExt;
 
 pub const SIGNING_SECRET: &str = "test-signing-secret";
-pub const APP_ID: &str = "A0HEXAGATE";
+pub const APP_ID: &str = "A0TESTAPP";
 pub const REQUESTER: &str = "ci-pipeline";
 pub const MONITOR: &str = "monitor";
 
@@ -200,10 +200,13 @@ impl TestSlack {
         .await
     }
 
-    /// Runs `/hexagate <text>` as `user`, signed by Slack now.
+    /// Runs `/<service> <text>` as `user`, signed by Slack now.
     pub async fn command(&self, user: &str, text: &str) -> Answer {
-        self.signed("/slack/commands", &slash_command(user, "/hexagate", text))
-            .await
+        self.signed(
+            "/slack/commands",
+            &slash_command(user, concat!("/", env!("SERVICE_NAME"), ""), text),
+        )
+        .await
     }
 
     pub async fn signed(&self, path: &str, body: &str) -> Answer {

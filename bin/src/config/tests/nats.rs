@@ -12,7 +12,7 @@ fn variables_in_problems(vars: &[(&str, &str)]) -> Vec<&'static str> {
 
 #[test]
 fn without_a_nats_url_there_is_no_event_stream() {
-    let config = config(&[("HEXAGATE_NATS_STREAM", "OTHER")]).unwrap();
+    let config = config(&[(concat!(env!("SERVICE_ENV_PREFIX"), "_NATS_STREAM"), "OTHER")]).unwrap();
     assert!(config.nats.is_none());
     assert_eq!(effective(&config, &NATS_STREAM), "");
 }
@@ -33,14 +33,14 @@ fn a_nats_url_alone_takes_the_documented_defaults() {
 fn every_way_to_authenticate_is_read_into_its_own_credentials() {
     let user = config(&[
         ("NATS_URL", "nats://n1:4222"),
-        ("NATS_USER", "hexagate"),
+        ("NATS_USER", "svc"),
         ("NATS_PASSWORD", "nats-password"),
     ])
     .unwrap();
     assert!(matches!(
         &user.nats.unwrap().credentials,
         NatsCredentials::UserPassword { user, password }
-            if user == "hexagate" && password.expose_secret() == "nats-password"
+            if user == "svc" && password.expose_secret() == "nats-password"
     ));
     let token = config(&[("NATS_URL", "n1:4222"), ("NATS_TOKEN", "nats-token")]).unwrap();
     assert!(matches!(
@@ -49,12 +49,12 @@ fn every_way_to_authenticate_is_read_into_its_own_credentials() {
     ));
     let creds = config(&[
         ("NATS_URL", "n1:4222"),
-        ("NATS_CREDS", "/run/hexagate.creds"),
+        ("NATS_CREDS", "/run/service.creds"),
     ])
     .unwrap();
     assert!(matches!(
         &creds.nats.unwrap().credentials,
-        NatsCredentials::File(path) if path == Path::new("/run/hexagate.creds")
+        NatsCredentials::File(path) if path == Path::new("/run/service.creds")
     ));
 }
 
@@ -64,7 +64,7 @@ fn two_ways_to_authenticate_are_one_too_many() {
         variables_in_problems(&[
             ("NATS_URL", "nats://n1:4222"),
             ("NATS_TOKEN", "nats-token"),
-            ("NATS_CREDS", "/run/hexagate.creds"),
+            ("NATS_CREDS", "/run/service.creds"),
         ]),
         ["NATS_CREDS"]
     );
@@ -75,22 +75,22 @@ fn user_and_password_and_certificate_and_key_come_in_pairs() {
     assert_eq!(
         variables_in_problems(&[
             ("NATS_URL", "nats://n1:4222"),
-            ("NATS_USER", "hexagate"),
-            ("NATS_CERT", "/etc/hexagate/client.pem"),
+            ("NATS_USER", "svc"),
+            ("NATS_CERT", "/etc/service/client.pem"),
         ]),
         ["NATS_PASSWORD", "NATS_KEY"]
     );
     let tls = config(&[
         ("NATS_URL", "tls://n1:4222"),
-        ("NATS_CA", "/etc/hexagate/ca.pem"),
-        ("NATS_CERT", "/etc/hexagate/client.pem"),
-        ("NATS_KEY", "/etc/hexagate/client.key"),
+        ("NATS_CA", "/etc/service/ca.pem"),
+        ("NATS_CERT", "/etc/service/client.pem"),
+        ("NATS_KEY", "/etc/service/client.key"),
     ])
     .unwrap();
     let nats = tls.nats.unwrap();
     assert_eq!(
         nats.ca_file.as_deref(),
-        Some(Path::new("/etc/hexagate/ca.pem"))
+        Some(Path::new("/etc/service/ca.pem"))
     );
     assert!(nats.client_certificate.is_some());
 }
@@ -126,7 +126,7 @@ fn nats_secrets_are_redacted_wherever_the_configuration_is_shown() {
             "NATS_URL",
             "nats://app:url-password@n1:4222,nats://url-token@n2:4222",
         ),
-        ("NATS_USER", "hexagate"),
+        ("NATS_USER", "svc"),
         ("NATS_PASSWORD", "nats-password"),
     ])
     .unwrap();

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The template's own check: this repository is a cargo-generate template (cargo-generate.toml),
+# and this proves that it works as one. It renders the work tree as it is (tracked and new
+# files, committed or not) and
+#
+# 1. renders it with the repository's own values and compares the result with the
+#    repository, file by file: a file whose `.liquid` twin was forgotten in a change (a
+#    dependency added to Cargo.toml but not to Cargo.toml.liquid) fails here;
+# 2. generates services under awkward names and, for each, checks that nothing of this
+#    repository is left (its name in any case, unrendered Liquid, twins, template-only
+#    files), renames the workspace members in the shipped Cargo.lock, builds with `--locked`
+#    offline and runs the generated README's test command, `cargo test --workspace`.
+#
+# The generated services share this repository's target directory, so the external crates
+# are built once. Each service is built in a fixed directory outside this repository (so
+# that none of its `.cargo/config.toml` or manifests can stand in for a generated one's),
+# into which a fresh generation is copied file by file, only where the content changed: the
+# files that did not change keep their times, so on a second run cargo rebuilds a service's
+# crates only where the template changed them.
+#
+# Environment:
+#   TEMPLATE_PROJECTS  which services to generate (default: all, see PROJECTS below)
+#   TEMPLATE_RENDER_ONLY=1  generate and check the services, but build nothing (seconds)
+#   TEMPLATE_UPDATE_SNAPSHOT=1  rewrite the snapshot of the rendered files (see below)
+#   TEMPLATE_SKIP_TESTS=1  build the services but do not run their tests
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+readonly REPO="$PWD"
+
+# Pinned like every tool here: 0.23.14 is the newest release that installs with Rust 1.95
+# (later ones need 1.96 or 1.97). Installing took about 4 minutes on 2 cores; it happens
+# once per machine.
+readonly CARGO_GENERATE_VERSION=0.23.14
+
+# The repository's own values: rendering with them must reproduce the repository.
+readonly OWN_NAME=hexagate
+readonly OWN_VALUES=(
+    -d "description=Approval gates and alerts with chat as the interface."
+    -d "problem_base_url=https://hexagate.dev/problems/"
+)
+
+# The services generated, under awkward names on purpose: a digit and a hyphen, an
+# underscore and one-letter words.
+readonly PROJECTS=(acme-payments2 x_y)
+
+# values NAME: the `-d key=value` arguments NAME is generated with, one a line; the rest
+# take their defaults.
+values() {
+    case "$1" in
+        x_y)
+            printf '%s\n' -d "problem_base_url=https://errors.x-y.test/problems/" \
+                -d "description=A service with a two-letter name."
+            ;;
+    esac
+}
+
+# Files that Liquid renders (cargo-generate.toml's `include`): after generation none of them
+# may hold `{{` or `{%`. Other files are copied verbatim and may hold either (Rust format
+# strings, GitHub expressions).
+readonly RENDERED=(Cargo.toml bin/Cargo.toml .cargo/config.toml .ci/run Dockerfile README.md ARCHITECTURE.md)
+
+# The rendered files of the first service are kept under scripts/template-snapshot/ (as
+# `.snap` files, so that cargo never reads them as manifests): a change to a twin shows up as
+# a diff of what a generated service gets, reviewed with the change.
+readonly SNAPSHOT="$REPO/scripts/template-snapshot"
+
+step() {
+    printf '\n--> %s\n' "$*"
+}
+
+fail() {
+    echo "template check failed: $*" >&2
+    exit 1
+}
+
+ensure_cargo_generate() {
+    # It prints "cargo generate-generate 0.23.14" when run as `cargo generate`.
+    if [[ "$(cargo generate --version 2>/dev/null)" == *" $CARGO_GENERATE_VERSION" ]]; then
+        return
+    fi
+    echo "installing cargo-generate $CARGO_GENERATE_VERSION (about 4 minutes on 2 cores, once per machine)"
+    cargo install cargo-generate --version "$CARGO_GENERATE_VERSION" --locked
+}
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# The work tree as git sees it (tracked and untracked files, not ignored ones), so that a
+# change is checked before it is committed and target/ is never copied.
+export_template() {
+    local dir="$work/template"
+    mkdir -p "$dir"
+    git ls-files --cached --others --exclude-standard -z |
+        while IFS= read -r -d '' file; do
+            if [[ -e "$file" ]]; then printf '%s\0' "$file"; fi
+        done |
+        tar --null --files-from=- -cf - | tar -xf - -C "$dir"
+    echo "$dir"
+}
+
+# generate NAME [-d key=value …]: renders the template into a new directory under $work and
+# prints the service's path.
+generate() {
+    local name="$1" out="$work/out-$1"
+    shift
+    mkdir -p "$out"
+    # Outside any workspace (a temporary directory), so cargo-generate touches no manifest.
+    cargo generate --path "$template" --name "$name" --destination "$out" \
+        --silent --vcs none --no-workspace "$@" >"$out.log" 2>&1 ||
+        { cat "$out.log" >&2; fail "cargo generate --name $name"; }
+    echo "$out/$name"
+}
+
+# The repository, minus what the template leaves out, rendered with its own values, must be
+# the repository again: every twin reproduces the file beside it.
+check_twins() {
+    local own
+    own="$(generate "$OWN_NAME" "${OWN_VALUES[@]}")"
+    local expected="$work/expected"
+    cp -a "$template" "$expected"
+    # What the template leaves out: its own configuration, the twins, and the files its
+    # `ignore` list names.
+    rm -f "$expected/cargo-generate.toml"
+    find "$expected" -name '*.liquid' -delete
+    local ignored
+    while read -r ignored; do
+        rm -rf "${expected:?}/$ignored"
+    done < <(sed -n '/^ignore = \[/,/^\]/s/^ *"\(.*\)",$/\1/p' "$template/cargo-generate.toml")
+    if ! diff -r "$expected" "$own" >"$work/twins.diff"; then
+        cat "$work/twins.diff" >&2
+        fail "rendering the template with the repository's own values does not give the" \
+            "repository back: a .liquid twin is out of date (the diff above: < repository," \
+            "> rendered)"
+    fi
+    echo "every .liquid twin renders to the file beside it"
+}
+
+# Nothing of this repository may be left in a generated service.
+check_leftovers() {
+    local dir="$1" found
+    found="$(grep -rIil --exclude-dir=target hexagate "$dir" || true)"
+    [[ -z "$found" ]] || fail "the template's name is left in:"$'\n'"$found"
+    found="$(find "$dir" -name '*.liquid' -o -name cargo-generate.toml -o -name .genignore \
+        -o -path '*/scripts/template-check.sh' -o -path '*/bench' -o -name rust-toolchain.toml \
+        -o -name rust-toolchain)"
+    [[ -z "$found" ]] || fail "template-only files are left:"$'\n'"$found"
+    local file
+    for file in "${RENDERED[@]}"; do
+        [[ -f "$dir/$file" ]] || fail "$file is missing"
+        if grep -nE '\{\{|\{%' "$dir/$file"; then
+            fail "unrendered Liquid in $file"
+        fi
+    done
+}
+
+# check_snapshot DIR: DIR's rendered files are the snapshot's.
+check_snapshot() {
+    local dir="$1" file
+    if [[ "${TEMPLATE_UPDATE_SNAPSHOT:-}" == 1 ]]; then
+        rm -rf "$SNAPSHOT"
+        for file in "${RENDERED[@]}"; do
+            mkdir -p "$(dirname "$SNAPSHOT/$file")"
+            cp "$dir/$file" "$SNAPSHOT/$file.snap"
+        done
+        echo "snapshot rewritten: $SNAPSHOT"
+        return
+    fi
+    for file in "${RENDERED[@]}"; do
+        diff -u "$SNAPSHOT/$file.snap" "$dir/$file" ||
+            fail "$file renders differently from the snapshot (the diff above); if the change" \
+                "is meant, rewrite it: TEMPLATE_UPDATE_SNAPSHOT=1 TEMPLATE_RENDER_ONLY=1 $0"
+    done
+    echo "the rendered files match the snapshot"
+}
+
+# sync FROM TO: makes directory TO hold what FROM holds, rewriting only the files whose content
+# differs (so the others keep their modification times, which cargo's freshness check reads).
+sync() {
+    local from="$1" to="$2" file
+    mkdir -p "$to"
+    (cd "$to" && find . -type f ! -name Cargo.lock) | while IFS= read -r file; do
+        [[ -e "$from/$file" ]] || rm -f "$to/$file"
+    done
+    (cd "$from" && find . -type f) | while IFS= read -r file; do
+        if ! cmp -s "$from/$file" "$to/$file"; then
+            mkdir -p "$(dirname "$to/$file")"
+            cp "$from/$file" "$to/$file"
+        fi
+    done
+}
+
+build_and_test() {
+    local dir="$1"
+    (
+        cd "$dir"
+        export CARGO_TARGET_DIR="$REPO/target" CARGO_NET_OFFLINE=true
+        # The shipped Cargo.lock names this repository's packages; this renames the workspace
+        # members and keeps every external version. The leftovers check comes after it, so it
+        # covers Cargo.lock too.
+        cargo update --workspace --offline --quiet
+        check_leftovers "$dir"
+        [[ "${TEMPLATE_RENDER_ONLY:-}" != 1 ]] || exit 0
+        cargo build --workspace --all-targets --locked --offline
+        if [[ "${TEMPLATE_SKIP_TESTS:-}" != 1 ]]; then
+            # The generated README's test command, as a newcomer runs it.
+            grep -q '^cargo test --workspace ' README.md ||
+                fail "the generated README no longer gives 'cargo test --workspace'"
+            cargo test --workspace
+        fi
+    )
+}
+
+step "cargo-generate $CARGO_GENERATE_VERSION"
+ensure_cargo_generate
+
+template="$(export_template)"
+# One fixed place per clone of the repository, kept between runs.
+builds="${TMPDIR:-/tmp}/template-check-$(printf '%s' "$REPO" | cksum | cut -d' ' -f1)"
+
+step "twins reproduce the repository"
+check_twins
+
+for name in "${PROJECTS[@]}"; do
+    if [[ -n "${TEMPLATE_PROJECTS:-}" && " $TEMPLATE_PROJECTS " != *" $name "* ]]; then
+        continue
+    fi
+    mapfile -t defines < <(values "$name")
+    step "generate $name ${defines[*]:-(defaults)}"
+    started=$SECONDS
+    fresh="$(generate "$name" "${defines[@]}")"
+    if [[ "$name" == "${PROJECTS[0]}" ]]; then
+        check_snapshot "$fresh"
+    fi
+    dir="$builds/$name"
+    sync "$fresh" "$dir"
+    build_and_test "$dir"
+    echo "$name: done in $((SECONDS - started)) s"
+done
