@@ -26,7 +26,7 @@ pub use commands::SlashCommand;
 pub use message::{
     Action, ActionKey, ActionStyle, ChatMessage, Confirmation, Fact, RestCall, SubjectRef, Tone,
 };
-pub use rich_text::{Emoji, RichText, Span};
+pub use rich_text::{Emoji, RichText, Span, SpanMarkup, fit, truncate};
 pub use sink::ChatSink;
 pub use subject::{
     Act, ChatSubject, ChatSubjects, Clicked, CommandSpec, Noun, TextArg, Via, Vocabulary,
