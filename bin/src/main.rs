@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use application::ports::DeadLetterSelection;
 use clap::Parser;
 use hexagate::cli::{
-    ApiKeyCommand, Cli, Command, ConfigCommand, OutboxCommand, RetryArgs, ServeArgs,
+    ApiKeyCommand, Cli, Command, ConfigCommand, DiscordCommand, OutboxCommand, RetryArgs,
+    ServeArgs,
 };
 use hexagate::{Config, Workers, shutdown, telemetry};
 use secrecy::ExposeSecret;
@@ -92,6 +93,18 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             eprintln!("{retried} dead letter(s) put back in line");
         }
         Command::Config(ConfigCommand::Check) => print(&config.report()),
+        Command::Discord(DiscordCommand::RegisterCommands) => {
+            let Some(discord) = &config.discord else {
+                return Err("Discord is not configured: set DISCORD_BOT_TOKEN, \
+                            DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID"
+                    .into());
+            };
+            let app = hexagate::build(config).await?;
+            let settings = hexagate::discord_settings(discord);
+            let count =
+                adapter_discord::register_commands(&settings, app.chat_subjects()).await?;
+            eprintln!("registered {count} Discord command(s): /hexagate");
+        }
     }
     Ok(())
 }
