@@ -177,6 +177,7 @@ pub(crate) fn hexagate(plan: &Plan, scratch: &Scratch, slack: Option<String>) ->
         database_url: scratch.url.clone(),
         slack_api_base_url: slack,
         log_dir: scratch.dir.path().to_owned(),
+        env: Vec::new(),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Hexagate {
     pub slack_api_base_url: Option<String>,
     /// Where the processes' logs go.
     pub log_dir: PathBuf,
+    /// More variables, e.g. `DISCORD_*`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Hexagate {
@@ -39,6 +41,7 @@ impl Hexagate {
                 .env("SLACK_SIGNING_SECRET", "bench-signing-secret")
                 .env("SLACK_API_BASE_URL", base);
         }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         let log = std::fs::File::create(self.log_dir.join(log))?;
         command.stdin(Stdio::null()).stderr(log).kill_on_drop(true);
         Ok(command)
