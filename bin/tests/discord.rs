@@ -129,8 +129,8 @@ impl Server {
         let signature = discord.sign(&timestamp, &body);
         self.interaction(
             &[
-                ("x-signature-ed25519", &signature),
-                ("x-signature-timestamp", &timestamp),
+                ("x-signature-ed25519", signature.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
             ],
             body,
         )

@@ -8,10 +8,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use adapter_memory::{ManualClock, SequentialIds};
+use application::ports::CHAT_SINK;
+use application::use_cases::CreateApprovalInput;
+use domain::Identity;
+use hexagate::{Adapters, Config};
 use serde_json::{Value, json};
-use tests::e2e::{Backend, CHANNEL, Endpoint, POST, Scripted, TestApp, UPDATE};
+use tests::e2e::{
+    BOT_TOKEN, Backend, CHANNEL, Endpoint, FakeDiscord, FakeSlack, POST, SIGNING_SECRET, Scripted,
+    TestApp, UPDATE,
+};
 use wiremock::ResponseTemplate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,29 +54,36 @@ impl Platform {
 
     /// How many messages were created on the platform (successful posts).
     async fn posted(self, app: &TestApp) -> usize {
+        self.posted_in(&app.slack, &app.discord)
+    }
+
+    fn posted_in(self, slack: &FakeSlack, discord: &FakeDiscord) -> usize {
         match self {
-            Self::Slack => app.slack.answered(POST).len(),
-            Self::Discord => app.discord.messages().len(),
+            Self::Slack => slack.answered(POST).len(),
+            Self::Discord => discord.messages().len(),
         }
     }
 
     /// The one message in the channel as it now reads: its text, and whether it has buttons.
     async fn shown(self, app: &TestApp) -> (String, bool) {
+        self.shown_in(&app.slack, &app.discord)
+    }
+
+    fn shown_in(self, slack: &FakeSlack, discord: &FakeDiscord) -> (String, bool) {
         match self {
             Self::Slack => {
-                let latest = app
-                    .slack
+                let latest = slack
                     .answered(UPDATE)
                     .last()
                     .cloned()
-                    .or_else(|| app.slack.answered(POST).last().cloned())
+                    .or_else(|| slack.answered(POST).last().cloned())
                     .unwrap_or(Value::Null);
                 let blocks = latest["blocks"].as_array().cloned().unwrap_or_default();
                 let buttons = blocks.iter().any(|b| b["type"] == "actions");
                 (latest.to_string(), buttons)
             }
             Self::Discord => {
-                let latest = app.discord.messages().last().cloned().unwrap_or(Value::Null);
+                let latest = discord.messages().last().cloned().unwrap_or(Value::Null);
                 let buttons = latest["components"]
                     .as_array()
                     .is_some_and(|rows| !rows.is_empty());
@@ -135,7 +151,7 @@ impl Platform {
 }
 
 async fn spawn(env: &[(&str, &str)]) -> (TestApp, String) {
-    let app = TestApp::spawn_with(Backend::Sqlite, tests::e2e::FakeSlack::start().await, env).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, FakeSlack::start().await, env).await;
     let ci = app.api_key("ci").await;
     (app, ci)
 }
@@ -181,14 +197,58 @@ async fn a_decision_updates_the_message_to_its_outcome_without_buttons() {
     }
 }
 
+/// On a test clock: requests expire after a minute at the least.
 #[tokio::test]
 async fn an_expired_request_shows_so_without_buttons() {
     for platform in PLATFORMS {
-        let (app, ci) = spawn(&[("HEXAGATE_EXPIRY_SWEEP_INTERVAL", "100ms")]).await;
-        create(&app, &ci, platform, json!({"expires_in_seconds": 1})).await;
+        let (slack, discord) = (FakeSlack::start().await, FakeDiscord::start().await);
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("hexagate.db");
+        let slack_uri = slack.uri();
+        let discord_env = discord.env();
+        let mut env = vec![
+            ("HEXAGATE_SQLITE_PATH", database.to_str().unwrap()),
+            ("SLACK_BOT_TOKEN", BOT_TOKEN),
+            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+            ("SLACK_API_BASE_URL", slack_uri.as_str()),
+        ];
+        env.extend(discord_env.iter().map(|(k, v)| (*k, v.as_str())));
+        let config = Config::from_env(env).unwrap();
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = hexagate::build_with(
+            &config,
+            Adapters {
+                persistence: hexagate::open_store(&config).await.unwrap(),
+                chat: hexagate::chat_gateway(&config).unwrap(),
+                clock: clock.clone(),
+                ids: Arc::new(SequentialIds::default()),
+                sinks: Default::default(),
+            },
+        )
+        .unwrap();
+        let use_cases = app.use_cases();
+        let input = CreateApprovalInput {
+            title: "Deploy api v1.4.2?".into(),
+            destination: platform.destination(),
+            expires_in_seconds: Some(60),
+            ..CreateApprovalInput::default()
+        };
+        use_cases
+            .create_approval
+            .execute(Identity::parse("ci").unwrap(), input, None)
+            .await
+            .unwrap();
+        let relay = use_cases.relay(CHAT_SINK).unwrap();
+        relay.execute().await.unwrap();
+        assert!(platform.shown_in(&slack, &discord).1, "{platform:?}: posted with buttons");
 
-        platform.wait_shown(&app, "Expired", false).await;
-        assert_eq!(platform.posted(&app).await, 1, "{platform:?}");
+        clock.advance(chrono::Duration::seconds(61));
+        assert_eq!(use_cases.expire_overdue.execute(10).await.unwrap(), 1);
+        relay.execute().await.unwrap();
+
+        let (shown, buttons) = platform.shown_in(&slack, &discord);
+        assert!(shown.contains("Expired") && !buttons, "{platform:?}: {shown}");
+        assert_eq!(platform.posted_in(&slack, &discord), 1, "{platform:?}");
     }
 }
 

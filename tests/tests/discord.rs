@@ -103,25 +103,25 @@ async fn unsigned_tampered_stale_key_and_wrong_key_requests_get_401_and_change_n
 
     let cases: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
         ("unsigned", vec![], body.clone()),
-        ("no timestamp", vec![("x-signature-ed25519", &good)], body.clone()),
+        ("no timestamp", vec![("x-signature-ed25519", good.as_str())], body.clone()),
         (
             "tampered body",
-            vec![("x-signature-ed25519", &good), ("x-signature-timestamp", &timestamp)],
+            vec![("x-signature-ed25519", good.as_str()), ("x-signature-timestamp", timestamp.as_str())],
             tampered,
         ),
         (
             "other timestamp",
-            vec![("x-signature-ed25519", &good), ("x-signature-timestamp", "1700000000")],
+            vec![("x-signature-ed25519", good.as_str()), ("x-signature-timestamp", "1700000000")],
             body.clone(),
         ),
         (
             "stale key",
-            vec![("x-signature-ed25519", &stale), ("x-signature-timestamp", &timestamp)],
+            vec![("x-signature-ed25519", stale.as_str()), ("x-signature-timestamp", timestamp.as_str())],
             body.clone(),
         ),
         (
             "not hex",
-            vec![("x-signature-ed25519", "zz"), ("x-signature-timestamp", &timestamp)],
+            vec![("x-signature-ed25519", "zz"), ("x-signature-timestamp", timestamp.as_str())],
             body.clone(),
         ),
     ];

@@ -343,7 +343,7 @@ fn answer(
             }
             let (channel, id) = (parts[1], parts[3]);
             match state.messages.get_mut(id) {
-                Some((posted_in, stored)) if posted_in == channel => {
+                Some((posted_in, stored)) if posted_in.as_str() == channel => {
                     *stored = body.clone();
                     (200, message_answer(id, channel, body))
                 }
