@@ -41,7 +41,10 @@ pub async fn run(args: DiscordAckArgs, binary: Option<std::path::PathBuf>) -> Re
         log_dir: dir.path().to_owned(),
         env: vec![
             ("DISCORD_BOT_TOKEN".into(), "bench-discord-token".into()),
-            ("DISCORD_PUBLIC_KEY".into(), hex::encode(key.verifying_key().as_bytes())),
+            (
+                "DISCORD_PUBLIC_KEY".into(),
+                hex::encode(key.verifying_key().as_bytes()),
+            ),
             ("DISCORD_APPLICATION_ID".into(), APPLICATION_ID.into()),
         ],
     };

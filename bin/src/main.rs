@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use application::ports::DeadLetterSelection;
 use clap::Parser;
 use hexagate::cli::{
-    ApiKeyCommand, Cli, Command, ConfigCommand, DiscordCommand, OutboxCommand, RetryArgs,
-    ServeArgs,
+    ApiKeyCommand, Cli, Command, ConfigCommand, DiscordCommand, OutboxCommand, RetryArgs, ServeArgs,
 };
 use hexagate::{Config, Workers, shutdown, telemetry};
 use secrecy::ExposeSecret;
@@ -101,8 +100,7 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             };
             let app = hexagate::build(config).await?;
             let settings = hexagate::discord_settings(discord);
-            let count =
-                adapter_discord::register_commands(&settings, app.chat_subjects()).await?;
+            let count = adapter_discord::register_commands(&settings, app.chat_subjects()).await?;
             eprintln!("registered {count} Discord command(s): /hexagate");
         }
     }

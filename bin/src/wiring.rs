@@ -13,12 +13,12 @@ use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
-use application::chat::{ChatRouter, ChatSubjects};
 use application::chat::alert::AlertChat;
 use application::chat::approval::ApprovalChat;
+use application::chat::{ChatRouter, ChatSubjects};
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, Clock,
-    IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, Clock, IdGenerator,
+    IdempotencyStore, Outbox, Readiness, RepositoryError,
 };
 use application::{Ports, UseCases};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -298,7 +298,9 @@ pub fn chat_gateway(config: &Config) -> Result<ChatRouter, StartupError> {
             "chat: no Slack or Discord credentials (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN), so \
              chat messages are written to this log with the curl commands to act on them"
         );
-        return Ok(ChatRouter::single(Arc::new(ConsoleGateway::new(&public_url))));
+        return Ok(ChatRouter::single(Arc::new(ConsoleGateway::new(
+            &public_url,
+        ))));
     }
     // Destinations without a platform prefix are Slack's, as they were before Discord.
     let mut router = ChatRouter::new(SLACK);

@@ -78,7 +78,11 @@ async fn serve(env: &[(String, String)]) -> Server {
             .unwrap(),
     };
     for _ in 0..300 {
-        let ready = server.client.get(format!("{}/readyz", server.url)).send().await;
+        let ready = server
+            .client
+            .get(format!("{}/readyz", server.url))
+            .send()
+            .await;
         if ready.is_ok_and(|r| r.status() == 200) {
             return server;
         }
@@ -97,7 +101,10 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     async fn get(&self, key: &str, path: &str) -> Value {
@@ -120,7 +127,10 @@ impl Server {
             request = request.header(*name, *value);
         }
         let response = request.body(body).send().await.unwrap();
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     async fn signed(&self, discord: &FakeDiscord, body: &Value) -> (u16, Value) {
@@ -147,13 +157,21 @@ async fn the_binary_posts_to_discord_and_takes_signed_clicks() {
     let created = hexagate(&["api-key", "create", "--name", "ci"], &env)
         .output()
         .unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     let ci = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     let server = serve(&env).await;
 
     // An approval for discord:<channel> is posted with success/danger buttons.
     let (status, approval) = server
-        .post(&ci, "/v1/approvals", json!({"title": "Deploy api v1.4.2?", "destination": format!("discord:{CHANNEL}")}))
+        .post(
+            &ci,
+            "/v1/approvals",
+            json!({"title": "Deploy api v1.4.2?", "destination": format!("discord:{CHANNEL}")}),
+        )
         .await;
     assert_eq!(status, 201, "{approval}");
     let id = approval["id"].as_str().unwrap().to_owned();
@@ -174,17 +192,26 @@ async fn the_binary_posts_to_discord_and_takes_signed_clicks() {
     for (headers, body) in [
         (vec![], click.clone()),
         (
-            vec![("x-signature-ed25519", good.as_str()), ("x-signature-timestamp", timestamp.as_str())],
+            vec![
+                ("x-signature-ed25519", good.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
             click.replace(APPROVER, "1600000000000000077"),
         ),
         (
-            vec![("x-signature-ed25519", wrong_key.as_str()), ("x-signature-timestamp", timestamp.as_str())],
+            vec![
+                ("x-signature-ed25519", wrong_key.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
             click.clone(),
         ),
     ] {
         assert_eq!(server.interaction(&headers, body).await.0, 401);
     }
-    assert_eq!(server.get(&ci, &format!("/v1/approvals/{id}")).await["status"], "pending");
+    assert_eq!(
+        server.get(&ci, &format!("/v1/approvals/{id}")).await["status"],
+        "pending"
+    );
 
     // PING, then a signed click: decided by discord:<user id>, the message shows it.
     assert_eq!(
@@ -192,15 +219,27 @@ async fn the_binary_posts_to_discord_and_takes_signed_clicks() {
         (200, json!({"type": 1}))
     );
     let (status, answer) = server
-        .signed(&discord, &discord_click(APPROVER, &format!("approval_approve:{id}")))
+        .signed(
+            &discord,
+            &discord_click(APPROVER, &format!("approval_approve:{id}")),
+        )
         .await;
-    assert_eq!((status, answer["type"].clone()), (200, json!(7)), "{answer}");
+    assert_eq!(
+        (status, answer["type"].clone()),
+        (200, json!(7)),
+        "{answer}"
+    );
     let decided = server.get(&ci, &format!("/v1/approvals/{id}")).await;
-    assert_eq!(decided["decisions"][0]["approver"], format!("discord:{APPROVER}"));
+    assert_eq!(
+        decided["decisions"][0]["approver"],
+        format!("discord:{APPROVER}")
+    );
     discord
         .wait_for("the outcome without buttons", |m| {
             m[0]["components"] == json!([])
-                && m[0]["content"].as_str().is_some_and(|c| c.starts_with("Approved"))
+                && m[0]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("Approved"))
         })
         .await;
 
@@ -219,11 +258,21 @@ async fn the_binary_posts_to_discord_and_takes_signed_clicks() {
         .await;
     for action in ["alert_acknowledge", "alert_resolve"] {
         let (status, answer) = server
-            .signed(&discord, &discord_click(APPROVER, &format!("{action}:{alert_id}")))
+            .signed(
+                &discord,
+                &discord_click(APPROVER, &format!("{action}:{alert_id}")),
+            )
             .await;
-        assert_eq!((status, answer["type"].clone()), (200, json!(7)), "{action}: {answer}");
+        assert_eq!(
+            (status, answer["type"].clone()),
+            (200, json!(7)),
+            "{action}: {answer}"
+        );
     }
-    assert_eq!(server.get(&ci, &format!("/v1/alerts/{alert_id}")).await["status"], "resolved");
+    assert_eq!(
+        server.get(&ci, &format!("/v1/alerts/{alert_id}")).await["status"],
+        "resolved"
+    );
     discord
         .wait_for("the resolved alert without buttons", |m| {
             m.len() == 2 && m[1]["components"] == json!([])
@@ -239,12 +288,18 @@ async fn register_commands_puts_the_slash_command() {
     let env = environment(database.to_str().unwrap(), &discord);
 
     let output = tokio::task::spawn_blocking(move || {
-        hexagate(&["discord", "register-commands"], &env).output().unwrap()
+        hexagate(&["discord", "register-commands"], &env)
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();
 
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let commands = discord.commands().unwrap();
     assert_eq!(commands[0]["name"], "hexagate");
     assert_eq!(commands[0]["options"].as_array().unwrap().len(), 6);

@@ -101,7 +101,10 @@ impl Platform {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{self:?}: no message shows {text:?} (buttons: {buttons}): {:?}", self.shown(app).await);
+        panic!(
+            "{self:?}: no message shows {text:?} (buttons: {buttons}): {:?}",
+            self.shown(app).await
+        );
     }
 
     /// Clicks the button of `action` (an action key, `approval_approve`) on subject `id`.
@@ -121,7 +124,9 @@ impl Platform {
                     .set_body_json(json!({"ok": false, "error": "ratelimited"}));
                 app.slack.fail(POST, 1, limited).await;
             }
-            Self::Discord => app.discord.fail(Endpoint::Create, 1, Scripted::rate_limited(1.0)),
+            Self::Discord => app
+                .discord
+                .fail(Endpoint::Create, 1, Scripted::rate_limited(1.0)),
         }
     }
 
@@ -187,13 +192,20 @@ async fn a_decision_updates_the_message_to_its_outcome_without_buttons() {
         platform.wait_shown(&app, "Approval requested", true).await;
 
         let (user, identity) = platform.user(1);
-        assert_eq!(platform.click(&app, &user, "approval_approve", &id).await, 200);
+        assert_eq!(
+            platform.click(&app, &user, "approval_approve", &id).await,
+            200
+        );
 
         let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
         assert_eq!(approval["status"], "approved", "{platform:?}: {approval}");
         assert_eq!(approval["decisions"][0]["approver"], identity.as_str());
         platform.wait_shown(&app, "Approved", false).await;
-        assert_eq!(platform.posted(&app).await, 1, "{platform:?}: updated, not posted again");
+        assert_eq!(
+            platform.posted(&app).await,
+            1,
+            "{platform:?}: updated, not posted again"
+        );
     }
 }
 
@@ -240,14 +252,20 @@ async fn an_expired_request_shows_so_without_buttons() {
             .unwrap();
         let relay = use_cases.relay(CHAT_SINK).unwrap();
         relay.execute().await.unwrap();
-        assert!(platform.shown_in(&slack, &discord).1, "{platform:?}: posted with buttons");
+        assert!(
+            platform.shown_in(&slack, &discord).1,
+            "{platform:?}: posted with buttons"
+        );
 
         clock.advance(chrono::Duration::seconds(61));
         assert_eq!(use_cases.expire_overdue.execute(10).await.unwrap(), 1);
         relay.execute().await.unwrap();
 
         let (shown, buttons) = platform.shown_in(&slack, &discord);
-        assert!(shown.contains("Expired") && !buttons, "{platform:?}: {shown}");
+        assert!(
+            shown.contains("Expired") && !buttons,
+            "{platform:?}: {shown}"
+        );
         assert_eq!(platform.posted_in(&slack, &discord), 1, "{platform:?}");
     }
 }
@@ -273,14 +291,24 @@ async fn an_alert_raised_three_times_is_one_message_showing_the_count_and_its_bu
         assert_eq!(platform.posted(&app).await, 1, "{platform:?}: one message");
 
         let (user, identity) = platform.user(2);
-        assert_eq!(platform.click(&app, &user, "alert_acknowledge", &id).await, 200);
+        assert_eq!(
+            platform.click(&app, &user, "alert_acknowledge", &id).await,
+            200
+        );
         platform.wait_shown(&app, "Acknowledged", true).await;
         assert_eq!(platform.click(&app, &user, "alert_resolve", &id).await, 200);
         platform.wait_shown(&app, "Resolved", false).await;
         let (_, alert) = app.get(&ci, &format!("/v1/alerts/{id}")).await;
         assert_eq!(alert["status"], "resolved", "{platform:?}: {alert}");
-        assert!(alert.to_string().contains(&identity), "{platform:?}: {alert}");
-        assert_eq!(platform.posted(&app).await, 1, "{platform:?}: still one message");
+        assert!(
+            alert.to_string().contains(&identity),
+            "{platform:?}: {alert}"
+        );
+        assert_eq!(
+            platform.posted(&app).await,
+            1,
+            "{platform:?}: still one message"
+        );
     }
 }
 
@@ -294,7 +322,11 @@ async fn a_rate_limited_post_is_retried_and_delivered_once() {
         platform.wait_shown(&app, "Approval requested", true).await;
         app.wait_until_outbox_drained().await;
         assert_eq!(platform.posted(&app).await, 1, "{platform:?}");
-        assert_eq!(app.outbox_counts().await, (0, 0), "{platform:?}: nothing dead");
+        assert_eq!(
+            app.outbox_counts().await,
+            (0, 0),
+            "{platform:?}: nothing dead"
+        );
     }
 }
 
@@ -311,12 +343,19 @@ async fn a_refused_channel_is_dead_lettered_at_once_not_retried() {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert_eq!(app.outbox_counts().await, (0, 1), "{platform:?}: one dead letter");
+        assert_eq!(
+            app.outbox_counts().await,
+            (0, 1),
+            "{platform:?}: one dead letter"
+        );
         assert_eq!(platform.posted(&app).await, 0, "{platform:?}");
         let attempts = match platform {
             Platform::Slack => app.slack.calls(POST).await.len(),
             Platform::Discord => app.discord.calls_to(Endpoint::Create).len(),
         };
-        assert_eq!(attempts, 1, "{platform:?}: a permanent error is not retried");
+        assert_eq!(
+            attempts, 1,
+            "{platform:?}: a permanent error is not retried"
+        );
     }
 }

@@ -6,20 +6,22 @@
 
 use std::sync::Arc;
 
-use application::chat::approval::ApprovalChat;
-use application::chat::alert::AlertChat;
 use application::chat::ChatSubjects;
+use application::chat::alert::AlertChat;
+use application::chat::approval::ApprovalChat;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tests::e2e::{
-    APPLICATION_ID, Backend, CHANNEL, DISCORD_TOKEN, FakeDiscord, FakeSlack, TestApp,
-    discord_click,
+    APPLICATION_ID, Backend, CHANNEL, DISCORD_TOKEN, FakeDiscord, FakeSlack, TestApp, discord_click,
 };
 use tower::ServiceExt;
 
 const APPROVER: &str = "1600000000000000001";
+
+/// Request headers, as `(name, value)`.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
 
 async fn spawn() -> (TestApp, String) {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -28,7 +30,8 @@ async fn spawn() -> (TestApp, String) {
 }
 
 async fn create(app: &TestApp, ci: &str, extra: Value) -> String {
-    let mut body = json!({"title": "Deploy api v1.4.2?", "destination": format!("discord:{CHANNEL}")});
+    let mut body =
+        json!({"title": "Deploy api v1.4.2?", "destination": format!("discord:{CHANNEL}")});
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().cloned().unwrap_or_default());
@@ -60,7 +63,10 @@ async fn an_approval_is_posted_with_success_and_danger_buttons_and_a_nonce() {
     );
     assert_eq!(message["allowed_mentions"], json!({"parse": []}));
     let nonce = message["nonce"].as_str().unwrap();
-    assert!(nonce.len() <= 25 && message["enforce_nonce"] == true, "{message}");
+    assert!(
+        nonce.len() <= 25 && message["enforce_nonce"] == true,
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -76,15 +82,23 @@ async fn a_signed_click_approves_as_the_discord_user_and_answers_with_the_outcom
     assert_eq!(answer["type"], 7, "UPDATE_MESSAGE: {answer}");
     assert_eq!(answer["data"]["components"], json!([]), "no active buttons");
     assert!(
-        answer["data"]["content"].as_str().unwrap().starts_with("Approved"),
+        answer["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Approved"),
         "{answer}"
     );
     let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
-    assert_eq!(approval["decisions"][0]["approver"], format!("discord:{APPROVER}"));
+    assert_eq!(
+        approval["decisions"][0]["approver"],
+        format!("discord:{APPROVER}")
+    );
     // The relay's edit follows, with the same outcome.
     app.discord
         .wait_for("the message edited to its outcome", |m| {
-            m[0]["content"].as_str().is_some_and(|c| c.starts_with("Approved"))
+            m[0]["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("Approved"))
                 && m[0]["components"] == json!([])
         })
         .await;
@@ -101,27 +115,43 @@ async fn unsigned_tampered_stale_key_and_wrong_key_requests_get_401_and_change_n
     let stale = FakeDiscord::start().await.sign(&timestamp, &body);
     let tampered = body.replace(APPROVER, "1600000000000000099");
 
-    let cases: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<(&str, Headers, String)> = vec![
         ("unsigned", vec![], body.clone()),
-        ("no timestamp", vec![("x-signature-ed25519", good.as_str())], body.clone()),
+        (
+            "no timestamp",
+            vec![("x-signature-ed25519", good.as_str())],
+            body.clone(),
+        ),
         (
             "tampered body",
-            vec![("x-signature-ed25519", good.as_str()), ("x-signature-timestamp", timestamp.as_str())],
+            vec![
+                ("x-signature-ed25519", good.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
             tampered,
         ),
         (
             "other timestamp",
-            vec![("x-signature-ed25519", good.as_str()), ("x-signature-timestamp", "1700000000")],
+            vec![
+                ("x-signature-ed25519", good.as_str()),
+                ("x-signature-timestamp", "1700000000"),
+            ],
             body.clone(),
         ),
         (
             "stale key",
-            vec![("x-signature-ed25519", stale.as_str()), ("x-signature-timestamp", timestamp.as_str())],
+            vec![
+                ("x-signature-ed25519", stale.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
             body.clone(),
         ),
         (
             "not hex",
-            vec![("x-signature-ed25519", "zz"), ("x-signature-timestamp", timestamp.as_str())],
+            vec![
+                ("x-signature-ed25519", "zz"),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
             body.clone(),
         ),
     ];
@@ -187,11 +217,18 @@ async fn a_double_click_is_a_no_op_and_a_refusal_is_an_ephemeral_reason() {
     assert_eq!(status, 200);
     assert_eq!(again["data"]["flags"], 64, "{again}");
     assert!(
-        again["data"]["content"].as_str().unwrap().contains("already"),
+        again["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("already"),
         "{again}"
     );
     let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
-    assert_eq!(approval["decisions"].as_array().unwrap().len(), 1, "{approval}");
+    assert_eq!(
+        approval["decisions"].as_array().unwrap().len(),
+        1,
+        "{approval}"
+    );
 }
 
 #[tokio::test]
@@ -231,7 +268,10 @@ async fn the_slash_command_decides_with_the_same_grammar_as_slack() {
         .await;
     assert_eq!(status, 200);
     assert!(
-        missing["data"]["content"].as_str().unwrap().starts_with("A rejection needs a reason."),
+        missing["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("A rejection needs a reason."),
         "{missing}"
     );
     let (_, answer) = app
@@ -280,7 +320,10 @@ async fn register_commands_puts_the_command_built_from_the_vocabularies() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(verbs, ["approve", "reject", "ack", "resolve", "status", "help"]);
+    assert_eq!(
+        verbs,
+        ["approve", "reject", "ack", "resolve", "status", "help"]
+    );
 }
 
 #[tokio::test]
@@ -297,7 +340,10 @@ async fn a_discord_destination_without_discord_is_refused_with_a_typed_422() {
     let key = app.use_cases().create_api_key.execute("ci").await.unwrap();
     let request = |destination: &str| {
         Request::post("/v1/approvals")
-            .header("authorization", format!("Bearer {}", secrecy::ExposeSecret::expose_secret(&key.key)))
+            .header(
+                "authorization",
+                format!("Bearer {}", secrecy::ExposeSecret::expose_secret(&key.key)),
+            )
             .header("content-type", "application/json")
             .body(Body::from(
                 json!({"title": "Deploy?", "destination": destination}).to_string(),
@@ -313,10 +359,21 @@ async fn a_discord_destination_without_discord_is_refused_with_a_typed_422() {
     assert_eq!(response.status(), 422);
     let body: Value =
         serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    assert_eq!(body["type"], "https://hexagate.dev/problems/platform-not-connected");
+    assert_eq!(
+        body["type"],
+        "https://hexagate.dev/problems/platform-not-connected"
+    );
     assert_eq!(body["platform"], "discord");
     assert_eq!(body["field"], "destination");
 
-    let response = app.router().oneshot(request("slack:C0DEPLOYS")).await.unwrap();
-    assert_eq!(response.status(), 201, "an explicit slack: destination is Slack's");
+    let response = app
+        .router()
+        .oneshot(request("slack:C0DEPLOYS"))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "an explicit slack: destination is Slack's"
+    );
 }

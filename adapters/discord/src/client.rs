@@ -79,13 +79,12 @@ impl DiscordGateway {
         let body = serde_json::to_vec(body).map_err(|e| ChatError::Permanent {
             reason: format!("{name}: could not encode the request: {e}"),
         })?;
-        let mut authorization = HeaderValue::from_str(&format!(
-            "Bot {}",
-            self.bot_token.expose_secret()
-        ))
-        .map_err(|_| ChatError::Permanent {
-            reason: "the bot token cannot be sent in a header".into(),
-        })?;
+        let mut authorization =
+            HeaderValue::from_str(&format!("Bot {}", self.bot_token.expose_secret())).map_err(
+                |_| ChatError::Permanent {
+                    reason: "the bot token cannot be sent in a header".into(),
+                },
+            )?;
         authorization.set_sensitive(true);
         let response = self
             .http
@@ -142,7 +141,11 @@ impl ChatGateway for DiscordGateway {
             enforce_nonce: true,
         };
         let body = self
-            .call(Method::POST, &format!("/channels/{channel}/messages"), &request)
+            .call(
+                Method::POST,
+                &format!("/channels/{channel}/messages"),
+                &request,
+            )
             .await?;
         let created: CreatedMessage =
             serde_json::from_slice(&body).map_err(|e| ChatError::Retryable {
@@ -229,7 +232,10 @@ mod tests {
 
     #[test]
     fn the_user_agent_has_discords_format() {
-        assert!(USER_AGENT.starts_with("DiscordBot (https://"), "{USER_AGENT}");
+        assert!(
+            USER_AGENT.starts_with("DiscordBot (https://"),
+            "{USER_AGENT}"
+        );
         assert!(USER_AGENT.ends_with(&format!(", {})", env!("CARGO_PKG_VERSION"))));
     }
 
@@ -237,7 +243,13 @@ mod tests {
     fn destinations_name_channels_with_or_without_the_prefix() {
         assert_eq!(channel("discord:123").unwrap(), "123");
         assert_eq!(channel("123").unwrap(), "123");
-        assert!(matches!(channel("C0SLACK"), Err(ChatError::Permanent { .. })));
-        assert_eq!(redact_ids("/channels/123/messages/456"), "/channels/…/messages/…");
+        assert!(matches!(
+            channel("C0SLACK"),
+            Err(ChatError::Permanent { .. })
+        ));
+        assert_eq!(
+            redact_ids("/channels/123/messages/456"),
+            "/channels/…/messages/…"
+        );
     }
 }

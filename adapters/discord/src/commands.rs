@@ -174,10 +174,10 @@ mod tests {
     #[test]
     fn a_received_command_reads_as_slacks_free_text() {
         let data = json!({"name": "hexagate", "type": 1, "options": [{
-            "name": "reject", "type": 1, "options": [
-                {"name": "text", "type": 3, "value": "too risky today"},
-                {"name": "id", "type": 3, "value": "0190-x"},
-            ]}]});
+        "name": "reject", "type": 1, "options": [
+            {"name": "text", "type": 3, "value": "too risky today"},
+            {"name": "id", "type": 3, "value": "0190-x"},
+        ]}]});
         assert_eq!(command_text(&data), "reject 0190-x too risky today");
         assert_eq!(
             command_text(&json!({"options": [{"name": "help", "type": 1}]})),

@@ -104,7 +104,10 @@ pub(crate) async fn receive(
         MESSAGE_COMPONENT => click(state.subjects(), &interaction.data, actor).await,
         APPLICATION_COMMAND => command(state.subjects(), &interaction.data, actor).await,
         other => {
-            tracing::debug!(kind = other, "refused a Discord interaction of another type");
+            tracing::debug!(
+                kind = other,
+                "refused a Discord interaction of another type"
+            );
             StatusCode::BAD_REQUEST.into_response()
         }
     }
@@ -119,9 +122,7 @@ async fn click(subjects: &ChatSubjects, data: &Value, actor: Identity) -> Respon
             Json(json!({"type": DEFERRED_UPDATE})).into_response()
         }
         Clicked::Done => match current(subjects, key, value).await {
-            Some(message) => {
-                Json(json!({"type": UPDATE_MESSAGE, "data": message})).into_response()
-            }
+            Some(message) => Json(json!({"type": UPDATE_MESSAGE, "data": message})).into_response(),
             None => Json(json!({"type": DEFERRED_UPDATE})).into_response(),
         },
         Clicked::Note(note) => ephemeral(&note),

@@ -34,7 +34,11 @@ pub(crate) fn plain(text: &RichText, max_chars: usize) -> String {
 
 fn render(text: &RichText, max_chars: usize, markup: Markup) -> String {
     fit(text, max_chars, &markup).unwrap_or_else(|| {
-        let whole: String = text.spans().iter().map(|s| markup.render(s, None)).collect();
+        let whole: String = text
+            .spans()
+            .iter()
+            .map(|s| markup.render(s, None))
+            .collect();
         // Cutting markup may break it, but never lets user text out of its escaping.
         truncate(&whole, max_chars)
     })
@@ -48,7 +52,9 @@ impl SpanMarkup for Markup {
             (Markup::Plain, Some(max)) => truncate(raw, max),
         };
         match (span, self) {
-            (Span::Text(raw), _) | (Span::Strong(raw) | Span::Code(raw), Markup::Plain) => text(raw),
+            (Span::Text(raw), _) | (Span::Strong(raw) | Span::Code(raw), Markup::Plain) => {
+                text(raw)
+            }
             (Span::Strong(raw), Markup::Markdown) => format!("**{}**", text(raw)),
             // Nothing escapes inside a code span, so a backtick becomes a look-alike.
             (Span::Code(raw), Markup::Markdown) => {

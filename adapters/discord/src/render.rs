@@ -100,12 +100,13 @@ pub(crate) fn render(message: &ChatMessage) -> Message {
     if !message.outcome.is_empty() {
         description.push(RichText::lines(message.outcome.iter().cloned()));
     }
-    let description = RichText::lines(
-        description
-            .into_iter()
-            .enumerate()
-            .map(|(i, part)| if i > 0 { RichText::from("\n").then(part) } else { part }),
-    );
+    let description = RichText::lines(description.into_iter().enumerate().map(|(i, part)| {
+        if i > 0 {
+            RichText::from("\n").then(part)
+        } else {
+            part
+        }
+    }));
     let fields = message
         .facts
         .iter()

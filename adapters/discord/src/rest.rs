@@ -105,8 +105,7 @@ fn parse_seconds(raw: &str) -> Option<Duration> {
 }
 
 fn seconds(value: f64) -> Option<Duration> {
-    (value.is_finite() && value >= 0.0)
-        .then(|| Duration::from_secs_f64(value).min(RETRY_AFTER_MAX))
+    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value).min(RETRY_AFTER_MAX))
 }
 
 #[cfg(test)]
@@ -120,8 +119,13 @@ mod tests {
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        read_answer("call", StatusCode::from_u16(status).unwrap(), &map, body.as_bytes())
-            .map(|_| ())
+        read_answer(
+            "call",
+            StatusCode::from_u16(status).unwrap(),
+            &map,
+            body.as_bytes(),
+        )
+        .map(|_| ())
     }
 
     fn waits(result: Result<(), ChatError>) -> Duration {
@@ -138,7 +142,10 @@ mod tests {
             waits(answer(429, &[("retry-after", "2")], body)),
             Duration::from_millis(1500)
         );
-        assert_eq!(waits(answer(429, &[("retry-after", "2")], "")), Duration::from_secs(2));
+        assert_eq!(
+            waits(answer(429, &[("retry-after", "2")], "")),
+            Duration::from_secs(2)
+        );
         assert_eq!(
             waits(answer(429, &[("x-ratelimit-reset-after", "0.25")], "")),
             Duration::from_millis(250)
@@ -161,8 +168,14 @@ mod tests {
 
     #[test]
     fn server_errors_retry_and_refusals_are_permanent() {
-        assert!(matches!(answer(502, &[], ""), Err(ChatError::Retryable { .. })));
-        assert!(matches!(answer(408, &[], ""), Err(ChatError::Retryable { .. })));
+        assert!(matches!(
+            answer(502, &[], ""),
+            Err(ChatError::Retryable { .. })
+        ));
+        assert!(matches!(
+            answer(408, &[], ""),
+            Err(ChatError::Retryable { .. })
+        ));
         for (status, body) in [
             (401, r#"{"message": "401: Unauthorized", "code": 0}"#),
             (403, r#"{"message": "Missing Access", "code": 50001}"#),
@@ -170,7 +183,10 @@ mod tests {
             (400, r#"{"message": "Invalid Form Body", "code": 50035}"#),
         ] {
             let result = answer(status, &[], body);
-            assert!(matches!(result, Err(ChatError::Permanent { .. })), "{status}: {result:?}");
+            assert!(
+                matches!(result, Err(ChatError::Permanent { .. })),
+                "{status}: {result:?}"
+            );
         }
         let Err(ChatError::Permanent { reason }) =
             answer(403, &[], r#"{"message": "Missing Access", "code": 50001}"#)

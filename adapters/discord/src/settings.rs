@@ -87,7 +87,8 @@ impl PublicKey {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(raw.trim(), &mut bytes)
             .map_err(|_| DiscordSetupError::InvalidPublicKey)?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| DiscordSetupError::InvalidPublicKey)?;
+        let key =
+            VerifyingKey::from_bytes(&bytes).map_err(|_| DiscordSetupError::InvalidPublicKey)?;
         // A weak (small-order) key would let forged signatures through `verify_strict`.
         if key.is_weak() {
             return Err(DiscordSetupError::InvalidPublicKey);
@@ -171,7 +172,10 @@ mod tests {
 
     #[test]
     fn defaults_point_at_the_real_discord() {
-        assert_eq!(settings().validate().unwrap(), "https://discord.com/api/v10");
+        assert_eq!(
+            settings().validate().unwrap(),
+            "https://discord.com/api/v10"
+        );
         let local = DiscordSettings {
             api_base_url: "http://127.0.0.1:9/api/v10/".into(),
             ..settings()

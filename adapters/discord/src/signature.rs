@@ -36,7 +36,9 @@ pub(crate) fn verify(headers: &HeaderMap, body: &[u8], key: &PublicKey) -> Resul
     let (Some(signature), Some(timestamp)) = (header(SIGNATURE), header(TIMESTAMP)) else {
         return Err(Refusal::Missing);
     };
-    if timestamp.is_empty() || timestamp.len() > 20 || !timestamp.bytes().all(|b| b.is_ascii_digit())
+    if timestamp.is_empty()
+        || timestamp.len() > 20
+        || !timestamp.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(Refusal::BadTimestamp);
     }
@@ -116,12 +118,18 @@ mod tests {
     fn another_key_is_refused() {
         let other = SigningKey::from_bytes(&[7u8; 32]);
         let other = PublicKey::from_hex(&hex::encode(other.verifying_key().as_bytes())).unwrap();
-        assert_eq!(verify(&headers(SIG, TS), BODY, &other), Err(Refusal::Mismatch));
+        assert_eq!(
+            verify(&headers(SIG, TS), BODY, &other),
+            Err(Refusal::Mismatch)
+        );
     }
 
     #[test]
     fn missing_and_malformed_headers_are_refused() {
-        assert_eq!(verify(&HeaderMap::new(), BODY, &key()), Err(Refusal::Missing));
+        assert_eq!(
+            verify(&HeaderMap::new(), BODY, &key()),
+            Err(Refusal::Missing)
+        );
         assert_eq!(
             verify(&headers("abcd", TS), BODY, &key()),
             Err(Refusal::Malformed)
@@ -130,6 +138,9 @@ mod tests {
             verify(&headers(SIG, "17e8"), BODY, &key()),
             Err(Refusal::BadTimestamp)
         );
-        assert_eq!(verify(&headers(SIG, ""), BODY, &key()), Err(Refusal::BadTimestamp));
+        assert_eq!(
+            verify(&headers(SIG, ""), BODY, &key()),
+            Err(Refusal::BadTimestamp)
+        );
     }
 }

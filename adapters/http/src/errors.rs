@@ -32,8 +32,8 @@ impl From<PlatformNotConnected> for Problem {
         Problem::new(
             ProblemType::PlatformNotConnected,
             format!(
-                "{}; connect it (see the README) or choose a destination on a connected platform",
-                error
+                "{error}; connect it (see the README) or choose a destination on a connected \
+                 platform"
             ),
         )
         .with("field", "destination")

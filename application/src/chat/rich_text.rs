@@ -190,12 +190,7 @@ pub fn fit(text: &RichText, max_chars: usize, markup: &impl SpanMarkup) -> Optio
         return Some(rendered.concat());
     }
     let longest = (0..spans.len())
-        .filter(|&i| {
-            matches!(
-                spans[i],
-                Span::Text(_) | Span::Strong(_) | Span::Code(_)
-            )
-        })
+        .filter(|&i| matches!(spans[i], Span::Text(_) | Span::Strong(_) | Span::Code(_)))
         .max_by_key(|&i| length(&rendered[i]))?;
     let others = total - length(&rendered[longest]);
     let budget = max_chars.saturating_sub(others + markup.frame(&spans[longest]));

@@ -156,7 +156,9 @@ fn not_connected(error: PlatformNotConnected) -> ChatError {
 #[async_trait]
 impl ChatGateway for ChatRouter {
     async fn post(&self, message: &ChatMessage) -> Result<MessageRef, ChatError> {
-        let (gateway, address) = self.route(message.destination.as_str()).map_err(not_connected)?;
+        let (gateway, address) = self
+            .route(message.destination.as_str())
+            .map_err(not_connected)?;
         let posted = if address.prefixed {
             let destination =
                 ChatDestination::parse(address.channel).map_err(|e| ChatError::Permanent {

@@ -18,7 +18,7 @@ use super::variables::{
     DISCORD_PUBLIC_KEY, DISCORD_TIMEOUT, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
     SLACK_SIGNING_SECRET, SLACK_TIMEOUT, SQLITE_PATH, Variable,
 };
-use super::{DiscordConfig, Database, LogFormat, Problem, SlackConfig, Source, file, values};
+use super::{Database, DiscordConfig, LogFormat, Problem, SlackConfig, Source, file, values};
 
 /// The environment and the configuration file, what was read from where, and the problems
 /// found so far.
@@ -236,8 +236,11 @@ impl Reader {
     pub(super) fn discord(&mut self) -> Option<DiscordConfig> {
         let bot_token = self.secret(&DISCORD_BOT_TOKEN);
         let public_key = self.setting(&DISCORD_PUBLIC_KEY, |raw| public_key(raw).map(Some), None);
-        let application_id =
-            self.setting(&DISCORD_APPLICATION_ID, |raw| snowflake(raw).map(Some), None);
+        let application_id = self.setting(
+            &DISCORD_APPLICATION_ID,
+            |raw| snowflake(raw).map(Some),
+            None,
+        );
         let api_base_url = self.setting(
             &DISCORD_API_BASE_URL,
             values::base_url,

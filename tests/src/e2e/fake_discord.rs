@@ -232,7 +232,7 @@ impl Respond for Responder {
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let endpoint = endpoint(request.method.as_str(), &path);
         let (status, response) = match check_request(request) {
-            Err(refusal) => refusal,
+            Err(refusal) => (refusal.status, refusal.template()),
             Ok(()) => match scripted(&mut state, endpoint) {
                 Some(response) => response,
                 None => answer(&mut state, endpoint, &path, &body),
@@ -267,7 +267,7 @@ fn error(status: u16, code: u32, message: &str) -> (u16, ResponseTemplate) {
 }
 
 /// What Discord refuses before looking at the call itself.
-fn check_request(request: &Request) -> Result<(), (u16, ResponseTemplate)> {
+fn check_request(request: &Request) -> Result<(), Scripted> {
     let header = |name: &str| {
         request
             .headers
@@ -276,16 +276,16 @@ fn check_request(request: &Request) -> Result<(), (u16, ResponseTemplate)> {
             .unwrap_or_default()
     };
     if header("authorization") != format!("Bot {DISCORD_TOKEN}") {
-        return Err(error(401, 0, "401: Unauthorized"));
+        return Err(Scripted::error(401, 0, "401: Unauthorized"));
     }
     if !header("user-agent").starts_with("DiscordBot (") {
         // What Cloudflare does with unknown agents, as near as a fake gets.
-        return Err(error(403, 0, "bad user agent"));
+        return Err(Scripted::error(403, 0, "bad user agent"));
     }
     if !header("content-type").starts_with("application/json")
         || serde_json::from_slice::<Value>(&request.body).is_err()
     {
-        return Err(error(400, 50035, "Invalid Form Body"));
+        return Err(Scripted::error(400, 50035, "Invalid Form Body"));
     }
     Ok(())
 }
@@ -317,7 +317,7 @@ fn answer(
     match endpoint {
         Some(Endpoint::Create) => {
             if let Err(refusal) = check_message(body) {
-                return refusal;
+                return (refusal.status, refusal.template());
             }
             let nonce = body["nonce"].as_str().unwrap_or_default();
             if nonce.is_empty() || nonce.len() > 25 || body["enforce_nonce"] != true {
@@ -339,7 +339,7 @@ fn answer(
         }
         Some(Endpoint::Edit) => {
             if let Err(refusal) = check_message(body) {
-                return refusal;
+                return (refusal.status, refusal.template());
             }
             let (channel, id) = (parts[1], parts[3]);
             match state.messages.get_mut(id) {
@@ -373,12 +373,15 @@ fn answer(
 
 /// A message body as Discord accepts it, with the rules of this service on top: nobody may be
 /// pinged (`allowed_mentions.parse` empty), and `components` always sent.
-fn check_message(body: &Value) -> Result<(), (u16, ResponseTemplate)> {
-    let refuse = |what: &str| error(400, 50035, &format!("Invalid Form Body ({what})"));
+fn check_message(body: &Value) -> Result<(), Scripted> {
+    let refuse = |what: &str| Scripted::error(400, 50035, &format!("Invalid Form Body ({what})"));
     if body["allowed_mentions"] != json!({"parse": []}) {
         return Err(refuse("allowed_mentions would ping"));
     }
-    if body["content"].as_str().is_none_or(|c| c.chars().count() > 2000) {
+    if body["content"]
+        .as_str()
+        .is_none_or(|c| c.chars().count() > 2000)
+    {
         return Err(refuse("content"));
     }
     let Some(rows) = body["components"].as_array() else {

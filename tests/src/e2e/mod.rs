@@ -9,8 +9,8 @@ mod fake_discord;
 mod fake_slack;
 mod test_app;
 
-pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
 pub use fake_discord::{
     APPLICATION_ID, CHANNEL, Call, DISCORD_TOKEN, Endpoint, FakeDiscord, Scripted,
 };
+pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
 pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp, discord_click};

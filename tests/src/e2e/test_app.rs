@@ -219,10 +219,13 @@ impl TestApp {
         let body = body.to_string();
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let signature = self.discord.sign(&timestamp, &body);
-        self.discord_raw(&[
-            ("x-signature-ed25519", signature.as_str()),
-            ("x-signature-timestamp", timestamp.as_str()),
-        ], body)
+        self.discord_raw(
+            &[
+                ("x-signature-ed25519", signature.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
+            body,
+        )
         .await
     }
 
@@ -242,7 +245,8 @@ impl TestApp {
 
     /// Clicks the button `custom_id` in a server channel as Discord user `user`.
     pub async fn discord_click(&self, user: &str, custom_id: &str) -> (u16, Value) {
-        self.discord_interaction(&discord_click(user, custom_id)).await
+        self.discord_interaction(&discord_click(user, custom_id))
+            .await
     }
 
     /// Pending and dead messages, over every sink.

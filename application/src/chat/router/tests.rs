@@ -89,7 +89,8 @@ async fn bare_and_slack_destinations_go_to_the_default_platform_and_stay_bare() 
 #[test]
 fn destinations_of_platforms_not_connected_are_refused() {
     let only_discord = ChatRouter::new("slack").with("discord", Arc::new(untouched()));
-    let check = |router: &ChatRouter, raw: &str| router.check(&ChatDestination::parse(raw).unwrap());
+    let check =
+        |router: &ChatRouter, raw: &str| router.check(&ChatDestination::parse(raw).unwrap());
 
     assert_eq!(check(&only_discord, "discord:1"), Ok(()));
     for raw in ["C1", "slack:C1", "teams:1"] {
@@ -97,11 +98,17 @@ fn destinations_of_platforms_not_connected_are_refused() {
         assert_eq!(refused.destination, raw);
     }
     assert_eq!(check(&only_discord, "C1").unwrap_err().platform, "slack");
-    assert_eq!(check(&only_discord, "discord:").unwrap_err().platform, "discord");
+    assert_eq!(
+        check(&only_discord, "discord:").unwrap_err().platform,
+        "discord"
+    );
 
     let only_slack = ChatRouter::new("slack").with("slack", Arc::new(untouched()));
     assert_eq!(check(&only_slack, "C1"), Ok(()));
-    assert_eq!(check(&only_slack, "discord:1").unwrap_err().platform, "discord");
+    assert_eq!(
+        check(&only_slack, "discord:1").unwrap_err().platform,
+        "discord"
+    );
 }
 
 #[tokio::test]
@@ -123,5 +130,8 @@ async fn an_update_for_a_platform_no_longer_connected_is_permanent() {
         message_id: "2".into(),
     };
     let result = router.update(&at, &message("discord:1")).await;
-    assert!(matches!(result, Err(ChatError::Permanent { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ChatError::Permanent { .. })),
+        "{result:?}"
+    );
 }
