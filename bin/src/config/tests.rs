@@ -61,10 +61,11 @@ fn documented_defaults_are_the_defaults_in_effect() {
     let config = config(&[]).unwrap();
     let shown: HashMap<_, _> = config.effective().into_iter().collect();
     for variable in VARIABLES {
-        // Slack and NATS settings only show when configured (see their own tests); SQLite's
-        // path shows in the URL.
+        // Slack, Discord and NATS settings only show when configured (see their own tests);
+        // SQLite's path shows in the URL.
         if variable.default.is_empty()
             || variable.name.starts_with("SLACK_")
+            || variable.name.starts_with("DISCORD_")
             || variable.name.contains("NATS_")
             || variable == SQLITE_PATH
         {
@@ -83,6 +84,17 @@ fn documented_defaults_are_the_defaults_in_effect() {
         SLACK_API_BASE_URL.default
     );
     assert_eq!(effective(&slack, &SLACK_TIMEOUT), SLACK_TIMEOUT.default);
+    let discord = Config::from_env([
+        ("DISCORD_BOT_TOKEN", "discord-token-value"),
+        ("DISCORD_PUBLIC_KEY", DISCORD_KEY),
+    ])
+    .unwrap();
+    for variable in [
+        &super::variables::DISCORD_API_BASE_URL,
+        &super::variables::DISCORD_TIMEOUT,
+    ] {
+        assert_eq!(effective(&discord, variable), variable.default);
+    }
 }
 
 #[test]
