@@ -232,6 +232,20 @@ async fn a_double_click_is_a_no_op_and_a_refusal_is_an_ephemeral_reason() {
 }
 
 #[tokio::test]
+async fn an_interaction_for_another_application_is_refused() {
+    let (app, ci) = spawn().await;
+    let id = create(&app, &ci, json!({})).await;
+    let mut click = discord_click(APPROVER, &format!("approval_approve:{id}"));
+    click["application_id"] = json!("1100000000000000099");
+
+    let (status, _) = app.discord_interaction(&click).await;
+
+    assert_eq!(status, 403);
+    let (_, approval) = app.get(&ci, &format!("/v1/approvals/{id}")).await;
+    assert_eq!(approval["status"], "pending");
+}
+
+#[tokio::test]
 async fn a_custom_id_that_is_not_ours_changes_nothing() {
     let (app, ci) = spawn().await;
     let id = create(&app, &ci, json!({})).await;
