@@ -1,6 +1,7 @@
 //! The hexagate benchmark: one command builds the release binary, starts hexagate and a flat
 //! baseline against fresh PostgreSQL and SQLite databases, loads them in interleaved rounds,
-//! adds pgbench (the database's own limit) and a relay drain into a fast fake Slack, and
+//! adds pgbench (the database's own limit), a relay drain into a fast fake Slack and one into
+//! NATS JetStream (when a server answers), and
 //! prints a markdown table of medians and ratios.
 //!
 //! ```sh
@@ -19,6 +20,7 @@
 
 mod databases;
 mod discord_ack;
+mod events;
 mod fake_slack;
 mod flat;
 mod load;
@@ -75,6 +77,10 @@ struct Cli {
     /// --quick).
     #[arg(long)]
     scale_base: Option<u64>,
+    /// The NATS server (with JetStream) of the event stream drain; `none` skips it. The
+    /// drain is skipped too when no server answers there.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
     /// A hexagate binary to use instead of building one with `cargo build --release`.
     #[arg(long)]
     hexagate: Option<PathBuf>,
@@ -134,6 +140,7 @@ async fn benchmark(cli: Cli) -> Result<(), Error> {
             .relay_messages
             .unwrap_or(if cli.quick { 2_000 } else { 10_000 }),
         pgbench_clients: 10,
+        nats_url: (cli.nats != "none").then_some(cli.nats),
     };
     let machine = machine::describe(&plan.postgres_admin_url).await;
     let mut results = Results::default();

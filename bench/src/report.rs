@@ -42,6 +42,8 @@ pub struct Results {
     pgbench_tps: Vec<f64>,
     /// Messages per second, per store.
     relay: BTreeMap<Store, Vec<f64>>,
+    /// Events per second into JetStream, per store.
+    events: BTreeMap<Store, Vec<f64>>,
 }
 
 impl Results {
@@ -68,6 +70,13 @@ impl Results {
             .entry(store)
             .or_default()
             .push(messages_per_second);
+    }
+
+    pub fn events(&mut self, store: Store, events_per_second: f64) {
+        self.events
+            .entry(store)
+            .or_default()
+            .push(events_per_second);
     }
 
     fn rate(&self, workload: Workload, store: Store, system: System) -> Option<f64> {
@@ -185,6 +194,15 @@ impl Results {
                 let _ = writeln!(
                     out,
                     "| relay drain: 2 `hexagate relay` processes, fast fake Slack | {store} | {} msg/s | — |",
+                    thousands(rate),
+                );
+            }
+        }
+        for (store, rates) in &self.events {
+            if let Some(rate) = median(rates.clone()) {
+                let _ = writeln!(
+                    out,
+                    "| event stream drain: the same 2 processes into NATS JetStream, acked, chat draining alongside | {store} | {} events/s | — |",
                     thousands(rate),
                 );
             }

@@ -24,6 +24,8 @@ pub struct Plan {
     pub relay_messages: u64,
     /// Clients of the pgbench run: the services' pool size, the connections they may use.
     pub pgbench_clients: usize,
+    /// The NATS server of the event stream drain; none skips it.
+    pub nats_url: Option<String>,
 }
 
 const STORES: [Store; 2] = [Store::Postgres, Store::Sqlite];
@@ -45,6 +47,14 @@ pub async fn run(plan: &Plan, round: u32, results: &mut Results) -> Result<(), E
     for store in STORES {
         eprintln!("round {round}: relay drain on {store}");
         relay_drain(plan, store, results).await?;
+    }
+    if let Some(url) = &plan.nats_url
+        && let Some(js) = crate::events::connect(url).await
+    {
+        for store in STORES {
+            eprintln!("round {round}: event stream drain on {store}");
+            crate::events::drain(plan, store, url, &js, results).await?;
+        }
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ pub struct Hexagate {
     pub slack_api_base_url: Option<String>,
     /// Where the processes' logs go.
     pub log_dir: PathBuf,
-    /// More variables, e.g. `DISCORD_*`.
+    /// More settings for every process (the event stream's, for instance).
     pub env: Vec<(String, String)>,
 }
 
@@ -41,7 +41,7 @@ impl Hexagate {
                 .env("SLACK_SIGNING_SECRET", "bench-signing-secret")
                 .env("SLACK_API_BASE_URL", base);
         }
-        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
         let log = std::fs::File::create(self.log_dir.join(log))?;
         command.stdin(Stdio::null()).stderr(log).kill_on_drop(true);
         Ok(command)

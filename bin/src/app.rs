@@ -46,11 +46,13 @@ impl Workers {
 pub(crate) struct Schedule {
     pub(crate) relay: RelayConfig,
     pub(crate) expiry_sweep_interval: Duration,
+    pub(crate) outbox_retention: Duration,
     pub(crate) shutdown_grace: Duration,
 }
 
 /// The ports the background loops use directly, beside the use cases: the sweeper forgets
-/// expired idempotency keys, the metrics sampler counts the outbox and the connections.
+/// expired idempotency keys and old delivered outbox rows, the metrics sampler counts the
+/// outbox and the connections.
 #[derive(Clone)]
 pub(crate) struct Background {
     pub(crate) idempotency: Arc<dyn IdempotencyStore>,
@@ -181,6 +183,8 @@ impl App {
                 Sweeps {
                     approvals: self.use_cases.expire_overdue.clone(),
                     idempotency: self.background.idempotency.clone(),
+                    outbox: self.background.outbox.clone(),
+                    outbox_retention: self.schedule.outbox_retention,
                     clock: self.background.clock.clone(),
                 },
                 self.schedule.expiry_sweep_interval,

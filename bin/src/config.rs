@@ -37,8 +37,9 @@ use secrecy::SecretString;
 use reader::{Reader, parse_addr, parse_log_filter, parse_log_format};
 use variables::{
     ADDR, BODY_LIMIT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT,
-    IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL,
-    RELAY_LEASE, RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
+    IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, OUTBOX_RETENTION, PUBLIC_URL, RELAY_BATCH_SIZE,
+    RELAY_IDLE_INTERVAL, RELAY_LEASE, RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT,
+    RUST_LOG, SHUTDOWN_GRACE,
 };
 pub use variables::{VARIABLES, Variable, help};
 
@@ -55,6 +56,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub relay: RelayConfig,
     pub expiry_sweep_interval: Duration,
+    /// Delivered outbox rows older than this are deleted by the sweeper.
+    pub outbox_retention: Duration,
     pub shutdown_grace: Duration,
     /// `None` means no Slack credentials: messages go to the console gateway.
     pub slack: Option<SlackConfig>,
@@ -326,6 +329,11 @@ impl Config {
             values::duration,
             Duration::from_secs(30),
         );
+        let outbox_retention = env.setting(
+            &OUTBOX_RETENTION,
+            values::duration,
+            Duration::from_secs(7 * 24 * 60 * 60),
+        );
         let slack = env.slack();
         let discord = env.discord();
         let nats = env.nats();
@@ -340,6 +348,7 @@ impl Config {
                 http,
                 relay,
                 expiry_sweep_interval,
+                outbox_retention,
                 shutdown_grace,
                 slack,
                 discord,

@@ -35,6 +35,7 @@ pub const RELAY_DELIVERIES_TOTAL: &str = "relay_deliveries_total";
 pub const RELAY_RETRIES_TOTAL: &str = "relay_retries_total";
 pub const RELAY_RATE_LIMITS_TOTAL: &str = "relay_rate_limits_total";
 pub const RELAY_DEAD_LETTERS_TOTAL: &str = "relay_dead_letters_total";
+pub const OUTBOX_PURGED_TOTAL: &str = "outbox_purged_total";
 /// The label naming the sink on the relay and outbox metrics.
 pub const SINK_LABEL: &str = "sink";
 pub const OUTBOX_PENDING_MESSAGES: &str = "outbox_pending_messages";
@@ -116,6 +117,10 @@ pub(crate) fn describe() {
         RELAY_DEAD_LETTERS_TOTAL,
         "Outbox messages the relay gave up on after a permanent error or its retry budget"
     );
+    metrics::describe_counter!(
+        OUTBOX_PURGED_TOTAL,
+        "Delivered outbox rows deleted after the retention (HEXAGATE_OUTBOX_RETENTION)"
+    );
     metrics::describe_gauge!(
         OUTBOX_PENDING_MESSAGES,
         "Outbox messages waiting to be delivered (all instances share the outbox)"
@@ -143,6 +148,11 @@ pub(crate) fn record_relay_round(sink: &'static str, report: &DeliveryReport) {
     metrics::counter!(RELAY_RATE_LIMITS_TOTAL, SINK_LABEL => sink)
         .increment(u64::from(report.paused_until.is_some()));
     metrics::counter!(RELAY_DEAD_LETTERS_TOTAL, SINK_LABEL => sink).increment(report.dead_lettered);
+}
+
+/// Counts delivered outbox rows the sweeper deleted.
+pub(crate) fn record_outbox_purged(rows: u64) {
+    metrics::counter!(OUTBOX_PURGED_TOTAL).increment(rows);
 }
 
 /// Sets the gauges from the outbox counts and the connection pool, if the store has one.

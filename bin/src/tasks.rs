@@ -1,4 +1,6 @@
-//! The background work beside the HTTP server: the outbox relay and the expiry sweeper.
+//! The background work beside the HTTP server: the outbox relay and the expiry sweeper
+//! (which also deletes what is kept only for a while: used idempotency keys, delivered
+//! outbox rows).
 //!
 //! Both are thin loops around a use case or a port. The use cases hold the rules (what to
 //! deliver, what is overdue); these loops only decide *when* to run them and how to behave
@@ -9,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{Clock, IdempotencyStore, RepositoryError};
+use application::ports::{Clock, IdempotencyStore, Outbox, RepositoryError};
 use application::use_cases::{Batch, DeliverNotifications, DeliveryReport, ExpireOverdue};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +21,10 @@ use crate::service_metrics;
 
 /// Requests expired per store round trip by the sweeper.
 const SWEEP_BATCH: u32 = 100;
+
+/// Delivered outbox rows deleted per statement: small enough that one delete holds its
+/// locks (SQLite's write lock above all) only briefly, so writes in between are not held up.
+const PURGE_BATCH: u32 = 1_000;
 
 /// Delivers one sink's outbox messages until `shutdown` is cancelled.
 ///
@@ -124,6 +130,9 @@ pub struct Sweeps {
     pub approvals: ExpireOverdue,
     /// Holds the used `Idempotency-Key`s, each kept for the idempotency TTL.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Holds the delivered outbox rows, each kept for `outbox_retention`.
+    pub outbox: Arc<dyn Outbox>,
+    pub outbox_retention: Duration,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -147,6 +156,7 @@ pub async fn expiry_sweeper(sweeps: Sweeps, interval: Duration, shutdown: Cancel
         }
         expire_approvals(&sweeps.approvals, &shutdown).await;
         forget_expired_idempotency_keys(&sweeps).await;
+        purge_delivered_outbox_rows(&sweeps, &shutdown).await;
     }
     tracing::info!("expiry sweeper stopped");
 }
@@ -174,6 +184,33 @@ async fn forget_expired_idempotency_keys(sweeps: &Sweeps) {
         Ok(purged) => tracing::debug!(purged, "forgot expired idempotency keys"),
         Err(error) => {
             tracing::warn!(%error, "idempotency key purge failed; retrying at the next interval");
+        }
+    }
+}
+
+/// Without this the outbox grows with every event the service ever raised. A delivered row
+/// is never read again (consumers that deduplicate by id keep their own record), so after
+/// the retention it goes, in batches until none is left; the ids of deleted rows are never
+/// reused. Dead letters stay until an operator deals with them.
+async fn purge_delivered_outbox_rows(sweeps: &Sweeps, shutdown: &CancellationToken) {
+    let Some(before) = chrono::Duration::from_std(sweeps.outbox_retention)
+        .ok()
+        .and_then(|retention| sweeps.clock.now().checked_sub_signed(retention))
+    else {
+        return; // a retention longer than the calendar keeps everything
+    };
+    loop {
+        match sweeps.outbox.purge_delivered(before, PURGE_BATCH).await {
+            Ok(purged) => {
+                service_metrics::record_outbox_purged(purged);
+                if purged < u64::from(PURGE_BATCH) || shutdown.is_cancelled() {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "outbox purge failed; retrying at the next interval");
+                break;
+            }
         }
     }
 }

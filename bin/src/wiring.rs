@@ -236,6 +236,7 @@ pub(crate) fn wire(
         schedule: Schedule {
             relay: config.relay,
             expiry_sweep_interval: config.expiry_sweep_interval,
+            outbox_retention: config.outbox_retention,
             shutdown_grace: config.shutdown_grace,
         },
     })

@@ -442,6 +442,28 @@ impl Outbox for MemoryStore {
         }
         Ok(by_sink.into_values().collect())
     }
+
+    async fn purge_delivered(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        let mut state = self.guard()?;
+        // Ids come from a counter that never goes back, so deleting rows frees no id.
+        let purged: Vec<i64> = state
+            .outbox
+            .iter()
+            .filter(|(_, row)| {
+                row.status == RowStatus::Delivered && row.finished_at.is_some_and(|at| at < before)
+            })
+            .map(|(&id, _)| id)
+            .take(limit as usize)
+            .collect();
+        for id in &purged {
+            state.outbox.remove(id);
+        }
+        Ok(purged.len() as u64)
+    }
 }
 
 #[async_trait]

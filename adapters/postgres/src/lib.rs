@@ -20,7 +20,8 @@
 //! [`PostgresStore::migrate`] when it decides to.
 //!
 //! Every static query goes through `sqlx::query!` / `query_as!` / `query_scalar!`, checked
-//! against a real schema at compile time. Builds without a database use the offline cache in
+//! against a real schema at compile time — except the outbox claim, [`OUTBOX_CLAIM`], a
+//! constant so that a test can `EXPLAIN` it (the contract suite covers what it returns). Builds without a database use the offline cache in
 //! the workspace's `.sqlx/`: after changing a query, run
 //! `cargo sqlx prepare --workspace -- --all-targets` against a migrated database and commit
 //! the result (`scripts/check-sqlx-cache.sh` fails CI when it is stale).
@@ -34,6 +35,7 @@ mod idempotency;
 mod outbox;
 mod store;
 
+pub use outbox::OUTBOX_CLAIM;
 pub use sql_support::PoolStats;
 pub use store::{PoolSettings, PostgresStore};
 

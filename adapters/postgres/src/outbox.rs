@@ -64,7 +64,69 @@ impl NewOutboxRows {
     }
 }
 
-/// The columns of an outbox row the relay sees, as `query_as!` maps them.
+/// The statement that leases a batch for one sink: `$1` the sink, `$2` now, `$3` the batch
+/// size, `$4` the lease's end. It is a constant rather than a `query!` literal so that the
+/// plan test (tests/tests/claim_plan.rs) can `EXPLAIN` exactly what the store runs.
+///
+/// Why it is safe with several relays, each running it in its own READ COMMITTED
+/// transaction:
+///
+/// * **No row is handed out twice.** `FOR UPDATE SKIP LOCKED` passes over rows another
+///   claim is leasing right now. A row whose lease another claim *committed* after our
+///   snapshot was taken is not locked any more, so we lock it — and PostgreSQL then
+///   re-checks our `WHERE` against its newest version, sees the fresh `locked_until`, and
+///   drops it.
+/// * **An update never overtakes the post of its aggregate.** A row qualifies only when it
+///   is the oldest unfinished row of its lane (its sink and aggregate). That subquery reads
+///   the statement's snapshot and takes no locks, so an older row that another relay holds
+///   still counts: its successor waits until it is delivered or dead — final states, which
+///   once committed are seen by every later snapshot. The snapshot cannot miss an older row
+///   either: writes to one aggregate are serialized by its version check (writing version
+///   v + 1 needs committed version v), so its outbox ids grow in commit order.
+///
+/// Why its cost follows the batch, not the backlog, **whatever the planner's statistics
+/// say**: statistics taken while nothing was pending (what autovacuum records on a quiet
+/// system) make every `status = 'pending'` index look empty, and a `NOT EXISTS` check then
+/// became a nested loop over every pending row for each candidate — quadratic in the
+/// backlog (docs/performance.md). So the ordering check is a scalar subquery, which
+/// PostgreSQL never turns into a join: it runs once per candidate. It filters on
+/// `finished_at IS NULL` (the same rows as `status = 'pending'`, by the table's check
+/// constraint), which only the lane index `outbox_unfinished_by_lane` (migration 0009)
+/// answers, so each run is one index descent.
+///
+/// The CTE is `MATERIALIZED` so the locking subquery runs exactly once; as an
+/// `IN (subquery)` the planner may re-run it inside a join and lease more than `$3`.
+pub const OUTBOX_CLAIM: &str = "\
+    WITH claimable AS MATERIALIZED (
+        SELECT candidate.id
+        FROM outbox AS candidate
+        WHERE candidate.sink = $1
+          AND candidate.status = 'pending'
+          AND candidate.next_attempt_at <= $2
+          AND (candidate.locked_until IS NULL OR candidate.locked_until <= $2)
+          AND candidate.id = (
+              SELECT min(older.id)
+              FROM outbox AS older
+              WHERE older.sink = candidate.sink
+                AND older.aggregate_id = candidate.aggregate_id
+                AND older.finished_at IS NULL)
+        ORDER BY candidate.id
+        LIMIT $3
+        FOR UPDATE OF candidate SKIP LOCKED
+    ),
+    claimed AS (
+        UPDATE outbox
+        SET locked_until = $4
+        FROM claimable
+        WHERE outbox.id = claimable.id
+        RETURNING outbox.id, outbox.sink, outbox.aggregate_type, outbox.aggregate_id,
+                  outbox.event_type, outbox.payload, outbox.attempts, outbox.created_at,
+                  outbox.trying_since
+    )
+    SELECT * FROM claimed ORDER BY id";
+
+/// The columns of an outbox row the relay sees.
+#[derive(sqlx::FromRow)]
 struct MessageRow {
     id: i64,
     sink: String,
@@ -95,25 +157,7 @@ impl From<MessageRow> for OutboxMessage {
 
 #[async_trait]
 impl Outbox for PostgresStore {
-    /// One statement leases the batch. Why it is safe with several relays, each running it
-    /// in its own READ COMMITTED transaction:
-    ///
-    /// * **No row is handed out twice.** `FOR UPDATE SKIP LOCKED` passes over rows another
-    ///   claim is leasing right now. A row whose lease another claim *committed* after our
-    ///   snapshot was taken is not locked any more, so we lock it — and PostgreSQL then
-    ///   re-checks our `WHERE` against its newest version, sees the fresh `locked_until`, and
-    ///   drops it.
-    /// * **An update never overtakes the post of its aggregate.** Only a row with no older
-    ///   pending row of its aggregate *and sink* qualifies. That `NOT EXISTS` reads the
-    ///   statement's snapshot and takes no locks, so an older row that another relay holds
-    ///   still counts as pending: its successor waits until it is delivered or dead — final
-    ///   states, which once committed are seen by every later snapshot. The snapshot cannot
-    ///   miss an older row either: writes to one aggregate are serialized by its version
-    ///   check (writing version v + 1 needs committed version v), so its outbox ids grow in
-    ///   commit order.
-    ///
-    /// The CTE is `MATERIALIZED` so the locking subquery runs exactly once; as an
-    /// `IN (subquery)` the planner may re-run it inside a join and lease more than `limit`.
+    /// Runs [`OUTBOX_CLAIM`]; why it is safe with several relays is said there.
     #[tracing::instrument(
         name = "postgres.outbox.claim",
         skip(self, now, lease),
@@ -130,48 +174,14 @@ impl Outbox for PostgresStore {
         let locked_until = now
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as!(
-            MessageRow,
-            r#"WITH claimable AS MATERIALIZED (
-                   SELECT candidate.id
-                   FROM outbox AS candidate
-                   WHERE candidate.sink = $1
-                     AND candidate.status = 'pending'
-                     AND candidate.next_attempt_at <= $2
-                     AND (candidate.locked_until IS NULL OR candidate.locked_until <= $2)
-                     AND NOT EXISTS (
-                         SELECT FROM outbox AS older
-                         WHERE older.sink = candidate.sink
-                           AND older.aggregate_id = candidate.aggregate_id
-                           AND older.status = 'pending'
-                           AND older.id < candidate.id)
-                   ORDER BY candidate.id
-                   LIMIT $3
-                   FOR UPDATE OF candidate SKIP LOCKED
-               ),
-               claimed AS (
-                   UPDATE outbox
-                   SET locked_until = $4
-                   FROM claimable
-                   WHERE outbox.id = claimable.id
-                   RETURNING outbox.id, outbox.sink, outbox.aggregate_type, outbox.aggregate_id,
-                             outbox.event_type, outbox.payload, outbox.attempts,
-                             outbox.created_at, outbox.trying_since
-               )
-               SELECT id AS "id!", sink AS "sink!", aggregate_type AS "aggregate_type!",
-                      aggregate_id AS "aggregate_id!", event_type AS "event_type!",
-                      payload AS "payload!", attempts AS "attempts!",
-                      created_at AS "created_at!", trying_since
-               FROM claimed
-               ORDER BY id"#,
-            sink,
-            now,
-            i64::from(limit),
-            locked_until,
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(translate)?;
+        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+            .bind(sink)
+            .bind(now)
+            .bind(i64::from(limit))
+            .bind(locked_until)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(translate)?;
         Ok(rows.into_iter().map(OutboxMessage::from).collect())
     }
 
@@ -376,5 +386,27 @@ impl Outbox for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    #[tracing::instrument(name = "postgres.outbox.purge_delivered", skip_all, level = "debug")]
+    async fn purge_delivered(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        // An identity column never hands a deleted row's id out again.
+        let result = sqlx::query!(
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE status = 'delivered' AND finished_at < $1
+                 ORDER BY finished_at
+                 LIMIT $2)",
+            before,
+            i64::from(limit),
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(result.rows_affected())
     }
 }

@@ -17,7 +17,7 @@ impl ApiKeyStore for SqliteStore {
             .bind(record.name.as_str())
             .bind(record.hash.as_str())
             .bind(to_micros(record.created_at))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(translate)?;
         Ok(())
@@ -31,7 +31,7 @@ impl ApiKeyStore for SqliteStore {
         let row: Option<(String, String, i64)> =
             sqlx::query_as("SELECT name, hash, created_at FROM api_keys WHERE hash = ?")
                 .bind(hash.as_str())
-                .fetch_optional(self.pool())
+                .fetch_optional(self.readers())
                 .await
                 .map_err(translate)?;
         row.map(|(name, hash, created_at)| api_key_record(&name, hash, from_micros(created_at)?))

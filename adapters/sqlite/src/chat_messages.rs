@@ -14,7 +14,7 @@ impl ChatMessages for SqliteStore {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT channel, message_id FROM chat_messages WHERE aggregate_id = ?")
                 .bind(aggregate_id)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.readers())
                 .await
                 .map_err(translate)?;
         Ok(row.map(|(channel, message_id)| MessageRef {
@@ -38,7 +38,7 @@ impl ChatMessages for SqliteStore {
         .bind(aggregate_id)
         .bind(&message.channel)
         .bind(&message.message_id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())

@@ -93,7 +93,7 @@ impl IdempotencyStore for SqliteStore {
     ) -> Result<(), RepositoryError> {
         // Nothing answered means the key is answered already or held by another claim;
         // either way the answer to replay is not this one.
-        answer(self.pool(), claim, response).await.map(drop)
+        answer(self.writer(), claim, response).await.map(drop)
     }
 
     #[tracing::instrument(name = "sqlite.idempotency.release", skip_all, fields(scope = %claim.scope), level = "debug")]
@@ -107,7 +107,7 @@ impl IdempotencyStore for SqliteStore {
         .bind(claim.scope.as_str())
         .bind(claim.key.as_str())
         .bind(claim.token)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -117,7 +117,7 @@ impl IdempotencyStore for SqliteStore {
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let purged = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
             .bind(to_micros(now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(translate)?;
         Ok(purged.rows_affected())

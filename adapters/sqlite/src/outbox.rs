@@ -94,13 +94,45 @@ impl MessageRow {
     }
 }
 
+/// The statement that leases a batch for one sink: `?1` the sink, `?2` now, `?3` the batch
+/// size, `?4` the lease's end, times in microseconds. Public so that the plan test
+/// (tests/tests/claim_plan.rs) can `EXPLAIN QUERY PLAN` exactly what the store runs.
+///
+/// One `UPDATE … WHERE id IN (SELECT …) RETURNING` statement. A write statement takes
+/// SQLite's single write lock before it reads, so no other claim can run between choosing
+/// the rows and leasing them (PostgreSQL needs `FOR UPDATE SKIP LOCKED` for that). A row
+/// qualifies only when it is the oldest unfinished row of its lane (its sink and aggregate),
+/// so an update never overtakes the post of its aggregate, and another sink's rows never
+/// hold it back.
+///
+/// The ordering check filters on `finished_at IS NULL` (the same rows as
+/// `status = 'pending'`, by the table's check constraint) so that only the lane index
+/// `outbox_unfinished_by_lane` (migration 0009) can answer it: one index search per
+/// candidate whatever `ANALYZE` last recorded, never a scan of the backlog per candidate.
+pub const OUTBOX_CLAIM: &str = "\
+    UPDATE outbox
+    SET locked_until = ?4
+    WHERE id IN (
+        SELECT candidate.id
+        FROM outbox AS candidate
+        WHERE candidate.sink = ?1
+          AND candidate.status = 'pending'
+          AND candidate.next_attempt_at <= ?2
+          AND (candidate.locked_until IS NULL OR candidate.locked_until <= ?2)
+          AND candidate.id = (
+              SELECT min(older.id)
+              FROM outbox AS older
+              WHERE older.sink = candidate.sink
+                AND older.aggregate_id = candidate.aggregate_id
+                AND older.finished_at IS NULL)
+        ORDER BY candidate.id
+        LIMIT ?3)
+    RETURNING id, sink, aggregate_type, aggregate_id, event_type, payload, attempts,
+              created_at, trying_since";
+
 #[async_trait]
 impl Outbox for SqliteStore {
-    /// One `UPDATE … WHERE id IN (SELECT …) RETURNING` statement. A write statement takes
-    /// SQLite's single write lock before it reads, so no other claim can run between choosing
-    /// the rows and leasing them (PostgreSQL needs `FOR UPDATE SKIP LOCKED` for that). Only a
-    /// row with no older pending row of its aggregate and sink qualifies, so an update never
-    /// overtakes the post of its aggregate, and another sink's rows never hold it back.
+    /// Runs [`OUTBOX_CLAIM`]; why it is safe and why its plan holds is said there.
     #[tracing::instrument(name = "sqlite.outbox.claim", skip(self, now, lease), level = "debug")]
     async fn claim(
         &self,
@@ -113,34 +145,14 @@ impl Outbox for SqliteStore {
         let locked_until = now
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as::<_, MessageRow>(
-            "UPDATE outbox
-             SET locked_until = ?4
-             WHERE id IN (
-                 SELECT candidate.id
-                 FROM outbox AS candidate
-                 WHERE candidate.sink = ?1
-                   AND candidate.status = 'pending'
-                   AND candidate.next_attempt_at <= ?2
-                   AND (candidate.locked_until IS NULL OR candidate.locked_until <= ?2)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM outbox AS older
-                       WHERE older.sink = candidate.sink
-                         AND older.aggregate_id = candidate.aggregate_id
-                         AND older.status = 'pending'
-                         AND older.id < candidate.id)
-                 ORDER BY candidate.id
-                 LIMIT ?3)
-             RETURNING id, sink, aggregate_type, aggregate_id, event_type, payload, attempts,
-                       created_at, trying_since",
-        )
-        .bind(sink)
-        .bind(to_micros(now))
-        .bind(i64::from(limit))
-        .bind(to_micros(locked_until))
-        .fetch_all(self.pool())
-        .await
-        .map_err(translate)?;
+        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+            .bind(sink)
+            .bind(to_micros(now))
+            .bind(i64::from(limit))
+            .bind(to_micros(locked_until))
+            .fetch_all(self.writer())
+            .await
+            .map_err(translate)?;
         // RETURNING yields rows in no particular order; the port promises oldest first.
         let mut messages = rows
             .into_iter()
@@ -159,7 +171,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id_list(ids)?)
         .bind(to_micros(until))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -179,7 +191,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id)
         .bind(to_micros(now))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -201,7 +213,7 @@ impl Outbox for SqliteStore {
         .bind(id)
         .bind(to_micros(next_attempt_at))
         .bind(error)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -216,7 +228,7 @@ impl Outbox for SqliteStore {
         )
         .bind(id_list(ids)?)
         .bind(to_micros(not_before))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -242,7 +254,7 @@ impl Outbox for SqliteStore {
         .bind(id)
         .bind(to_micros(now))
         .bind(error)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(())
@@ -271,7 +283,7 @@ impl Outbox for SqliteStore {
         )
         .bind(sink)
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await
         .map_err(translate)?;
         rows.into_iter()
@@ -311,7 +323,7 @@ impl Outbox for SqliteStore {
         .bind(to_micros(now))
         .bind(ids)
         .bind(sink)
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(translate)?;
         Ok(result.rows_affected())
@@ -330,7 +342,7 @@ impl Outbox for SqliteStore {
              GROUP BY sink
              ORDER BY sink",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await
         .map_err(translate)?;
         let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
@@ -343,6 +355,28 @@ impl Outbox for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.outbox.purge_delivered", skip_all, level = "debug")]
+    async fn purge_delivered(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        // The ids are AUTOINCREMENT: SQLite never hands a deleted row's id out again.
+        let result = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE status = 'delivered' AND finished_at < ?1
+                 ORDER BY finished_at
+                 LIMIT ?2)",
+        )
+        .bind(to_micros(before))
+        .bind(i64::from(limit))
+        .execute(self.writer())
+        .await
+        .map_err(translate)?;
+        Ok(result.rows_affected())
     }
 }
 

@@ -19,15 +19,21 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call waits for a pooled connection (and bounds [`Readiness::check`]).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connections of a file database. WAL lets readers work beside the one writer; more than a
-/// handful buys nothing on a small instance.
-const MAX_FILE_CONNECTIONS: u32 = 4;
+/// Reading connections of a file database. WAL lets readers work beside the one writer;
+/// more than a handful buys nothing on a small instance.
+const MAX_READERS: u32 = 4;
 
-/// Every persistence port on one SQLite database. Cloning is cheap and shares the pool, so
+/// Every persistence port on one SQLite database. Cloning is cheap and shares the pools, so
 /// the composition root hands one store to every port.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    /// Connections for reads.
+    readers: SqlitePool,
+    /// The one connection every write of this process goes through (see the crate docs).
+    /// For an in-memory database, the same single connection as `readers`.
+    writer: SqlitePool,
+    /// True when `readers` and `writer` are that one shared connection.
+    shared: bool,
     /// Which sinks get which event: the outbox rows a save writes.
     pub(crate) routes: DeliveryRoutes,
 }
@@ -44,7 +50,8 @@ impl SqliteStore {
     /// `sqlite:path`, `sqlite://path` and `sqlite::memory:` (a private database that lives as
     /// long as this store). Does not migrate: call [`migrate`](Self::migrate) for that.
     ///
-    /// A file database runs in WAL mode with foreign keys on and a busy timeout.
+    /// A file database runs in WAL mode with foreign keys on and a busy timeout, with one
+    /// writing connection and a few reading ones.
     ///
     /// # Errors
     /// `Unavailable` when the URL is not a SQLite URL or the file cannot be opened or
@@ -63,30 +70,47 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let file = options.get_filename().display().to_string();
+        let opened = |e: sqlx::Error| {
+            RepositoryError::Unavailable(format!("could not open the SQLite database {file}: {e}"))
+        };
         let pool_options = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
-        let pool = if is_in_memory(url) {
+        if is_in_memory(url) {
             // An in-memory database lives only while a connection to it is open, and several
             // connections would share it through SQLite's shared cache, whose table locks
             // fail at once instead of waiting out the busy timeout. So: exactly one
-            // connection, never closed for being idle or old.
-            pool_options
+            // connection, never closed for being idle or old, for reads and writes alike.
+            let pool = pool_options
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(options)
                 .await
-        } else {
-            pool_options
-                .max_connections(MAX_FILE_CONNECTIONS)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await
-        };
-        let pool = pool.map_err(|e| {
-            RepositoryError::Unavailable(format!("could not open the SQLite database {file}: {e}"))
-        })?;
+                .map_err(opened)?;
+            return Ok(Self {
+                readers: pool.clone(),
+                writer: pool,
+                shared: true,
+                routes: DeliveryRoutes::default(),
+            });
+        }
+        let options = options.journal_mode(SqliteJournalMode::Wal);
+        // The writer first: it creates the file and switches it to WAL.
+        let writer = pool_options
+            .clone()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(opened)?;
+        let readers = pool_options
+            .max_connections(MAX_READERS)
+            .connect_with(options)
+            .await
+            .map_err(opened)?;
         Ok(Self {
-            pool,
+            readers,
+            writer,
+            shared: false,
             routes: DeliveryRoutes::default(),
         })
     }
@@ -98,26 +122,42 @@ impl SqliteStore {
     /// embedded one (someone edited a released migration).
     pub async fn migrate(&self) -> Result<(), RepositoryError> {
         MIGRATOR
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| RepositoryError::Unavailable(format!("migrating SQLite failed: {e}")))
     }
 
-    /// How many connections the pool holds right now, and how many of them are idle, for
-    /// the composition root's metrics. A pool whose connections are all busy is a pool
-    /// that makes requests wait.
+    /// How many connections the pools hold right now (readers and the writer together), and
+    /// how many of them are idle, for the composition root's metrics. A pool whose
+    /// connections are all busy is a pool that makes requests wait.
     pub fn pool_stats(&self) -> PoolStats {
-        PoolStats::of(&self.pool)
+        let readers = PoolStats::of(&self.readers);
+        if self.shared {
+            return readers;
+        }
+        let writer = PoolStats::of(&self.writer);
+        PoolStats {
+            connections: readers.connections + writer.connections,
+            idle: readers.idle + writer.idle,
+        }
     }
 
     /// Closes every connection, waiting for the ones in use to be returned. For graceful
     /// shutdown; any later call fails with `Unavailable`.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.writer.close().await;
+        self.readers.close().await;
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The connections for reads: never write through them.
+    pub(crate) fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    /// The one connection for writes of a single statement; a write of several goes through
+    /// [`begin_write`](Self::begin_write).
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     /// Opens a write transaction. `BEGIN IMMEDIATE` takes the database's write lock before
@@ -127,7 +167,7 @@ impl SqliteStore {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<Transaction<'static, Sqlite>, RepositoryError> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(translate)
@@ -135,7 +175,7 @@ impl SqliteStore {
 
     /// The `(version, checksum)` of every migration the database has applied.
     async fn applied_migrations(&self) -> Result<Vec<(i64, Vec<u8>)>, RepositoryError> {
-        let mut conn = self.pool.acquire().await.map_err(translate)?;
+        let mut conn = self.readers.acquire().await.map_err(translate)?;
         // Before the first migration there is no bookkeeping table to read from.
         let has_table: bool = sqlx::query_scalar(
             "SELECT EXISTS (

@@ -300,6 +300,20 @@ pub trait Outbox: Send + Sync {
     /// # Errors
     /// `Unavailable` when the store cannot be reached.
     async fn stats(&self) -> Result<Vec<SinkStats>, RepositoryError>;
+
+    /// Deletes up to `limit` delivered rows that were delivered before `before`, oldest
+    /// first, and returns how many it deleted: the retention that keeps the table from
+    /// growing with the service's history. Pending rows and dead letters are never deleted
+    /// (a dead letter waits for an operator), and a deleted row's id is never given to a
+    /// new row, so consumers may keep deduplicating by it.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached; nothing was deleted.
+    async fn purge_delivered(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, RepositoryError>;
 }
 
 #[cfg(test)]

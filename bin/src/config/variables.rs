@@ -122,6 +122,11 @@ pub const RELAY_RETRY_BUDGET: Variable = plain(
     "24h",
     "how long a failing chat delivery is retried before it is dead-lettered",
 );
+pub const OUTBOX_RETENTION: Variable = plain(
+    "HEXAGATE_OUTBOX_RETENTION",
+    "168h",
+    "how long delivered outbox rows are kept before the sweeper deletes them",
+);
 pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
     "HEXAGATE_EXPIRY_SWEEP_INTERVAL",
     "30s",
@@ -230,7 +235,7 @@ pub const NATS_CERT: Variable = plain(
 pub const NATS_KEY: Variable = plain("NATS_KEY", "", "PEM key of NATS_CERT");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 42] = [
+pub const VARIABLES: [Variable; 43] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -251,6 +256,7 @@ pub const VARIABLES: [Variable; 42] = [
     RELAY_MAX_BACKOFF,
     RELAY_LEASE,
     RELAY_RETRY_BUDGET,
+    OUTBOX_RETENTION,
     EXPIRY_SWEEP_INTERVAL,
     SLACK_BOT_TOKEN,
     SLACK_SIGNING_SECRET,

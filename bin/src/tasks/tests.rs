@@ -63,9 +63,15 @@ impl IdempotencyStore for WatchedIdempotency {
         locked_until: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<Claim, RepositoryError> {
-        self.records
-            .claim(claim, fingerprint, now, locked_until, expires_at)
-            .await
+        IdempotencyStore::claim(
+            &*self.records,
+            claim,
+            fingerprint,
+            now,
+            locked_until,
+            expires_at,
+        )
+        .await
     }
 
     async fn complete(
@@ -77,7 +83,7 @@ impl IdempotencyStore for WatchedIdempotency {
     }
 
     async fn release(&self, claim: &KeyClaim) -> Result<(), RepositoryError> {
-        self.records.release(claim).await
+        IdempotencyStore::release(&*self.records, claim).await
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
@@ -100,6 +106,8 @@ impl World {
         Sweeps {
             approvals: self.use_cases.expire_overdue.clone(),
             idempotency: self.idempotency.clone(),
+            outbox: self.store.clone(),
+            outbox_retention: Duration::from_secs(60 * 60),
             clock: self.clock.clone(),
         }
     }
@@ -294,6 +302,41 @@ async fn the_sweeper_forgets_idempotency_keys_past_their_time_to_live() {
         1,
         "only the key past its time to live is forgotten"
     );
+}
+
+#[tokio::test]
+async fn the_sweeper_deletes_delivered_outbox_rows_past_the_retention() {
+    let world = world();
+    request_approval(&world).await;
+    let relay_now = world.use_cases.relay(CHAT_SINK).unwrap().clone();
+    assert_eq!(relay_now.execute().await.unwrap().delivered, 1);
+    // Past the hour of retention `sweeps()` sets; the new request's row is pending, and
+    // stays whatever its age.
+    world.clock.advance(Days::hours(2));
+    request_approval(&world).await;
+    world.clock.advance(Days::hours(2));
+    let shutdown = CancellationToken::new();
+    let sweeper = tokio::spawn(expiry_sweeper(
+        world.sweeps(),
+        Duration::from_millis(10),
+        shutdown.clone(),
+    ));
+
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while world.store.outbox_messages().len() > 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the delivered row is deleted");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), sweeper)
+        .await
+        .expect("the sweeper stops")
+        .unwrap();
+    let left = world.store.outbox_messages();
+    assert_eq!(left.len(), 1);
+    assert!(!left[0].1, "the pending row is kept");
 }
 
 #[test]

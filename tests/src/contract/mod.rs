@@ -136,6 +136,7 @@ macro_rules! contract_tests {
             extend_moves_only_leases_still_held,
             release_with_a_pause_makes_rows_due_only_after_it,
             dead_letters_are_re_driven_by_id_by_sink_or_all,
+            purge_deletes_only_delivered_rows_finished_before_the_cutoff,
         ]);
         $crate::contract_tests!(@suite $backend, api_keys: [
             a_stored_key_is_found_by_its_hash,

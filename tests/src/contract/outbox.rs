@@ -655,3 +655,48 @@ pub async fn dead_letters_are_re_driven_by_id_by_sink_or_all(store: &Store) {
     let chat_again = claim(store, later, 10).await;
     assert_eq!(ids(&chat_again), ids(&heads));
 }
+
+pub async fn purge_deletes_only_delivered_rows_finished_before_the_cutoff(store: &Store) {
+    let fixture = Fixture::default();
+    for _ in 0..4 {
+        fixture.create_pending(store).await;
+    }
+    let now = fixture.now();
+    let rows = ids(&claim(store, now, 10).await);
+    let [dead, early, late, newest] = rows[..] else {
+        panic!("four rows, got {rows:?}");
+    };
+    store.outbox.dead_letter(dead, now, "gone").await.unwrap();
+    store.outbox.mark_delivered(early, now).await.unwrap();
+    store.outbox.mark_delivered(newest, now).await.unwrap();
+    store
+        .outbox
+        .mark_delivered(late, now + Duration::hours(2))
+        .await
+        .unwrap();
+    let cutoff = now + Duration::hours(1);
+
+    assert_eq!(store.outbox.purge_delivered(cutoff, 1).await.unwrap(), 1);
+    assert_eq!(store.outbox.purge_delivered(cutoff, 10).await.unwrap(), 1);
+    assert_eq!(store.outbox.purge_delivered(cutoff, 10).await.unwrap(), 0);
+
+    // The dead letter and the row delivered after the cutoff are still there.
+    assert_eq!(chat_counts(store).await, (0, 1));
+    let listed = store.outbox.dead_letters(None, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].message.id, dead);
+    assert_eq!(
+        store
+            .outbox
+            .purge_delivered(now + Duration::hours(3), 10)
+            .await
+            .unwrap(),
+        1,
+        "the late row goes once it is past the cutoff"
+    );
+    // The newest id was deleted; a new row still gets a larger one.
+    fixture.create_pending(store).await;
+    let next = claim(store, now, 10).await;
+    assert_eq!(next.len(), 1);
+    assert!(next[0].id > newest, "{} reuses a deleted id", next[0].id);
+}

@@ -41,7 +41,7 @@ impl AlertRepository for SqliteStore {
     async fn get(&self, id: AlertId) -> Result<Option<Alert>, RepositoryError> {
         sqlx::query_as::<_, SqliteAlertRow>(select_alerts!("WHERE id = ?"))
             .bind(id.as_uuid())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.readers())
             .await
             .map_err(translate)?
             .map(SqliteAlertRow::into_alert)
@@ -62,7 +62,7 @@ impl AlertRepository for SqliteStore {
             "WHERE dedup_key = ? AND status <> 'resolved'"
         ))
         .bind(key.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.readers())
         .await
         .map_err(translate)?
         .map(SqliteAlertRow::into_alert)

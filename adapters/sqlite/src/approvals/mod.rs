@@ -43,7 +43,7 @@ impl ApprovalRepository for SqliteStore {
     async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
         sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!("WHERE id = ?"))
             .bind(id.as_uuid())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.readers())
             .await
             .map_err(translate)?
             .map(SqliteApprovalRow::into_approval)
@@ -127,7 +127,7 @@ impl ApprovalRepository for SqliteStore {
                 .bind(status.as_str())
                 .bind(before)
                 .bind(limit)
-                .fetch_all(self.pool())
+                .fetch_all(self.readers())
                 .await
             }
             None => {
@@ -136,7 +136,7 @@ impl ApprovalRepository for SqliteStore {
                 ))
                 .bind(before)
                 .bind(limit)
-                .fetch_all(self.pool())
+                .fetch_all(self.readers())
                 .await
             }
         }
@@ -163,7 +163,7 @@ impl ApprovalRepository for SqliteStore {
         )
         .bind(to_micros(now))
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await
         .map_err(translate)?;
         Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
