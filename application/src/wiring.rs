@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, Clock, IdGenerator, Outbox, Sink,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatPlatforms, Clock, IdGenerator, Outbox,
+    Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
@@ -18,6 +19,8 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Which chat destinations can be delivered to (the platform router).
+    pub platforms: Arc<dyn ChatPlatforms>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     /// Where outbox events go; each gets a relay of its own.
@@ -55,6 +58,7 @@ impl UseCases {
         Self {
             create_approval: CreateApproval::new(
                 ports.approvals.clone(),
+                ports.platforms.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),
@@ -71,6 +75,7 @@ impl UseCases {
             authenticate: Authenticate::new(ports.api_keys.clone()),
             raise_alert: RaiseAlert::new(
                 ports.alerts.clone(),
+                ports.platforms.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),

@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo run --release -p bench               # the full run, 10–20 minutes on 2 cores
 //! cargo run --release -p bench -- --quick    # a smoke run, about 2 minutes
+//! cargo run --release -p bench -- discord-ack # Discord click ack latency, 200 clicks
 //! ```
 //!
 //! Everything is driven from the outside — the `hexagate` binary, its CLI, its HTTP API —
@@ -18,6 +19,7 @@
 //! `rounds.rs`; processes and `/proc` → `service.rs`; the baseline → `flat/`.
 
 mod databases;
+mod discord_ack;
 mod events;
 mod fake_slack;
 mod flat;
@@ -88,6 +90,9 @@ struct Cli {
 enum Command {
     /// Serve the flat baseline (the benchmark starts it itself).
     Flat(flat::FlatArgs),
+    /// Measure how fast hexagate answers signed Discord button clicks (the ack Discord
+    /// wants within 3 s): p50/p99/max over `--clicks` clicks, each deciding a request.
+    DiscordAck(discord_ack::DiscordAckArgs),
 }
 
 #[tokio::main]
@@ -99,6 +104,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::Flat(args)) => flat::serve(args).await,
+        Some(Command::DiscordAck(args)) => discord_ack::run(args, cli.hexagate).await,
         None => benchmark(cli).await,
     };
     match outcome {
@@ -169,7 +175,7 @@ fn print(text: &str) {
 
 /// Builds hexagate's release binary with the cargo that runs this program and returns its
 /// path, as cargo reports it (so `CARGO_TARGET_DIR` and the like are honoured).
-async fn build_hexagate() -> Result<PathBuf, Error> {
+pub(crate) async fn build_hexagate() -> Result<PathBuf, Error> {
     eprintln!("building hexagate (cargo build --release --bin hexagate)…");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = tokio::process::Command::new(cargo)

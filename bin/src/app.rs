@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
+use application::chat::ChatSubjects;
 use application::ports::{Clock, IdempotencyStore, Outbox};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -66,6 +67,8 @@ pub(crate) struct Background {
 pub struct App {
     pub(crate) router: Router,
     pub(crate) use_cases: UseCases,
+    /// Every aggregate that shows in chat, for `discord register-commands`.
+    pub(crate) subjects: ChatSubjects,
     pub(crate) background: Background,
     /// The recorder `/metrics` renders; `None` when metrics are off.
     pub(crate) metrics: Option<PrometheusHandle>,
@@ -83,6 +86,11 @@ impl App {
     /// the sweeper directly.
     pub fn use_cases(&self) -> &UseCases {
         &self.use_cases
+    }
+
+    /// Every aggregate that shows in chat, with its actions and slash-command verbs.
+    pub fn chat_subjects(&self) -> &ChatSubjects {
+        &self.subjects
     }
 
     /// Serves HTTP on `listener` and runs `workers` until `shutdown` is cancelled, then

@@ -35,6 +35,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Set up the Discord application.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
 }
 
 impl Default for Command {
@@ -93,6 +96,13 @@ pub struct RetryArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum DiscordCommand {
+    /// Register (or update) the slash command named after the service with Discord
+    /// (`PUT /applications/{id}/commands`); needs DISCORD_APPLICATION_ID.
+    RegisterCommands,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print the settings in effect, grouped by where each
     /// came from (environment, configuration file, default), secrets redacted.
@@ -134,6 +144,10 @@ mod tests {
         assert_eq!(
             parse(&["service", "config", "check"]),
             Some(Command::Config(ConfigCommand::Check))
+        );
+        assert_eq!(
+            parse(&["service", "discord", "register-commands"]),
+            Some(Command::Discord(DiscordCommand::RegisterCommands))
         );
     }
 

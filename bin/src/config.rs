@@ -61,6 +61,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `None` means no Slack credentials: messages go to the console gateway.
     pub slack: Option<SlackConfig>,
+    /// `None` means no Discord credentials: `discord:` destinations are refused.
+    pub discord: Option<DiscordConfig>,
     /// `None` means no `NATS_URL`: no event stream, nothing else changes.
     pub nats: Option<NatsConfig>,
     /// The file `<PREFIX>_CONFIG_FILE` named, if any.
@@ -164,6 +166,18 @@ pub struct SlackConfig {
     pub bot_token: SecretString,
     pub signing_secret: SecretString,
     pub app_id: Option<String>,
+    /// Without a trailing slash.
+    pub api_base_url: String,
+    pub timeout: Duration,
+}
+
+/// One Discord application (`adapter-discord`).
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    pub bot_token: SecretString,
+    /// 64 lower-case hex characters; public, so not a secret.
+    pub public_key: String,
+    pub application_id: Option<String>,
     /// Without a trailing slash.
     pub api_base_url: String,
     pub timeout: Duration,
@@ -321,6 +335,7 @@ impl Config {
             Duration::from_secs(7 * 24 * 60 * 60),
         );
         let slack = env.slack();
+        let discord = env.discord();
         let nats = env.nats();
 
         match database {
@@ -336,6 +351,7 @@ impl Config {
                 outbox_retention,
                 shutdown_grace,
                 slack,
+                discord,
                 nats,
                 config_file: env.config_file,
                 sources: env.sources,

@@ -48,5 +48,6 @@ pub use config::{Config, ConfigError};
 pub use shutdown::RunError;
 pub use sinks::{ConnectedSinks, connect as connect_sinks};
 pub use wiring::{
-    Adapters, Persistence, StartupError, Store, build, build_with, chat_gateway, open_store,
+    Adapters, Persistence, StartupError, Store, build, build_with, chat_gateway, discord_settings,
+    open_store,
 };

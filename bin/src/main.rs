@@ -8,7 +8,7 @@ use application::ports::DeadLetterSelection;
 use clap::Parser;
 use secrecy::ExposeSecret;
 use service::cli::{
-    ApiKeyCommand, Cli, Command, ConfigCommand, OutboxCommand, RetryArgs, ServeArgs,
+    ApiKeyCommand, Cli, Command, ConfigCommand, DiscordCommand, OutboxCommand, RetryArgs, ServeArgs,
 };
 use service::{Config, Workers, shutdown, telemetry};
 use tokio_util::sync::CancellationToken;
@@ -92,6 +92,20 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             eprintln!("{retried} dead letter(s) put back in line");
         }
         Command::Config(ConfigCommand::Check) => print(&config.report()),
+        Command::Discord(DiscordCommand::RegisterCommands) => {
+            let Some(discord) = &config.discord else {
+                return Err("Discord is not configured: set DISCORD_BOT_TOKEN, \
+                            DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID"
+                    .into());
+            };
+            let app = service::build(config).await?;
+            let settings = service::discord_settings(discord);
+            let count = adapter_discord::register_commands(&settings, app.chat_subjects()).await?;
+            eprintln!(
+                "registered {count} Discord command(s): /{}",
+                env!("SERVICE_NAME")
+            );
+        }
     }
     Ok(())
 }

@@ -8,23 +8,24 @@
 use std::sync::Arc;
 
 use adapter_console::ConsoleGateway;
+use adapter_discord::{DiscordGateway, DiscordSettings, DiscordSetupError, DiscordState};
 use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
-use application::chat::ChatSubjects;
 use application::chat::alert::AlertChat;
 use application::chat::approval::ApprovalChat;
+use application::chat::{ChatRouter, ChatSubjects};
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatGateway, ChatMessages, Clock,
-    IdGenerator, IdempotencyStore, Outbox, Readiness, RepositoryError,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, Clock, IdGenerator,
+    IdempotencyStore, Outbox, Readiness, RepositoryError,
 };
 use application::{Ports, UseCases};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 
 use crate::app::{App, Background, Schedule};
-use crate::config::{Config, Database, SlackConfig};
+use crate::config::{Config, Database, DiscordConfig, SlackConfig};
 use crate::service_metrics::ConnectionPool;
 use crate::sinks::{self, ConnectedSinks, SinkDeps};
 use crate::system::{RandomIds, SystemClock};
@@ -82,7 +83,8 @@ impl Persistence {
 #[derive(Clone)]
 pub struct Adapters {
     pub persistence: Persistence,
-    pub chat: Arc<dyn ChatGateway>,
+    /// Every connected chat platform behind one gateway (or one stand-in for all).
+    pub chat: ChatRouter,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     /// The clients of the sinks that need one started (`sinks::connect`).
@@ -106,6 +108,8 @@ pub enum StartupError {
     },
     #[error("cannot set up Slack")]
     Slack(#[source] SlackSetupError),
+    #[error("cannot set up Discord")]
+    Discord(#[source] DiscordSetupError),
     #[error("cannot set up NATS")]
     Nats(#[source] adapter_nats::NatsSetupError),
     #[error("the {0} sink is configured but its client was not started (use service::build)")]
@@ -167,6 +171,7 @@ pub(crate) fn wire(
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
+        platforms: Arc::new(chat.clone()),
         clock: clock.clone(),
         ids: ids.clone(),
         sinks: Vec::new(),
@@ -179,7 +184,7 @@ pub(crate) fn wire(
         config,
         &SinkDeps {
             store: store.clone(),
-            chat,
+            chat: Arc::new(chat),
             subjects: subjects.clone(),
             connected,
         },
@@ -210,18 +215,22 @@ pub(crate) fn wire(
             idempotency_ttl: config.http.idempotency_ttl,
         },
     );
-    let router = match &config.slack {
-        Some(slack) => {
-            let state = SlackState::new(subjects, &slack_settings(slack), clock)
-                .map_err(StartupError::Slack)?;
-            api.merge(adapter_slack::routes(state))
-        }
-        None => api,
-    };
+    let mut router = api;
+    if let Some(slack) = &config.slack {
+        let state = SlackState::new(subjects.clone(), &slack_settings(slack), clock.clone())
+            .map_err(StartupError::Slack)?;
+        router = router.merge(adapter_slack::routes(state));
+    }
+    if let Some(discord) = &config.discord {
+        let state = DiscordState::new(subjects.clone(), &discord_settings(discord))
+            .map_err(StartupError::Discord)?;
+        router = router.merge(adapter_discord::routes(state));
+    }
 
     Ok(App {
         router: adapter_http::with_edge(router),
         use_cases,
+        subjects,
         background,
         metrics,
         schedule: Schedule {
@@ -276,26 +285,52 @@ pub async fn open_store(config: &Config) -> Result<Persistence, StartupError> {
     Ok(persistence)
 }
 
-/// Slack when its credentials are configured, otherwise the console.
+/// The platform router over every chat platform with credentials — Slack, Discord, or
+/// both — or, with none, the console for every destination.
 ///
 /// # Errors
-/// [`StartupError::Slack`] when the Slack settings are unusable.
-pub fn chat_gateway(config: &Config) -> Result<Arc<dyn ChatGateway>, StartupError> {
-    match &config.slack {
-        Some(slack) => {
-            let gateway = SlackGateway::new(&slack_settings(slack)).map_err(StartupError::Slack)?;
-            tracing::info!(api = %slack.api_base_url, "chat: posting to Slack");
-            Ok(Arc::new(gateway))
-        }
-        None => {
-            let public_url = config.reachable_url();
-            tracing::info!(
-                %public_url,
-                "chat: no Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), so \
-                 chat messages are written to this log with the curl commands to act on them"
-            );
-            Ok(Arc::new(ConsoleGateway::new(&public_url)))
-        }
+/// [`StartupError::Slack`] or [`StartupError::Discord`] when a platform's settings are
+/// unusable.
+pub fn chat_gateway(config: &Config) -> Result<ChatRouter, StartupError> {
+    if config.slack.is_none() && config.discord.is_none() {
+        let public_url = config.reachable_url();
+        tracing::info!(
+            %public_url,
+            "chat: no Slack or Discord credentials (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN), so \
+             chat messages are written to this log with the curl commands to act on them"
+        );
+        return Ok(ChatRouter::single(Arc::new(ConsoleGateway::new(
+            &public_url,
+        ))));
+    }
+    // Destinations without a platform prefix are Slack's, as they were before Discord.
+    let mut router = ChatRouter::new(SLACK);
+    if let Some(slack) = &config.slack {
+        let gateway = SlackGateway::new(&slack_settings(slack)).map_err(StartupError::Slack)?;
+        tracing::info!(api = %slack.api_base_url, "chat: posting to Slack");
+        router = router.with(SLACK, Arc::new(gateway));
+    }
+    if let Some(discord) = &config.discord {
+        let gateway =
+            DiscordGateway::new(&discord_settings(discord)).map_err(StartupError::Discord)?;
+        tracing::info!(api = %discord.api_base_url, "chat: posting discord: destinations to Discord");
+        router = router.with(DISCORD, Arc::new(gateway));
+    }
+    Ok(router)
+}
+
+/// The platform names destinations use as prefixes (`discord:<channel id>`).
+const SLACK: &str = "slack";
+const DISCORD: &str = "discord";
+
+/// The Discord adapter's settings, for the routes, the gateway and `register-commands`.
+pub fn discord_settings(discord: &DiscordConfig) -> DiscordSettings {
+    DiscordSettings {
+        bot_token: discord.bot_token.clone(),
+        public_key: discord.public_key.clone(),
+        application_id: discord.application_id.clone(),
+        api_base_url: discord.api_base_url.clone(),
+        timeout: discord.timeout,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The relay through a chat platform's bad days, against a fake Slack: rate limited for half
-//! a minute, down for five minutes. Every message a requester was told about reaches Slack
+//! a minute, down for five minutes; and against a fake Discord, rate limited for twenty
+//! seconds. Every message a requester was told about reaches Slack
 //! exactly once after the platform recovers, and a rate-limited sink is called about once per
 //! Retry-After, not in a tight loop.
 
@@ -15,7 +16,9 @@ use application::use_cases::CreateApprovalInput;
 use domain::Identity;
 use serde_json::{Value, json};
 use service::{Adapters, Config};
-use tests::e2e::{BOT_TOKEN, FakeSlack, POST, SIGNING_SECRET, TestApp};
+use tests::e2e::{
+    BOT_TOKEN, CHANNEL, Endpoint, FakeDiscord, FakeSlack, POST, SIGNING_SECRET, Scripted, TestApp,
+};
 use wiremock::ResponseTemplate;
 
 /// The titles of the successfully posted messages, each once per post.
@@ -86,6 +89,82 @@ async fn thirty_seconds_of_rate_limits_lose_nothing_and_are_waited_out() {
     assert!(
         calls_while_limited >= 10,
         "the relay kept trying: {calls_while_limited}"
+    );
+}
+
+/// Discord answers every post with 429 and `retry_after: 1.5` for twenty seconds, then
+/// recovers. Every message is posted exactly once, nothing is dead-lettered, and no message
+/// is tried again before the 1.5 s Discord asked for has passed since its 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_seconds_of_discord_rate_limits_deliver_each_message_once_and_never_early() {
+    const REQUESTS: usize = 20;
+    const WINDOW: Duration = Duration::from_secs(20);
+    const RETRY_AFTER: Duration = Duration::from_millis(1500);
+    let discord = FakeDiscord::start().await;
+    let limited = Arc::new(AtomicBool::new(true));
+    discord.fail_while(
+        Endpoint::Create,
+        limited.clone(),
+        Scripted::rate_limited(1.5),
+    );
+    let app = TestApp::spawn_with_fakes(
+        tests::e2e::Backend::Sqlite,
+        FakeSlack::start().await,
+        discord,
+        &[],
+    )
+    .await;
+    let ci = app.api_key("ci").await;
+    let started = Instant::now();
+    for n in 0..REQUESTS {
+        let body = json!({"title": format!("Deploy build {n}?"), "destination": format!("discord:{CHANNEL}")});
+        let (status, created) = app.post(&ci, "/v1/approvals", body).await;
+        assert_eq!(status, 201, "{created}");
+    }
+
+    tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
+    let limited_calls = app.discord.calls_to(Endpoint::Create).len();
+    limited.store(false, Ordering::SeqCst);
+    app.wait_until_outbox_drained().await;
+
+    assert_eq!(
+        app.outbox_counts().await,
+        (0, 0),
+        "nothing pending, nothing dead"
+    );
+    let mut titles: Vec<String> = app
+        .discord
+        .messages()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, expected_titles(REQUESTS));
+    let calls = app.discord.calls_to(Endpoint::Create);
+    let accepted = calls.iter().filter(|c| c.status == 200).count();
+    assert_eq!(accepted, REQUESTS, "each message accepted exactly once");
+    // Per message (its nonce), every attempt after a 429 waited out the retry_after.
+    let mut by_nonce: std::collections::HashMap<String, Vec<&tests::e2e::Call>> =
+        std::collections::HashMap::new();
+    for call in &calls {
+        let nonce = call.body["nonce"].as_str().unwrap().to_owned();
+        by_nonce.entry(nonce).or_default().push(call);
+    }
+    assert_eq!(by_nonce.len(), REQUESTS, "one nonce per message");
+    for attempts in by_nonce.values() {
+        for pair in attempts.windows(2) {
+            if pair[0].status == 429 {
+                let waited = pair[1].at.duration_since(pair[0].at);
+                assert!(
+                    waited >= RETRY_AFTER,
+                    "retried after {waited:?}, asked for {RETRY_AFTER:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        (5..=(WINDOW.as_secs() as usize) * 2 + REQUESTS).contains(&limited_calls),
+        "{limited_calls} calls in {WINDOW:?} of retry_after 1.5"
     );
 }
 

@@ -4,7 +4,7 @@
 //! flags a new variant that has no mapping yet. 5xx problems never carry internal text: the
 //! cause is logged here, inside the request's span, and the client gets a generic detail.
 
-use application::ports::RepositoryError;
+use application::ports::{PlatformNotConnected, RepositoryError};
 use application::use_cases::{
     CancelApprovalError, CreateApprovalError, DecideError, GetAlertError, GetApprovalError,
     ListApprovalsError, RaiseAlertError, SettleAlertError,
@@ -24,6 +24,20 @@ impl From<ValidationError> for Problem {
             _ => ProblemType::Validation,
         };
         Problem::new(problem_type, error.to_string()).with("field", error.field)
+    }
+}
+
+impl From<PlatformNotConnected> for Problem {
+    fn from(error: PlatformNotConnected) -> Self {
+        Problem::new(
+            ProblemType::PlatformNotConnected,
+            format!(
+                "{error}; connect it (see the README) or choose a destination on a connected \
+                 platform"
+            ),
+        )
+        .with("field", "destination")
+        .with("platform", error.platform)
     }
 }
 
@@ -62,6 +76,7 @@ impl From<CreateApprovalError> for Problem {
     fn from(error: CreateApprovalError) -> Self {
         match error {
             CreateApprovalError::Invalid(e) => e.into(),
+            CreateApprovalError::PlatformNotConnected(e) => e.into(),
             CreateApprovalError::Store(e) => e.into(),
         }
     }
@@ -152,6 +167,7 @@ impl From<RaiseAlertError> for Problem {
     fn from(error: RaiseAlertError) -> Self {
         match error {
             RaiseAlertError::Invalid(e) => e.into(),
+            RaiseAlertError::PlatformNotConnected(e) => e.into(),
             RaiseAlertError::Conflict => alert_concurrent_update(),
             RaiseAlertError::Store(e) => e.into(),
         }

@@ -69,6 +69,9 @@ pub enum ProblemType {
     ApprovalExpired,
     /// An approver tried to change their verdict. Carries `previous_verdict`.
     ConflictingVerdict,
+    /// The destination names a chat platform this service is not connected to (e.g.
+    /// `discord:<id>` without Discord credentials). Carries `field` and `platform`.
+    PlatformNotConnected,
     /// The alert is resolved, so it can no longer be acknowledged. A new raise with its
     /// dedup key opens a new alert.
     AlertResolved,
@@ -90,7 +93,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 30] = [
         Self::MalformedBody,
         Self::Validation,
         Self::InvalidQuery,
@@ -113,6 +116,7 @@ impl ProblemType {
         Self::UnsatisfiablePolicy,
         Self::ApprovalExpired,
         Self::ConflictingVerdict,
+        Self::PlatformNotConnected,
         Self::AlertResolved,
         Self::Internal,
         Self::Unavailable,
@@ -272,6 +276,11 @@ impl ProblemType {
                 concat!(env!("PROBLEM_BASE_URL"), "conflicting-verdict"),
                 S::UNPROCESSABLE_ENTITY,
                 "Verdict cannot be changed",
+            ),
+            Self::PlatformNotConnected => (
+                concat!(env!("PROBLEM_BASE_URL"), "platform-not-connected"),
+                S::UNPROCESSABLE_ENTITY,
+                "Chat platform not connected",
             ),
             Self::AlertResolved => (
                 concat!(env!("PROBLEM_BASE_URL"), "alert-resolved"),

@@ -13,4 +13,4 @@ mod store;
 mod system;
 
 pub use store::MemoryStore;
-pub use system::{ManualClock, SequentialIds};
+pub use system::{EveryPlatform, ManualClock, SequentialIds};

@@ -6,7 +6,7 @@
 //! comment, a title in a dialog), while the fixed words, mentions and dates around it stay
 //! whole.
 
-use application::chat::{Emoji, RichText, Span};
+use application::chat::{Emoji, RichText, Span, SpanMarkup, fit};
 
 use crate::text::{date, escape, escape_truncated, person, truncate};
 
@@ -27,35 +27,23 @@ pub(crate) fn plain(text: &RichText, max_chars: usize) -> String {
 }
 
 fn render(text: &RichText, max_chars: usize, markup: Markup) -> String {
-    let spans = text.spans();
-    let mut rendered: Vec<String> = spans.iter().map(|s| span(s, markup, None)).collect();
-    let length = |s: &String| s.chars().count();
-    let total: usize = rendered.iter().map(length).sum();
-    if total <= max_chars {
-        return rendered.concat();
-    }
-    let longest = (0..spans.len())
-        .filter(|&i| content(&spans[i]).is_some())
-        .max_by_key(|&i| length(&rendered[i]));
-    let Some(longest) = longest else {
+    fit(text, max_chars, &markup).unwrap_or_else(|| {
         // Only mentions, dates and markers, which are short: not reached by our messages.
-        return truncate(&rendered.concat(), max_chars);
-    };
-    let others = total - length(&rendered[longest]);
-    let frame = match (&spans[longest], markup) {
-        (Span::Strong(_) | Span::Code(_), Markup::Mrkdwn) => 2,
-        _ => 0,
-    };
-    let budget = max_chars.saturating_sub(others + frame);
-    rendered[longest] = span(&spans[longest], markup, Some(budget));
-    rendered.concat()
+        let whole: String = text.spans().iter().map(|s| span(s, markup, None)).collect();
+        truncate(&whole, max_chars)
+    })
 }
 
-/// The user-provided text of a span that can be cut.
-fn content(span: &Span) -> Option<&str> {
-    match span {
-        Span::Text(text) | Span::Strong(text) | Span::Code(text) => Some(text),
-        Span::Person(_) | Span::Time(_) | Span::Emoji(_) => None,
+impl SpanMarkup for Markup {
+    fn render(&self, s: &Span, budget: Option<usize>) -> String {
+        span(s, *self, budget)
+    }
+
+    fn frame(&self, s: &Span) -> usize {
+        match (s, self) {
+            (Span::Strong(_) | Span::Code(_), Markup::Mrkdwn) => 2,
+            _ => 0,
+        }
     }
 }
 

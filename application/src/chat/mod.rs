@@ -9,6 +9,9 @@
 //! - [`ChatSink`] delivers outbox events: it looks the aggregate's kind up in the registry,
 //!   renders its current state and posts or updates the message through the `ChatGateway`
 //!   port, which Slack, the console and Discord implement by rendering the same model.
+//! - [`ChatRouter`] stands in front of every connected platform: it sends each message to
+//!   the platform its destination names (`discord:<id>`, `slack:<id>`, or a bare Slack id)
+//!   and tells the create use cases which destinations can be delivered to.
 //! - [`ChatSubjects::click`] and [`ChatSubjects::command`] are where every platform's inbound
 //!   routes hand button clicks and slash commands, with the identity of the verified sender.
 //!
@@ -19,6 +22,7 @@ pub mod approval;
 mod commands;
 mod message;
 mod rich_text;
+mod router;
 mod sink;
 mod subject;
 
@@ -26,7 +30,8 @@ pub use commands::SlashCommand;
 pub use message::{
     Action, ActionKey, ActionStyle, ChatMessage, Confirmation, Fact, RestCall, SubjectRef, Tone,
 };
-pub use rich_text::{Emoji, RichText, Span};
+pub use rich_text::{Emoji, RichText, Span, SpanMarkup, fit, truncate};
+pub use router::ChatRouter;
 pub use sink::ChatSink;
 pub use subject::{
     Act, ChatSubject, ChatSubjects, Clicked, CommandSpec, Noun, TextArg, Via, Vocabulary,

@@ -170,6 +170,34 @@ impl fmt::Display for RichText {
     }
 }
 
+/// How one span renders in a platform's markup: with `budget`, its user text is cut to
+/// that many characters; `frame` is what its markup adds around that text (`**…**`).
+pub trait SpanMarkup {
+    fn render(&self, span: &Span, budget: Option<usize>) -> String;
+    fn frame(&self, span: &Span) -> usize;
+}
+
+/// `text` in `markup`, within `max_chars`, the way every platform keeps a text within its
+/// limits: when too long, its longest span of user text (a description, a comment) is cut,
+/// while the fixed words, mentions and dates around it stay whole. `None` when the text is
+/// too long and has no such span; the platform then cuts the whole.
+pub fn fit(text: &RichText, max_chars: usize, markup: &impl SpanMarkup) -> Option<String> {
+    let spans = text.spans();
+    let mut rendered: Vec<String> = spans.iter().map(|s| markup.render(s, None)).collect();
+    let length = |s: &String| s.chars().count();
+    let total: usize = rendered.iter().map(length).sum();
+    if total <= max_chars {
+        return Some(rendered.concat());
+    }
+    let longest = (0..spans.len())
+        .filter(|&i| matches!(spans[i], Span::Text(_) | Span::Strong(_) | Span::Code(_)))
+        .max_by_key(|&i| length(&rendered[i]))?;
+    let others = total - length(&rendered[longest]);
+    let budget = max_chars.saturating_sub(others + markup.frame(&spans[longest]));
+    rendered[longest] = markup.render(&spans[longest], Some(budget));
+    Some(rendered.concat())
+}
+
 /// Keeps `text` within `max_chars`, ending a cut text with `…`, for texts the model itself
 /// shortens (a comment quoted in a status line).
 pub fn truncate(text: &str, max_chars: usize) -> String {

@@ -1,4 +1,4 @@
-//! Posting and updating chat messages (Slack, the console, later Discord).
+//! Posting and updating chat messages (Slack, Discord, the console).
 
 use std::time::Duration;
 
@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use crate::chat::ChatMessage;
 
 /// Where a posted message lives, so later events update it instead of posting again.
-/// For Slack: the channel id and the message `ts`.
+/// For Slack: the channel id and the message `ts`; for Discord, the channel and message ids
+/// (the platform router prefixes the channel with `discord:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRef {
     pub channel: String,

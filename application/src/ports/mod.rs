@@ -9,6 +9,7 @@ mod api_keys;
 mod approval_repository;
 mod chat_gateway;
 mod chat_messages;
+mod chat_platforms;
 mod idempotency;
 mod outbox;
 mod readiness;
@@ -21,6 +22,7 @@ pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
 pub use approval_repository::{ApprovalRepository, ListQuery};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
+pub use chat_platforms::{ChatPlatforms, PlatformNotConnected};
 pub use idempotency::{Claim, IdempotencyKey, IdempotencyStore, KeyClaim, Receipt, StoredResponse};
 pub use outbox::{
     DeadLetter, DeadLetterSelection, DeliveryRoutes, EventSelection, NewOutboxMessage, Outbox,
@@ -41,6 +43,8 @@ pub use approval_repository::MockApprovalRepository;
 pub use chat_gateway::MockChatGateway;
 #[cfg(any(test, feature = "mocks"))]
 pub use chat_messages::MockChatMessages;
+#[cfg(any(test, feature = "mocks"))]
+pub use chat_platforms::MockChatPlatforms;
 #[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]

@@ -9,7 +9,9 @@ use domain::{
 };
 
 use super::answer::{Answer, receipt};
-use crate::ports::{ApprovalRepository, Clock, IdGenerator, RepositoryError};
+use crate::ports::{
+    ApprovalRepository, ChatPlatforms, Clock, IdGenerator, PlatformNotConnected, RepositoryError,
+};
 
 /// The raw input of a new request, as any inbound adapter received it. Validation happens
 /// here, once, for every adapter.
@@ -30,6 +32,9 @@ pub struct CreateApprovalInput {
 pub enum CreateApprovalError {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The destination is on a chat platform this service is not connected to.
+    #[error(transparent)]
+    PlatformNotConnected(#[from] PlatformNotConnected),
     #[error(transparent)]
     Store(RepositoryError),
 }
@@ -37,6 +42,7 @@ pub enum CreateApprovalError {
 #[derive(Clone)]
 pub struct CreateApproval {
     approvals: Arc<dyn ApprovalRepository>,
+    platforms: Arc<dyn ChatPlatforms>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -44,11 +50,13 @@ pub struct CreateApproval {
 impl CreateApproval {
     pub fn new(
         approvals: Arc<dyn ApprovalRepository>,
+        platforms: Arc<dyn ChatPlatforms>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             approvals,
+            platforms,
             clock,
             ids,
         }
@@ -58,7 +66,9 @@ impl CreateApproval {
     /// for an idempotent request, its `answer`.
     ///
     /// # Errors
-    /// `Invalid` naming the first field that broke a rule (nothing is stored), or `Store`.
+    /// `Invalid` naming the first field that broke a rule, `PlatformNotConnected` for a
+    /// destination on a platform without credentials (nothing is stored for either), or
+    /// `Store`.
     #[tracing::instrument(skip_all, fields(requester = %requester))]
     pub async fn execute(
         &self,
@@ -67,6 +77,7 @@ impl CreateApproval {
         answer: Option<Answer<'_, ApprovalRequest>>,
     ) -> Result<ApprovalRequest, CreateApprovalError> {
         let new = parse(requester, input)?;
+        self.platforms.check(&new.destination)?;
         let mut approval = ApprovalRequest::open(
             ApprovalId::from_uuid(self.ids.new_id()),
             new,
@@ -135,7 +146,8 @@ mod tests {
 
     use super::*;
     use crate::ports::{
-        MockApprovalRepository, MockClock, MockIdGenerator, Receipt, StoredResponse,
+        MockApprovalRepository, MockChatPlatforms, MockClock, MockIdGenerator, Receipt,
+        StoredResponse,
     };
     use crate::use_cases::answer;
 
@@ -154,7 +166,40 @@ mod tests {
             .return_const(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().return_const(uuid::Uuid::nil());
-        CreateApproval::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+        let mut platforms = MockChatPlatforms::new();
+        platforms.expect_check().returning(|destination| {
+            match destination.as_str().strip_prefix("discord:") {
+                Some(_) => Err(PlatformNotConnected {
+                    platform: "discord".into(),
+                    destination: destination.as_str().into(),
+                }),
+                None => Ok(()),
+            }
+        });
+        CreateApproval::new(
+            Arc::new(repo),
+            Arc::new(platforms),
+            Arc::new(clock),
+            Arc::new(ids),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_destination_on_a_platform_not_connected_is_refused_and_nothing_stored() {
+        let mut repo = MockApprovalRepository::new();
+        repo.expect_save().never();
+        let input = CreateApprovalInput {
+            destination: "discord:80351110224678912".into(),
+            ..input()
+        };
+        let error = use_case(repo)
+            .execute(Identity::parse("ci").unwrap(), input, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, CreateApprovalError::PlatformNotConnected(e) if e.platform == "discord"),
+            "{error:?}"
+        );
     }
 
     #[tokio::test]

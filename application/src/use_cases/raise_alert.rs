@@ -8,7 +8,9 @@ use domain::{
 };
 
 use super::answer::{Answer, receipt};
-use crate::ports::{AlertRepository, Clock, IdGenerator, RepositoryError};
+use crate::ports::{
+    AlertRepository, ChatPlatforms, Clock, IdGenerator, PlatformNotConnected, RepositoryError,
+};
 
 /// How often a raise reloads after losing a race. Higher than for decisions: alert storms
 /// raise one key many times at once, and every lost race is another raise's success, so a
@@ -37,6 +39,9 @@ pub enum Raised {
 pub enum RaiseAlertError {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The destination is on a chat platform this service is not connected to.
+    #[error(transparent)]
+    PlatformNotConnected(#[from] PlatformNotConnected),
     #[error("the alert kept changing concurrently; try again")]
     Conflict,
     #[error(transparent)]
@@ -46,6 +51,7 @@ pub enum RaiseAlertError {
 #[derive(Clone)]
 pub struct RaiseAlert {
     alerts: Arc<dyn AlertRepository>,
+    platforms: Arc<dyn ChatPlatforms>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -53,10 +59,16 @@ pub struct RaiseAlert {
 impl RaiseAlert {
     pub fn new(
         alerts: Arc<dyn AlertRepository>,
+        platforms: Arc<dyn ChatPlatforms>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { alerts, clock, ids }
+        Self {
+            alerts,
+            platforms,
+            clock,
+            ids,
+        }
     }
 
     /// Opens an alert, or counts a repeat when an unresolved alert has the same dedup key.
@@ -69,7 +81,8 @@ impl RaiseAlert {
     /// from what that attempt did (opened, or counted the n-th repeat).
     ///
     /// # Errors
-    /// `Invalid` for a bad field, `Conflict` after repeated lost races, `Store`.
+    /// `Invalid` for a bad field, `PlatformNotConnected` for a destination on a platform
+    /// without credentials, `Conflict` after repeated lost races, `Store`.
     #[tracing::instrument(skip_all, fields(dedup_key = %input.dedup_key, raised_by = %raised_by))]
     pub async fn execute(
         &self,
@@ -78,6 +91,7 @@ impl RaiseAlert {
         answer: Option<Answer<'_, (Alert, Raised)>>,
     ) -> Result<(Alert, Raised), RaiseAlertError> {
         let new = parse(raised_by, &input)?;
+        self.platforms.check(&new.destination)?;
         for _ in 0..MAX_RAISE_ATTEMPTS {
             let now = self.clock.now();
             let existing = self
@@ -142,7 +156,9 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::ports::{MockAlertRepository, MockClock, MockIdGenerator, StoredResponse};
+    use crate::ports::{
+        MockAlertRepository, MockChatPlatforms, MockClock, MockIdGenerator, StoredResponse,
+    };
     use crate::use_cases::answer::{self, tests::answered};
 
     fn input() -> RaiseAlertInput {
@@ -162,7 +178,14 @@ mod tests {
             .return_const(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().return_const(uuid::Uuid::nil());
-        RaiseAlert::new(Arc::new(alerts), Arc::new(clock), Arc::new(ids))
+        let mut platforms = MockChatPlatforms::new();
+        platforms.expect_check().returning(|_| Ok(()));
+        RaiseAlert::new(
+            Arc::new(alerts),
+            Arc::new(platforms),
+            Arc::new(clock),
+            Arc::new(ids),
+        )
     }
 
     #[tokio::test]

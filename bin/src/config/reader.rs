@@ -14,10 +14,11 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::variables::{
-    CONFIG_FILE, DATABASE_URL, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
+    CONFIG_FILE, DATABASE_URL, DISCORD_API_BASE_URL, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN,
+    DISCORD_PUBLIC_KEY, DISCORD_TIMEOUT, SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN,
     SLACK_SIGNING_SECRET, SLACK_TIMEOUT, SQLITE_PATH, Variable,
 };
-use super::{Database, LogFormat, Problem, SlackConfig, Source, file, values};
+use super::{Database, DiscordConfig, LogFormat, Problem, SlackConfig, Source, file, values};
 
 /// The environment and the configuration file, what was read from where, and the problems
 /// found so far.
@@ -227,6 +228,66 @@ impl Reader {
                 None
             }
         }
+    }
+}
+
+impl Reader {
+    /// Discord's settings: the bot token and the public key together or not at all.
+    pub(super) fn discord(&mut self) -> Option<DiscordConfig> {
+        let bot_token = self.secret(&DISCORD_BOT_TOKEN);
+        let public_key = self.setting(&DISCORD_PUBLIC_KEY, |raw| public_key(raw).map(Some), None);
+        let application_id = self.setting(
+            &DISCORD_APPLICATION_ID,
+            |raw| snowflake(raw).map(Some),
+            None,
+        );
+        let api_base_url = self.setting(
+            &DISCORD_API_BASE_URL,
+            values::base_url,
+            DISCORD_API_BASE_URL.default.to_owned(),
+        );
+        let timeout = self.setting(&DISCORD_TIMEOUT, values::duration, Duration::from_secs(10));
+        let public_key_set = self.raw(&DISCORD_PUBLIC_KEY).is_some();
+        match (bot_token, public_key) {
+            (Some(bot_token), Some(public_key)) => Some(DiscordConfig {
+                bot_token,
+                public_key,
+                application_id,
+                api_base_url,
+                timeout,
+            }),
+            // A public key that failed its own check is already reported.
+            (Some(_), None) if !public_key_set => {
+                let message = "must be set when DISCORD_BOT_TOKEN is set: without it, button \
+                               clicks from Discord cannot be verified";
+                self.problem(&DISCORD_PUBLIC_KEY, None, message);
+                None
+            }
+            (None, Some(_)) => {
+                let message = "must be set when DISCORD_PUBLIC_KEY is set: without it, \
+                               messages cannot be posted";
+                self.problem(&DISCORD_BOT_TOKEN, None, message);
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The Developer Portal's form of the application's Ed25519 key.
+fn public_key(raw: &str) -> Result<String, String> {
+    if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err("must be the application's public key: 64 hex characters".to_owned())
+    }
+}
+
+fn snowflake(raw: &str) -> Result<String, String> {
+    if raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(raw.to_owned())
+    } else {
+        Err("must be the application's id: digits only".to_owned())
     }
 }
 

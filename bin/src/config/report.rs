@@ -11,6 +11,10 @@ use super::variables::{
     SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
 };
 use super::variables::{
+    DISCORD_API_BASE_URL, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN, DISCORD_PUBLIC_KEY,
+    DISCORD_TIMEOUT,
+};
+use super::variables::{
     NATS_CA, NATS_CERT, NATS_CREDS, NATS_KEY, NATS_PASSWORD, NATS_STREAM, NATS_SUBJECT_PREFIX,
     NATS_TIMEOUT, NATS_TOKEN, NATS_URL, NATS_USER,
 };
@@ -95,6 +99,30 @@ impl Config {
                     .unwrap_or_default(),
             ),
         ];
+        let discord = self.discord.as_ref();
+        settings.extend([
+            (DISCORD_BOT_TOKEN.name, secret(discord.is_some())),
+            (
+                DISCORD_PUBLIC_KEY.name,
+                discord.map(|d| d.public_key.clone()).unwrap_or_default(),
+            ),
+            (
+                DISCORD_APPLICATION_ID.name,
+                discord
+                    .and_then(|d| d.application_id.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                DISCORD_API_BASE_URL.name,
+                discord.map(|d| d.api_base_url.clone()).unwrap_or_default(),
+            ),
+            (
+                DISCORD_TIMEOUT.name,
+                discord
+                    .map(|d| format_duration(d.timeout))
+                    .unwrap_or_default(),
+            ),
+        ]);
         settings.extend(nats_settings(self.nats.as_ref()));
         settings
     }

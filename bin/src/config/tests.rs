@@ -65,10 +65,11 @@ fn documented_defaults_are_the_defaults_in_effect() {
     let config = config(&[]).unwrap();
     let shown: HashMap<_, _> = config.effective().into_iter().collect();
     for variable in VARIABLES {
-        // Slack and NATS settings only show when configured (see their own tests); SQLite's
-        // path shows in the URL.
+        // Slack, Discord and NATS settings only show when configured (see their own tests);
+        // SQLite's path shows in the URL.
         if variable.default.is_empty()
             || variable.name.starts_with("SLACK_")
+            || variable.name.starts_with("DISCORD_")
             || variable.name.contains("NATS_")
             || variable == SQLITE_PATH
         {
@@ -87,6 +88,17 @@ fn documented_defaults_are_the_defaults_in_effect() {
         SLACK_API_BASE_URL.default
     );
     assert_eq!(effective(&slack, &SLACK_TIMEOUT), SLACK_TIMEOUT.default);
+    let discord = Config::from_env([
+        ("DISCORD_BOT_TOKEN", "discord-token-value"),
+        ("DISCORD_PUBLIC_KEY", DISCORD_KEY),
+    ])
+    .unwrap();
+    for variable in [
+        &super::variables::DISCORD_API_BASE_URL,
+        &super::variables::DISCORD_TIMEOUT,
+    ] {
+        assert_eq!(effective(&discord, variable), variable.default);
+    }
 }
 
 #[test]
@@ -572,4 +584,51 @@ fn config_check_groups_the_values_by_where_they_came_from() {
     // Without Slack its timeout does not apply, wherever it was set.
     let defaults = report.split("# defaults").nth(1).unwrap_or_default();
     assert!(defaults.contains("\nSLACK_TIMEOUT=\n"), "{report}");
+}
+
+const DISCORD_KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+#[test]
+fn discord_needs_both_the_bot_token_and_a_well_formed_public_key() {
+    let found = problems(&[("DISCORD_BOT_TOKEN", "discord-token-value")]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variable, "DISCORD_PUBLIC_KEY");
+
+    let found = problems(&[("DISCORD_PUBLIC_KEY", DISCORD_KEY)]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variable, "DISCORD_BOT_TOKEN");
+
+    let found = problems(&[
+        ("DISCORD_BOT_TOKEN", "discord-token-value"),
+        ("DISCORD_PUBLIC_KEY", "not-hex"),
+        ("DISCORD_APPLICATION_ID", "app-1"),
+    ]);
+    let variables: Vec<_> = found.iter().map(|p| p.variable).collect();
+    assert_eq!(variables, ["DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"]);
+}
+
+#[test]
+fn slack_and_discord_can_be_configured_together_and_the_token_stays_secret() {
+    let config = Config::from_env(SLACK.into_iter().chain([
+        ("DISCORD_BOT_TOKEN", "discord-token-value"),
+        ("DISCORD_PUBLIC_KEY", DISCORD_KEY),
+        ("DISCORD_APPLICATION_ID", "1100000000000000001"),
+    ]))
+    .unwrap();
+    assert!(config.slack.is_some());
+    let discord = config.discord.as_ref().unwrap();
+    assert_eq!(discord.api_base_url, "https://discord.com/api/v10");
+    assert_eq!(
+        discord.application_id.as_deref(),
+        Some("1100000000000000001")
+    );
+
+    let debug = format!("{config:?}");
+    let shown = format!("{:?}", config.effective());
+    assert!(!debug.contains("discord-token-value"), "{debug}");
+    assert!(!shown.contains("discord-token-value"), "{shown}");
+    assert_eq!(
+        effective(&config, &super::variables::DISCORD_BOT_TOKEN),
+        "***"
+    );
 }

@@ -163,6 +163,31 @@ pub const SLACK_API_BASE_URL: Variable = plain(
     "Slack Web API base URL (tests point it at a fake)",
 );
 pub const SLACK_TIMEOUT: Variable = plain("SLACK_TIMEOUT", "10s", "timeout of one Slack API call");
+pub const DISCORD_BOT_TOKEN: Variable = Variable {
+    secret: true,
+    ..plain(
+        "DISCORD_BOT_TOKEN",
+        "",
+        "Discord bot token; set = discord:<channel id> destinations are posted to Discord",
+    )
+};
+pub const DISCORD_PUBLIC_KEY: Variable = plain(
+    "DISCORD_PUBLIC_KEY",
+    "",
+    "Discord application public key (64 hex); required with DISCORD_BOT_TOKEN",
+);
+pub const DISCORD_APPLICATION_ID: Variable = plain(
+    "DISCORD_APPLICATION_ID",
+    "",
+    "Discord application id; for register-commands, and other applications are refused",
+);
+pub const DISCORD_API_BASE_URL: Variable = plain(
+    "DISCORD_API_BASE_URL",
+    "https://discord.com/api/v10",
+    "Discord REST API base URL (tests point it at a fake)",
+);
+pub const DISCORD_TIMEOUT: Variable =
+    plain("DISCORD_TIMEOUT", "10s", "timeout of one Discord API call");
 /// A secret: NATS URLs may carry a user and password.
 pub const NATS_URL: Variable = Variable {
     secret: true,
@@ -214,7 +239,7 @@ pub const NATS_CERT: Variable = plain(
 pub const NATS_KEY: Variable = plain("NATS_KEY", "", "PEM key of NATS_CERT");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 38] = [
+pub const VARIABLES: [Variable; 43] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -242,6 +267,11 @@ pub const VARIABLES: [Variable; 38] = [
     SLACK_APP_ID,
     SLACK_API_BASE_URL,
     SLACK_TIMEOUT,
+    DISCORD_BOT_TOKEN,
+    DISCORD_PUBLIC_KEY,
+    DISCORD_APPLICATION_ID,
+    DISCORD_API_BASE_URL,
+    DISCORD_TIMEOUT,
     NATS_URL,
     NATS_STREAM,
     NATS_SUBJECT_PREFIX,

@@ -30,7 +30,9 @@ async fn app(dir: &Path, recorder: &PrometheusRecorder) -> App {
     let persistence = open_store(&config).await.unwrap();
     let adapters = Adapters {
         persistence,
-        chat: Arc::new(ConsoleGateway::new(&config.reachable_url())),
+        chat: application::chat::ChatRouter::single(Arc::new(ConsoleGateway::new(
+            &config.reachable_url(),
+        ))),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         sinks: Default::default(),

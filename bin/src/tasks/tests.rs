@@ -133,7 +133,7 @@ fn world() -> World {
                 store: store.clone(),
                 pool: None,
             },
-            chat: chat.clone(),
+            chat: application::chat::ChatRouter::single(chat.clone()),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
             sinks: Default::default(),

@@ -78,7 +78,9 @@ impl Comment {
 }
 string_newtype!(Comment);
 
-/// Where the request is announced, e.g. a Slack channel id (`C0123456789`).
+/// Where the request is announced: a Slack channel id (`C0123456789`, or explicitly
+/// `slack:C0123456789`) or a Discord channel (`discord:<channel id>`). Which platforms are
+/// connected is not the domain's business; the application checks that at creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ChatDestination(String);
@@ -86,10 +88,10 @@ pub struct ChatDestination(String);
 impl ChatDestination {
     pub const MAX_CHARS: usize = 80;
     /// The characters allowed besides ASCII letters and digits.
-    pub const PUNCTUATION: &[char] = &['#', '.', '_', '-'];
+    pub const PUNCTUATION: &[char] = &['#', '.', '_', '-', ':'];
 
     /// # Errors
-    /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ -`.
+    /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ - :`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         const FIELD: &str = "destination";
         let value = single_line(FIELD, raw, Self::MAX_CHARS)?;
@@ -99,7 +101,7 @@ impl ChatDestination {
         {
             return Err(ValidationError::new(
                 FIELD,
-                Violation::Format("may only contain letters, digits and # . _ -"),
+                Violation::Format("may only contain letters, digits and # . _ - :"),
             ));
         }
         Ok(Self(value))
@@ -302,6 +304,7 @@ mod tests {
     fn destination_accepts_channel_ids_only() {
         assert!(ChatDestination::parse("C0123456789").is_ok());
         assert!(ChatDestination::parse("#deploys").is_ok());
+        assert!(ChatDestination::parse("discord:80351110224678912").is_ok());
         assert!(ChatDestination::parse("two words").is_err());
         assert!(ChatDestination::parse("<script>").is_err());
     }

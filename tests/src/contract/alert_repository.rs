@@ -311,6 +311,7 @@ pub async fn concurrent_raises_of_one_key_open_one_alert_and_count_every_raise(s
     let fixture = Fixture::default();
     let raise_alert = RaiseAlert::new(
         store.alerts.clone(),
+        Arc::new(adapter_memory::EveryPlatform),
         fixture.clock.clone(),
         fixture.ids.clone(),
     );

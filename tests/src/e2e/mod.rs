@@ -1,12 +1,16 @@
 //! Black-box helpers for end-to-end tests: the real application, wired by the same
-//! `service::build` that `main` calls, served on a loopback port, with its one neighbour —
-//! Slack — replaced by a faithful local fake.
+//! `service::build` that `main` calls, served on a loopback port, with its neighbours —
+//! Slack and Discord — replaced by faithful local fakes.
 //!
 //! A test reads like the story it checks: `app.create_approval(..)`, `app.click(..)`,
 //! `app.slack.wait_for(UPDATE, 1)`. The helpers keep HTTP, signing and polling out of sight.
 
+mod fake_discord;
 mod fake_slack;
 mod test_app;
 
+pub use fake_discord::{
+    APPLICATION_ID, CHANNEL, Call, DISCORD_TOKEN, Endpoint, FakeDiscord, Scripted,
+};
 pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
-pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp};
+pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp, discord_click};

@@ -14,6 +14,7 @@ use service::{Config, Workers};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
+use super::fake_discord::{APPLICATION_ID, CHANNEL, FakeDiscord};
 use super::fake_slack::{BOT_TOKEN, FakeSlack};
 use crate::postgres::TestDatabase;
 
@@ -30,6 +31,8 @@ pub enum Backend {
 pub struct TestApp {
     pub base_url: String,
     pub slack: FakeSlack,
+    /// Discord is connected too: both platforms at once, as a deployment may have them.
+    pub discord: FakeDiscord,
     /// A second handle on the application's database, to look at the outbox.
     pub outbox: Arc<dyn Outbox>,
     client: reqwest::Client,
@@ -49,6 +52,16 @@ impl TestApp {
 
     /// Like [`spawn`](Self::spawn), with a prepared fake and extra environment variables.
     pub async fn spawn_with(backend: Backend, slack: FakeSlack, env: &[(&str, &str)]) -> Self {
+        Self::spawn_with_fakes(backend, slack, FakeDiscord::start().await, env).await
+    }
+
+    /// Like [`spawn_with`](Self::spawn_with), with a prepared fake Discord too.
+    pub async fn spawn_with_fakes(
+        backend: Backend,
+        slack: FakeSlack,
+        discord: FakeDiscord,
+        env: &[(&str, &str)],
+    ) -> Self {
         let (database, url): (Box<dyn std::any::Any + Send + Sync>, String) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -74,6 +87,8 @@ impl TestApp {
             ),
             (concat!(env!("SERVICE_ENV_PREFIX"), "_SHUTDOWN_GRACE"), "1s"),
         ];
+        let discord_env = discord.env();
+        vars.extend(discord_env.iter().map(|(k, v)| (*k, v.as_str())));
         vars.extend_from_slice(env);
         let config = Config::from_env(vars).unwrap();
         let app = service::build(&config).await.unwrap();
@@ -93,6 +108,7 @@ impl TestApp {
         Self {
             base_url,
             slack,
+            discord,
             outbox,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -200,6 +216,42 @@ impl TestApp {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// Sends `body` to `/discord/interactions` signed as Discord signs it, with the fake's
+    /// key and the current time. Returns the status and the JSON answer.
+    pub async fn discord_interaction(&self, body: &Value) -> (u16, Value) {
+        let body = body.to_string();
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let signature = self.discord.sign(&timestamp, &body);
+        self.discord_raw(
+            &[
+                ("x-signature-ed25519", signature.as_str()),
+                ("x-signature-timestamp", timestamp.as_str()),
+            ],
+            body,
+        )
+        .await
+    }
+
+    /// Sends `body` to `/discord/interactions` with exactly these headers.
+    pub async fn discord_raw(&self, headers: &[(&str, &str)], body: String) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/discord/interactions", self.base_url))
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.body(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Clicks the button `custom_id` in a server channel as Discord user `user`.
+    pub async fn discord_click(&self, user: &str, custom_id: &str) -> (u16, Value) {
+        self.discord_interaction(&discord_click(user, custom_id))
+            .await
+    }
+
     /// Pending and dead messages, over every sink.
     pub async fn outbox_counts(&self) -> (u64, u64) {
         let stats = self.outbox.stats().await.unwrap();
@@ -236,6 +288,24 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A MESSAGE_COMPONENT interaction as Discord sends it for a button in a server channel.
+pub fn discord_click(user: &str, custom_id: &str) -> Value {
+    json!({
+        "id": "1400000000000000001",
+        "application_id": APPLICATION_ID,
+        "type": 3,
+        "token": "interaction-token",
+        "version": 1,
+        "guild_id": "1500000000000000001",
+        "channel_id": CHANNEL,
+        "member": {"user": {"id": user, "username": "someone"}, "roles": [], "permissions": "0"},
+        "message": {"id": "1300000000000000001", "channel_id": CHANNEL},
+        "data": {"custom_id": custom_id, "component_type": 2},
+        "app_permissions": "0",
+        "locale": "en-US",
+    })
 }
 
 /// `v0=` + hex HMAC-SHA256 over `v0:{timestamp}:{body}`, as Slack signs requests.

@@ -105,8 +105,10 @@ pub(crate) fn destination() -> Object {
         .pattern(Some(format!("^{blank}*{allowed}+{blank}*$")))
         .examples([json!("C0123456789")])
         .description(Some(format!(
-            "Where to post, e.g. a Slack channel id: up to {} letters, digits and `{}`; \
-             surrounding spaces are trimmed.",
+            "Where to post: a Slack channel id (`C0123456789`, or `slack:C0123456789`) or a \
+             Discord channel (`discord:<channel id>`); up to {} letters, digits and `{}`, \
+             surrounding spaces trimmed. A platform this service is not connected to is \
+             refused with 422 (`platform-not-connected`).",
             ChatDestination::MAX_CHARS,
             ChatDestination::PUNCTUATION.iter().collect::<String>()
         )))

@@ -87,6 +87,7 @@ impl IntoResponses for RaiseProblems {
                 ProblemType::MalformedBody,
                 ProblemType::UnsupportedMediaType,
                 ProblemType::Validation,
+                ProblemType::PlatformNotConnected,
                 ProblemType::ConcurrentUpdate,
             ],
         ])

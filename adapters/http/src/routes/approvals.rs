@@ -84,6 +84,7 @@ impl IntoResponses for CreateProblems {
                 ProblemType::UnsupportedMediaType,
                 ProblemType::Validation,
                 ProblemType::UnsatisfiablePolicy,
+                ProblemType::PlatformNotConnected,
             ],
         ])
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
-use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
+use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use application::ports::{
     AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, OutboxMessage, Readiness,
     Receipt, RepositoryError,
@@ -75,6 +75,7 @@ impl TestApp {
             alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
             outbox: store.clone(),
             api_keys: store.clone(),
+            platforms: Arc::new(EveryPlatform),
             clock: clock.clone(),
             ids: ids.clone(),
             // No sinks: what a request changes waits in the outbox (which the tests read);
