@@ -343,5 +343,47 @@ mod postgres {
             }
             assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
         }
+
+        /// The release check must close only connections left in a transaction: a healthy
+        /// one goes back to the pool and serves the next call. (A check that closed every
+        /// connection once made each request open a new one, at a twentieth of the
+        /// throughput.)
+        #[tokio::test]
+        async fn a_healthy_connection_is_reused_after_its_release() {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url(), settings())
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            let fixture = Fixture::default();
+            let mut approval = fixture.open(new_approval(1));
+            let events = approval.take_events();
+            ApprovalRepository::save(&store, &approval, &events, None)
+                .await
+                .unwrap();
+            let mut observer = PgConnection::connect(&database.url()).await.unwrap();
+            let mut backends = std::collections::HashSet::new();
+            for _ in 0..20 {
+                ApprovalRepository::get(&store, approval.id())
+                    .await
+                    .unwrap();
+                // Let the background release check finish before the next call.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let pids: Vec<i32> = sqlx::query_scalar(
+                    "SELECT pid FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .fetch_all(&mut observer)
+                .await
+                .unwrap();
+                backends.extend(pids);
+            }
+            assert!(
+                backends.len() <= 2,
+                "20 calls in a row opened {} sessions: released connections are closed",
+                backends.len()
+            );
+            assert!(store.pool_stats().idle >= 1, "{:?}", store.pool_stats());
+        }
     }
 }

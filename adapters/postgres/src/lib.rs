@@ -20,8 +20,10 @@
 //! [`PostgresStore::migrate`] when it decides to.
 //!
 //! Every static query goes through `sqlx::query!` / `query_as!` / `query_scalar!`, checked
-//! against a real schema at compile time — except the outbox claim, [`OUTBOX_CLAIM`], a
-//! constant so that a test can `EXPLAIN` it (the contract suite covers what it returns). Builds without a database use the offline cache in
+//! against a real schema at compile time — except two, each saying why: the outbox claim,
+//! [`OUTBOX_CLAIM`], a constant so that a test can `EXPLAIN` it (the contract suite covers
+//! what it returns), and the pool's check of released connections, which must be a simple
+//! query (`store.rs`). Builds without a database use the offline cache in
 //! the workspace's `.sqlx/`: after changing a query, run
 //! `cargo sqlx prepare --workspace -- --all-targets` against a migrated database and commit
 //! the result (`scripts/check-sqlx-cache.sh` fails CI when it is stale).

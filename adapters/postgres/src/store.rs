@@ -7,7 +7,7 @@ use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sql_support::{PoolStats, check_migrations};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 
 use crate::MIGRATOR;
 use crate::errors::{is_undefined_table, translate};
@@ -167,15 +167,18 @@ impl PostgresStore {
 /// It asks the server rather than the driver, whose bookkeeping is what is wrong. Outside a
 /// transaction block, every statement is its own transaction and PostgreSQL starts it with
 /// the statement's own timestamp; inside one, the transaction started at an earlier
-/// statement, its `BEGIN`. Running the query first sends anything the driver queued (a
-/// rollback of a transaction dropped the ordinary way) and reads the answers still owed, so
-/// what it sees is the session as the next user would find it.
+/// statement, its `BEGIN`. The question goes as a *simple* query, one message: under the
+/// extended protocol `Bind` starts the implicit transaction and `Execute` stamps the
+/// statement again, so the two times differ by microseconds even outside a transaction, and
+/// every healthy connection would be closed. Running the query first sends anything the
+/// driver queued (a rollback of a transaction dropped the ordinary way) and reads the
+/// answers still owed, so what it sees is the session as the next user would find it.
 async fn fit_for_reuse(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    let in_transaction = sqlx::query_scalar!(
-        r#"SELECT transaction_timestamp() <> statement_timestamp() AS "in_transaction!""#
-    )
-    .fetch_one(&mut *connection)
-    .await?;
+    let in_transaction: bool =
+        sqlx::raw_sql("SELECT transaction_timestamp() <> statement_timestamp()")
+            .fetch_one(&mut *connection)
+            .await?
+            .try_get(0)?;
     if in_transaction {
         tracing::warn!(
             "closed a pooled PostgreSQL connection left inside a transaction (a BEGIN cut \
