@@ -357,7 +357,11 @@ fn answer(
                     let description = c["description"].as_str().unwrap_or_default();
                     !name.is_empty()
                         && name.len() <= 32
-                        && name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-')
+                        // Discord's rule is `^[-_\p{L}\p{N}]{1,32}$`, letters in lower case;
+                        // the ASCII part of it covers every name a service is given.
+                        && name.chars().all(|ch| {
+                            ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                        })
                         && (1..=100).contains(&description.chars().count())
                 })
             });
