@@ -141,7 +141,7 @@ pub(crate) fn describe() {
 
 /// Adds one relay round to the relay counters. Every round is recorded, empty ones too, so
 /// the counters show as 0 from the first round rather than appearing with the first
-/// delivery (an absent series and a zero one look different to alerting rules).
+/// delivery (an absent series and a zero one look different to a rule watching them).
 pub(crate) fn record_relay_round(sink: &'static str, report: &DeliveryReport) {
     metrics::counter!(RELAY_DELIVERIES_TOTAL, SINK_LABEL => sink).increment(report.delivered);
     metrics::counter!(RELAY_RETRIES_TOTAL, SINK_LABEL => sink).increment(report.retried);

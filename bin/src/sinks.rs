@@ -192,7 +192,7 @@ mod tests {
             [CHAT_SINK]
         );
         assert_eq!(
-            routes.sinks_for("alert.resolved").collect::<Vec<_>>(),
+            routes.sinks_for("invoice.paid").collect::<Vec<_>>(),
             [CHAT_SINK]
         );
     }

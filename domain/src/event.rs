@@ -3,34 +3,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{AlertEvent, ApprovalEvent};
-
 /// A domain event as the outbox sees it: a stable name, when it happened, and a serialized
-/// form (the payload). Implemented by each aggregate's event enum.
+/// form (the payload). Implemented by each aggregate's event enum, beside it.
 pub trait DomainEvent: Serialize {
     /// A stable dotted name, e.g. `approval.approved`, stored beside the payload.
     fn event_type(&self) -> &'static str;
 
     /// When it happened (the use case's clock at the time of the change).
     fn at(&self) -> DateTime<Utc>;
-}
-
-impl DomainEvent for ApprovalEvent {
-    fn event_type(&self) -> &'static str {
-        ApprovalEvent::event_type(self)
-    }
-
-    fn at(&self) -> DateTime<Utc> {
-        ApprovalEvent::at(self)
-    }
-}
-
-impl DomainEvent for AlertEvent {
-    fn event_type(&self) -> &'static str {
-        AlertEvent::event_type(self)
-    }
-
-    fn at(&self) -> DateTime<Utc> {
-        AlertEvent::at(self)
-    }
 }

@@ -22,9 +22,8 @@ use domain::Identity;
 use crate::problem::{Problem, ProblemType};
 use crate::state::AppState;
 
-/// The authenticated caller: the name of the API key that signed the request. It becomes the
-/// requester of a new approval, the approver of a decision, the canceller of a cancel, and
-/// who raised, acknowledged or resolved an alert.
+/// The authenticated caller: the name of the API key that signed the request. Use cases
+/// record it as whoever did what the request asks (the requester, the approver, …).
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub(crate) Identity);
 
@@ -54,7 +53,7 @@ pub(crate) async fn authenticate(
     headers: &HeaderMap,
 ) -> Result<Authenticated, Problem> {
     let key =
-        bearer_token(headers).map_err(|reason| Problem::new(ProblemType::Unauthorized, reason))?;
+        bearer_token(headers).map_err(|reason| Problem::new(ProblemType::UNAUTHORIZED, reason))?;
     match use_case.execute(key).await {
         Ok(identity) => {
             // The request span declared this field empty; from here on every log line of the
@@ -63,7 +62,7 @@ pub(crate) async fn authenticate(
             Ok(Authenticated(identity))
         }
         Err(AuthenticateError::UnknownKey) => Err(Problem::new(
-            ProblemType::Unauthorized,
+            ProblemType::UNAUTHORIZED,
             "the API key is not valid",
         )),
         Err(AuthenticateError::Store(error)) => Err(error.into()),

@@ -31,7 +31,7 @@ pub(crate) fn decode(cursor: &str) -> Result<ApprovalId, InvalidCursor> {
 impl From<InvalidCursor> for Problem {
     fn from(_: InvalidCursor) -> Self {
         Problem::new(
-            ProblemType::InvalidCursor,
+            ProblemType::INVALID_CURSOR,
             "cursor must be a `next_cursor` value returned by this endpoint",
         )
     }

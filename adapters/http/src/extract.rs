@@ -8,7 +8,6 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use domain::{AlertId, ApprovalId};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -34,21 +33,21 @@ impl From<JsonRejection> for Problem {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Problem::new(
-                ProblemType::UnsupportedMediaType,
+                ProblemType::UNSUPPORTED_MEDIA_TYPE,
                 "the body must be JSON, sent with `Content-Type: application/json`",
             ),
             // axum answers a well-formed body of the wrong shape with 422; this API keeps 422
             // for domain rules that refuse a valid request, so both shape errors are 400.
             JsonRejection::JsonSyntaxError(_) | JsonRejection::JsonDataError(_) => {
-                Problem::new(ProblemType::MalformedBody, rejection.body_text())
+                Problem::new(ProblemType::MALFORMED_BODY, rejection.body_text())
             }
             // The body could not be read: either it outgrew the limit while streaming in
             // (a body without Content-Length), or the client went away.
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
-                ProblemType::BodyTooLarge,
+                ProblemType::BODY_TOO_LARGE,
                 "the request body exceeds the size limit",
             ),
-            other => Problem::new(ProblemType::MalformedBody, other.body_text()),
+            other => Problem::new(ProblemType::MALFORMED_BODY, other.body_text()),
         }
     }
 }
@@ -71,37 +70,32 @@ where
 
 impl From<QueryRejection> for Problem {
     fn from(rejection: QueryRejection) -> Self {
-        Problem::new(ProblemType::InvalidQuery, rejection.body_text())
+        Problem::new(ProblemType::INVALID_QUERY, rejection.body_text())
     }
 }
 
-/// The `{id}` of an `/v1/approvals/{id}…` route.
-pub(crate) struct ApprovalIdParam(pub(crate) ApprovalId);
+/// The `{id}` of a `/v1/<resources>/{id}…` route, as the resource's own id type.
+pub(crate) struct PathId<T>(pub(crate) T);
 
-impl<S> FromRequestParts<S> for ApprovalIdParam
+/// An aggregate id that appears in paths as a UUID. Implemented beside each aggregate's
+/// routes.
+pub(crate) trait PathIdentifier: Sized {
+    /// Names the parameter in the problem for a malformed one, e.g. "the approval id".
+    const WHAT: &'static str;
+
+    fn from_uuid(id: Uuid) -> Self;
+}
+
+impl<T, S> FromRequestParts<S> for PathId<T>
 where
+    T: PathIdentifier,
     S: Send + Sync,
 {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let id = uuid_in_path(parts, state, "the approval id").await?;
-        Ok(Self(ApprovalId::from_uuid(id)))
-    }
-}
-
-/// The `{id}` of an `/v1/alerts/{id}…` route.
-pub(crate) struct AlertIdParam(pub(crate) AlertId);
-
-impl<S> FromRequestParts<S> for AlertIdParam
-where
-    S: Send + Sync,
-{
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let id = uuid_in_path(parts, state, "the alert id").await?;
-        Ok(Self(AlertId::from_uuid(id)))
+        let id = uuid_in_path(parts, state, T::WHAT).await?;
+        Ok(Self(T::from_uuid(id)))
     }
 }
 
@@ -114,7 +108,7 @@ async fn uuid_in_path<S: Send + Sync>(
     match Path::<Uuid>::from_request_parts(parts, state).await {
         Ok(Path(id)) => Ok(id),
         Err(PathRejection::FailedToDeserializePathParams(_)) => Err(Problem::new(
-            ProblemType::InvalidPath,
+            ProblemType::INVALID_PATH,
             format!("{what} in the path must be a UUID"),
         )),
         // The route has no such parameter: a wiring bug, not the client's fault.

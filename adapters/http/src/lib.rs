@@ -5,8 +5,10 @@
 //! routes into it, and finishes the whole with [`with_edge`].
 //!
 //! What belongs here: routing, the JSON shapes of the API and their explicit mapping to the
-//! domain (`dto/`), API key authentication (`auth.rs`), the translation of every use case
-//! error into an RFC 9457 problem (`errors.rs`, `problem.rs`), the HTTP middleware stacks
+//! domain (`routes/<aggregate>/dto.rs`, shared rules in `dto/`), API key authentication
+//! (`auth.rs`), the translation of every use case error into an RFC 9457 problem
+//! (`problem.rs`; shared causes in `errors.rs`, an aggregate's in
+//! `routes/<aggregate>/errors.rs`), the HTTP middleware stacks
 //! (`middleware.rs`: request ids, tracing, metrics, limits, load shedding), idempotency keys
 //! (`idempotency/`), and the OpenAPI document generated from the handlers (`openapi.rs`).
 //! What does not: business rules (the domain decides, handlers only translate),
@@ -15,7 +17,8 @@
 //!
 //! Where to look: the middleware order and why → `middleware.rs`; the idempotency flow →
 //! `idempotency/mod.rs`; request ids → `request_id.rs`; metric names →
-//! `request_metrics.rs`; every error type → `problem.rs`; every route → `routes/mod.rs`.
+//! `request_metrics.rs`; the shared error types → `problem.rs`; every route and aggregate →
+//! `routes/mod.rs`.
 //!
 //! ## Composing the server
 //!
@@ -54,9 +57,10 @@ use axum::middleware::from_fn_with_state;
 
 pub use problem::ProblemType;
 pub use request_metrics::prometheus_recorder;
+pub use routes::problem_types;
 pub use state::{ApiState, HttpSettings};
 
-/// The REST API — `/v1/approvals…`, `/v1/alerts…`, `/healthz`, `/readyz`, `/metrics`,
+/// The REST API — every aggregate's `/v1/…` routes, `/healthz`, `/readyz`, `/metrics`,
 /// `/openapi.json` — with its middleware: problem+json for every error, the timeout and body
 /// limit, and on `/v1` load shedding and `Idempotency-Key` handling.
 pub fn router(state: ApiState, settings: &HttpSettings) -> Router {

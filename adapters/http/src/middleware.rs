@@ -116,7 +116,7 @@ fn overloaded_problem(error: &BoxError) -> Problem {
         // and the 503s already show in the response log line and in the metrics.
         tracing::debug!("shed a request: too many in flight");
         Problem::new(
-            ProblemType::Overloaded,
+            ProblemType::OVERLOADED,
             "the service is handling too many requests; retry shortly",
         )
     } else {
@@ -136,7 +136,7 @@ async fn limit_headers(State(limit): State<usize>, request: Request<Body>, next:
         .sum();
     if size > limit {
         return Problem::new(
-            ProblemType::HeadersTooLarge,
+            ProblemType::HEADERS_TOO_LARGE,
             format!("the request headers take {size} bytes; at most {limit} are accepted"),
         )
         .into_response();

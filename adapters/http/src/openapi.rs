@@ -36,26 +36,26 @@ pub(crate) const API_KEY_SCHEME: &str = "api_key";
 /// What every API route can answer: its headers are bounded, it may time out, and it may
 /// fail.
 const EVERY_ROUTE: &[ProblemType] = &[
-    ProblemType::HeadersTooLarge,
-    ProblemType::RequestTimeout,
-    ProblemType::Internal,
+    ProblemType::HEADERS_TOO_LARGE,
+    ProblemType::REQUEST_TIMEOUT,
+    ProblemType::INTERNAL,
 ];
 
 /// What every `/v1` route can answer on top: it authenticates, reads the store, and may be
 /// shed under load.
 pub(crate) const V1: &[ProblemType] = &[
-    ProblemType::Unauthorized,
-    ProblemType::Unavailable,
-    ProblemType::Overloaded,
+    ProblemType::UNAUTHORIZED,
+    ProblemType::UNAVAILABLE,
+    ProblemType::OVERLOADED,
 ];
 
 /// What every `POST` under `/v1` can answer on top: it reads its body whole and takes an
 /// `Idempotency-Key`.
 pub(crate) const V1_POST: &[ProblemType] = &[
-    ProblemType::BodyTooLarge,
-    ProblemType::IdempotencyKeyInvalid,
-    ProblemType::IdempotencyKeyInFlight,
-    ProblemType::IdempotencyKeyReused,
+    ProblemType::BODY_TOO_LARGE,
+    ProblemType::IDEMPOTENCY_KEY_INVALID,
+    ProblemType::IDEMPOTENCY_KEY_IN_FLIGHT,
+    ProblemType::IDEMPOTENCY_KEY_REUSED,
 ];
 
 #[derive(utoipa::OpenApi)]
@@ -115,8 +115,8 @@ pub(crate) fn frame(settings: &HttpSettings) -> OpenApi {
         ),
     );
     for (name, problem_type) in [
-        ("RouteNotFound", ProblemType::RouteNotFound),
-        ("MethodNotAllowed", ProblemType::MethodNotAllowed),
+        ("RouteNotFound", ProblemType::ROUTE_NOT_FOUND),
+        ("MethodNotAllowed", ProblemType::METHOD_NOT_ALLOWED),
     ] {
         components
             .responses
@@ -226,7 +226,7 @@ fn problem_response(types: &[ProblemType]) -> Response {
     let mut response = ResponseBuilder::new()
         .description(description)
         .content(PROBLEM_JSON, content);
-    if types.contains(&ProblemType::Unauthorized) {
+    if types.contains(&ProblemType::UNAUTHORIZED) {
         response = response.header("WWW-Authenticate", string_header("Always `Bearer`."));
     }
     if types.iter().any(|t| t.retry_after_seconds().is_some()) {
@@ -261,8 +261,8 @@ mod tests {
     #[test]
     fn responses_group_problem_types_by_status_and_always_include_the_route_limits() {
         let responses = problem_responses(&[
-            &[ProblemType::MalformedBody, ProblemType::Validation],
-            &[ProblemType::Validation, ProblemType::Unavailable],
+            &[ProblemType::MALFORMED_BODY, ProblemType::VALIDATION],
+            &[ProblemType::VALIDATION, ProblemType::UNAVAILABLE],
         ]);
         let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
         assert_eq!(statuses, ["400", "408", "431", "500", "503"]);

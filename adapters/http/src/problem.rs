@@ -19,126 +19,261 @@ pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 /// All a client learns about a 500: the cause is logged, never sent.
 const INTERNAL_DETAIL: &str = "the service failed to handle this request";
 
-/// Every kind of error this API reports, each with a stable `type` URI.
+/// One kind of error this API reports: a stable `type` URI, the HTTP status it is sent with,
+/// a short title, and whether a retry may succeed.
+///
+/// The types every route shares are the associated constants below. Those of one aggregate
+/// live beside its routes (`routes/approvals/errors.rs`, …), so removing an aggregate removes
+/// its problem types with it; [`crate::problem_types`] lists them all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProblemType {
-    /// The body is not the expected JSON document: a syntax error, a wrong type, a missing or
-    /// unknown field, an unknown verdict or severity.
-    MalformedBody,
-    /// A field was well-formed but broke a rule (too long, out of range, …). Carries `field`.
-    Validation,
-    /// The query string could not be read (unknown parameter or status, non-numeric limit).
-    InvalidQuery,
-    /// The pagination cursor is not one this API handed out.
-    InvalidCursor,
-    /// A path parameter is malformed, e.g. an approval or alert id that is not a UUID.
-    InvalidPath,
-    /// No, a malformed, or an unknown API key.
-    Unauthorized,
-    /// Only the requester may cancel a request.
-    NotRequester,
-    /// The request's allow-list does not name this approver.
-    ApproverNotAllowed,
-    /// No approval request has this id.
-    ApprovalNotFound,
-    /// No alert has this id.
-    AlertNotFound,
-    /// No route matches the path.
-    RouteNotFound,
-    /// The route exists but not for this method (the `Allow` header lists the ones it has).
-    MethodNotAllowed,
-    /// The request took longer than the configured timeout.
-    RequestTimeout,
-    /// The request kept changing concurrently; retrying may succeed.
-    ConcurrentUpdate,
-    /// The request has already settled. Carries `approval_status` (and `decided_by` for
-    /// decisions).
-    NotPending,
-    /// The body is larger than the configured limit.
-    BodyTooLarge,
-    /// The request's headers together are larger than the configured limit.
-    HeadersTooLarge,
-    /// The body is not `application/json`.
-    UnsupportedMediaType,
-    /// The requester may not decide their own request (four-eyes principle).
-    SelfApproval,
-    /// Each field is valid, but together they make a request no one could settle: more
-    /// required approvals than eligible allowed approvers. Carries `field`.
-    UnsatisfiablePolicy,
-    /// The request passed its expiry time. Carries `expired_at`.
-    ApprovalExpired,
-    /// An approver tried to change their verdict. Carries `previous_verdict`.
-    ConflictingVerdict,
-    /// The destination names a chat platform this service is not connected to (e.g.
-    /// `discord:<id>` without Discord credentials). Carries `field` and `platform`.
-    PlatformNotConnected,
-    /// The alert is resolved, so it can no longer be acknowledged. A new raise with its
-    /// dedup key opens a new alert.
-    AlertResolved,
-    /// A bug or corrupt data; details are logged, never sent.
-    Internal,
-    /// A dependency (the store) is unavailable; retrying later may succeed.
-    Unavailable,
-    /// The `Idempotency-Key` header is not a 1–255 character printable ASCII string.
-    IdempotencyKeyInvalid,
-    /// A request with this `Idempotency-Key` is still being processed; retry after
-    /// `Retry-After` seconds.
-    IdempotencyKeyInFlight,
-    /// This `Idempotency-Key` was already used with a different request (method, path or
-    /// body); use a new key for a new request.
-    IdempotencyKeyReused,
-    /// Too many requests are in flight; retry after `Retry-After` seconds.
-    Overloaded,
+pub struct ProblemType(&'static Spec);
+
+/// What a [`ProblemType`] stands for. Behind a reference, so that a type is one word and
+/// every [`Problem`] stays small.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Spec {
+    uri: &'static str,
+    status: StatusCode,
+    title: &'static str,
+    retry: Retry,
+}
+
+/// Whether the same request, sent again unchanged, may succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Retry {
+    /// The request itself is at fault: sent again, it fails again.
+    Never,
+    /// A race, an outage, load or a fault of the service: retrying later may succeed.
+    Later,
+    /// As `Later`, and the cause passes within moments: clients are told to wait this many
+    /// seconds (`Retry-After`).
+    AfterSeconds(u32),
+}
+
+impl Spec {
+    /// A type of this API. `uri` must lie under the service's problem base URI (build it with
+    /// `concat!(env!("PROBLEM_BASE_URL"), "<slug>")`), `status` must be an error status.
+    pub(crate) const fn new(uri: &'static str, status: StatusCode, title: &'static str) -> Self {
+        Self {
+            uri,
+            status,
+            title,
+            retry: Retry::Never,
+        }
+    }
+
+    /// Marks the type as transient: see [`ProblemType::is_transient`].
+    const fn transient(self) -> Self {
+        Self {
+            retry: Retry::Later,
+            ..self
+        }
+    }
+
+    /// Marks the type as transient with a default `Retry-After`.
+    const fn retry_after(self, seconds: u32) -> Self {
+        Self {
+            retry: Retry::AfterSeconds(seconds),
+            ..self
+        }
+    }
 }
 
 impl ProblemType {
-    /// Every problem type, for documentation and tests.
-    pub const ALL: [Self; 30] = [
-        Self::MalformedBody,
-        Self::Validation,
-        Self::InvalidQuery,
-        Self::InvalidCursor,
-        Self::InvalidPath,
-        Self::Unauthorized,
-        Self::NotRequester,
-        Self::ApproverNotAllowed,
-        Self::ApprovalNotFound,
-        Self::AlertNotFound,
-        Self::RouteNotFound,
-        Self::MethodNotAllowed,
-        Self::RequestTimeout,
-        Self::ConcurrentUpdate,
-        Self::NotPending,
-        Self::BodyTooLarge,
-        Self::HeadersTooLarge,
-        Self::UnsupportedMediaType,
-        Self::SelfApproval,
-        Self::UnsatisfiablePolicy,
-        Self::ApprovalExpired,
-        Self::ConflictingVerdict,
-        Self::PlatformNotConnected,
-        Self::AlertResolved,
-        Self::Internal,
-        Self::Unavailable,
-        Self::IdempotencyKeyInvalid,
-        Self::IdempotencyKeyInFlight,
-        Self::IdempotencyKeyReused,
-        Self::Overloaded,
+    /// The problem type described by `spec`, e.g.
+    /// `ProblemType::new(&Spec::new(concat!(env!("PROBLEM_BASE_URL"), "not-found"), …))`.
+    pub(crate) const fn new(spec: &'static Spec) -> Self {
+        Self(spec)
+    }
+
+    /// The body is not the expected JSON document: a syntax error, a wrong type, a missing or
+    /// unknown field, an unknown enum value.
+    pub const MALFORMED_BODY: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "malformed-body"),
+        StatusCode::BAD_REQUEST,
+        "Malformed request body",
+    ));
+    /// A field was well-formed but broke a rule (too long, out of range, …). Carries `field`.
+    pub const VALIDATION: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "validation"),
+        StatusCode::BAD_REQUEST,
+        "Invalid field value",
+    ));
+    /// The query string could not be read (unknown parameter or value, non-numeric limit).
+    pub const INVALID_QUERY: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "invalid-query"),
+        StatusCode::BAD_REQUEST,
+        "Invalid query string",
+    ));
+    /// The pagination cursor is not one this API handed out.
+    pub const INVALID_CURSOR: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "invalid-cursor"),
+        StatusCode::BAD_REQUEST,
+        "Invalid pagination cursor",
+    ));
+    /// A path parameter is malformed, e.g. an id that is not a UUID.
+    pub const INVALID_PATH: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "invalid-path"),
+        StatusCode::BAD_REQUEST,
+        "Invalid path parameter",
+    ));
+    /// No, a malformed, or an unknown API key.
+    pub const UNAUTHORIZED: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "unauthorized"),
+        StatusCode::UNAUTHORIZED,
+        "Missing or invalid API key",
+    ));
+    /// No route matches the path.
+    pub const ROUTE_NOT_FOUND: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "route-not-found"),
+        StatusCode::NOT_FOUND,
+        "No such route",
+    ));
+    /// The route exists but not for this method (the `Allow` header lists the ones it has).
+    pub const METHOD_NOT_ALLOWED: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "method-not-allowed"),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+    ));
+    /// The request took longer than the configured timeout.
+    pub const REQUEST_TIMEOUT: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "request-timeout"),
+            StatusCode::REQUEST_TIMEOUT,
+            "Request timed out",
+        )
+        .transient(),
+    );
+    /// The resource kept changing concurrently; retrying may succeed.
+    pub const CONCURRENT_UPDATE: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "concurrent-update"),
+            StatusCode::CONFLICT,
+            "Concurrent update",
+        )
+        .transient(),
+    );
+    /// The body is larger than the configured limit.
+    pub const BODY_TOO_LARGE: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "body-too-large"),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Request body too large",
+    ));
+    /// The request's headers together are larger than the configured limit.
+    pub const HEADERS_TOO_LARGE: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "headers-too-large"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "Request headers too large",
+    ));
+    /// The body is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "unsupported-media-type"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Unsupported media type",
+    ));
+    /// Each field is valid, but together they make a resource that could never reach its
+    /// goal (e.g. more required approvals than eligible approvers). Carries `field`.
+    pub const UNSATISFIABLE_POLICY: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "unsatisfiable-policy"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Policy can never be satisfied",
+    ));
+    /// The destination names a chat platform this service is not connected to (e.g.
+    /// `discord:<id>` without Discord credentials). Carries `field` and `platform`.
+    pub const PLATFORM_NOT_CONNECTED: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "platform-not-connected"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Chat platform not connected",
+    ));
+    /// A bug or corrupt data; details are logged, never sent.
+    pub const INTERNAL: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "internal"),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+        )
+        .transient(),
+    );
+    /// A dependency (the store) is unavailable; retrying later may succeed.
+    pub const UNAVAILABLE: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "unavailable"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+        )
+        .transient(),
+    );
+    /// The `Idempotency-Key` header is not a 1–255 character printable ASCII string.
+    pub const IDEMPOTENCY_KEY_INVALID: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-invalid"),
+        StatusCode::BAD_REQUEST,
+        "Invalid Idempotency-Key",
+    ));
+    /// A request with this `Idempotency-Key` is still being processed; retry after
+    /// `Retry-After` seconds (the time left on the key's lock, see `idempotency/mod.rs`).
+    pub const IDEMPOTENCY_KEY_IN_FLIGHT: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-in-flight"),
+            StatusCode::CONFLICT,
+            "Request with this Idempotency-Key in progress",
+        )
+        .retry_after(1),
+    );
+    /// This `Idempotency-Key` was already used with a different request (method, path or
+    /// body); use a new key for a new request.
+    pub const IDEMPOTENCY_KEY_REUSED: Self = Self(&Spec::new(
+        concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-reused"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Idempotency-Key reused for another request",
+    ));
+    /// Too many requests are in flight; retry after `Retry-After` seconds.
+    pub const OVERLOADED: Self = Self(
+        &Spec::new(
+            concat!(env!("PROBLEM_BASE_URL"), "overloaded"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many requests in flight",
+        )
+        .retry_after(1),
+    );
+
+    /// The types every route shares, in documentation order.
+    pub(crate) const SHARED: &[Self] = &[
+        Self::MALFORMED_BODY,
+        Self::VALIDATION,
+        Self::INVALID_QUERY,
+        Self::INVALID_CURSOR,
+        Self::INVALID_PATH,
+        Self::UNAUTHORIZED,
+        Self::ROUTE_NOT_FOUND,
+        Self::METHOD_NOT_ALLOWED,
+        Self::REQUEST_TIMEOUT,
+        Self::CONCURRENT_UPDATE,
+        Self::BODY_TOO_LARGE,
+        Self::HEADERS_TOO_LARGE,
+        Self::UNSUPPORTED_MEDIA_TYPE,
+        Self::UNSATISFIABLE_POLICY,
+        Self::PLATFORM_NOT_CONNECTED,
+        Self::INTERNAL,
+        Self::UNAVAILABLE,
+        Self::IDEMPOTENCY_KEY_INVALID,
+        Self::IDEMPOTENCY_KEY_IN_FLIGHT,
+        Self::IDEMPOTENCY_KEY_REUSED,
+        Self::OVERLOADED,
     ];
 
     /// The `type` URI clients match on.
     pub fn uri(self) -> &'static str {
-        self.spec().0
+        self.0.uri
     }
 
     /// The HTTP status a problem of this type is sent with.
     pub fn status(self) -> StatusCode {
-        self.spec().1
+        self.0.status
     }
 
     /// The short, human-readable summary (the same for every occurrence).
     pub fn title(self) -> &'static str {
-        self.spec().2
+        self.0.title
     }
 
     /// Whether the same request, sent again unchanged, may succeed: the failure came from a
@@ -146,15 +281,7 @@ impl ProblemType {
     /// never replayed for an `Idempotency-Key`, because the replay would refuse the very
     /// retry they invite.
     pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            Self::ConcurrentUpdate
-                | Self::RequestTimeout
-                | Self::Internal
-                | Self::Unavailable
-                | Self::IdempotencyKeyInFlight
-                | Self::Overloaded
-        )
+        self.0.retry != Retry::Never
     }
 
     /// Seconds a client should wait before retrying, sent as `Retry-After`. Only for the
@@ -162,166 +289,9 @@ impl ProblemType {
     /// The default: an in-flight idempotency key's answer names the time left on its lock
     /// instead (see `idempotency/mod.rs`).
     pub fn retry_after_seconds(self) -> Option<u32> {
-        match self {
-            Self::IdempotencyKeyInFlight | Self::Overloaded => Some(1),
-            _ => None,
-        }
-    }
-
-    /// The whole contract in one table: type URI, status, title.
-    fn spec(self) -> (&'static str, StatusCode, &'static str) {
-        use StatusCode as S;
-        match self {
-            Self::MalformedBody => (
-                concat!(env!("PROBLEM_BASE_URL"), "malformed-body"),
-                S::BAD_REQUEST,
-                "Malformed request body",
-            ),
-            Self::Validation => (
-                concat!(env!("PROBLEM_BASE_URL"), "validation"),
-                S::BAD_REQUEST,
-                "Invalid field value",
-            ),
-            Self::InvalidQuery => (
-                concat!(env!("PROBLEM_BASE_URL"), "invalid-query"),
-                S::BAD_REQUEST,
-                "Invalid query string",
-            ),
-            Self::InvalidCursor => (
-                concat!(env!("PROBLEM_BASE_URL"), "invalid-cursor"),
-                S::BAD_REQUEST,
-                "Invalid pagination cursor",
-            ),
-            Self::InvalidPath => (
-                concat!(env!("PROBLEM_BASE_URL"), "invalid-path"),
-                S::BAD_REQUEST,
-                "Invalid path parameter",
-            ),
-            Self::Unauthorized => (
-                concat!(env!("PROBLEM_BASE_URL"), "unauthorized"),
-                S::UNAUTHORIZED,
-                "Missing or invalid API key",
-            ),
-            Self::NotRequester => (
-                concat!(env!("PROBLEM_BASE_URL"), "not-requester"),
-                S::FORBIDDEN,
-                "Only the requester may do this",
-            ),
-            Self::ApproverNotAllowed => (
-                concat!(env!("PROBLEM_BASE_URL"), "approver-not-allowed"),
-                S::FORBIDDEN,
-                "Approver not allowed",
-            ),
-            Self::ApprovalNotFound => (
-                concat!(env!("PROBLEM_BASE_URL"), "approval-not-found"),
-                S::NOT_FOUND,
-                "Approval request not found",
-            ),
-            Self::AlertNotFound => (
-                concat!(env!("PROBLEM_BASE_URL"), "alert-not-found"),
-                S::NOT_FOUND,
-                "Alert not found",
-            ),
-            Self::RouteNotFound => (
-                concat!(env!("PROBLEM_BASE_URL"), "route-not-found"),
-                S::NOT_FOUND,
-                "No such route",
-            ),
-            Self::MethodNotAllowed => (
-                concat!(env!("PROBLEM_BASE_URL"), "method-not-allowed"),
-                S::METHOD_NOT_ALLOWED,
-                "Method not allowed",
-            ),
-            Self::RequestTimeout => (
-                concat!(env!("PROBLEM_BASE_URL"), "request-timeout"),
-                S::REQUEST_TIMEOUT,
-                "Request timed out",
-            ),
-            Self::ConcurrentUpdate => (
-                concat!(env!("PROBLEM_BASE_URL"), "concurrent-update"),
-                S::CONFLICT,
-                "Concurrent update",
-            ),
-            Self::NotPending => (
-                concat!(env!("PROBLEM_BASE_URL"), "not-pending"),
-                S::CONFLICT,
-                "Approval request already settled",
-            ),
-            Self::BodyTooLarge => (
-                concat!(env!("PROBLEM_BASE_URL"), "body-too-large"),
-                S::PAYLOAD_TOO_LARGE,
-                "Request body too large",
-            ),
-            Self::UnsupportedMediaType => (
-                concat!(env!("PROBLEM_BASE_URL"), "unsupported-media-type"),
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported media type",
-            ),
-            Self::SelfApproval => (
-                concat!(env!("PROBLEM_BASE_URL"), "self-approval"),
-                S::UNPROCESSABLE_ENTITY,
-                "Self-approval not allowed",
-            ),
-            Self::UnsatisfiablePolicy => (
-                concat!(env!("PROBLEM_BASE_URL"), "unsatisfiable-policy"),
-                S::UNPROCESSABLE_ENTITY,
-                "Policy can never be satisfied",
-            ),
-            Self::ApprovalExpired => (
-                concat!(env!("PROBLEM_BASE_URL"), "approval-expired"),
-                S::UNPROCESSABLE_ENTITY,
-                "Approval request expired",
-            ),
-            Self::ConflictingVerdict => (
-                concat!(env!("PROBLEM_BASE_URL"), "conflicting-verdict"),
-                S::UNPROCESSABLE_ENTITY,
-                "Verdict cannot be changed",
-            ),
-            Self::PlatformNotConnected => (
-                concat!(env!("PROBLEM_BASE_URL"), "platform-not-connected"),
-                S::UNPROCESSABLE_ENTITY,
-                "Chat platform not connected",
-            ),
-            Self::AlertResolved => (
-                concat!(env!("PROBLEM_BASE_URL"), "alert-resolved"),
-                S::CONFLICT,
-                "Alert already resolved",
-            ),
-            Self::Internal => (
-                concat!(env!("PROBLEM_BASE_URL"), "internal"),
-                S::INTERNAL_SERVER_ERROR,
-                "Internal error",
-            ),
-            Self::Unavailable => (
-                concat!(env!("PROBLEM_BASE_URL"), "unavailable"),
-                S::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-            ),
-            Self::IdempotencyKeyInvalid => (
-                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-invalid"),
-                S::BAD_REQUEST,
-                "Invalid Idempotency-Key",
-            ),
-            Self::IdempotencyKeyInFlight => (
-                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-in-flight"),
-                S::CONFLICT,
-                "Request with this Idempotency-Key in progress",
-            ),
-            Self::IdempotencyKeyReused => (
-                concat!(env!("PROBLEM_BASE_URL"), "idempotency-key-reused"),
-                S::UNPROCESSABLE_ENTITY,
-                "Idempotency-Key reused for another request",
-            ),
-            Self::Overloaded => (
-                concat!(env!("PROBLEM_BASE_URL"), "overloaded"),
-                S::SERVICE_UNAVAILABLE,
-                "Too many requests in flight",
-            ),
-            Self::HeadersTooLarge => (
-                concat!(env!("PROBLEM_BASE_URL"), "headers-too-large"),
-                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "Request headers too large",
-            ),
+        match self.0.retry {
+            Retry::AfterSeconds(seconds) => Some(seconds),
+            Retry::Never | Retry::Later => None,
         }
     }
 
@@ -329,20 +299,20 @@ impl ProblemType {
     /// produced without a body (see `middleware::problem_for_bare_errors`).
     fn for_bare_status(status: StatusCode) -> Option<(Self, &'static str)> {
         match status {
-            StatusCode::NOT_FOUND => Some((Self::RouteNotFound, "no route matches this path")),
+            StatusCode::NOT_FOUND => Some((Self::ROUTE_NOT_FOUND, "no route matches this path")),
             StatusCode::METHOD_NOT_ALLOWED => Some((
-                Self::MethodNotAllowed,
+                Self::METHOD_NOT_ALLOWED,
                 "this route does not accept the method; the Allow header lists the ones it does",
             )),
             StatusCode::REQUEST_TIMEOUT => Some((
-                Self::RequestTimeout,
+                Self::REQUEST_TIMEOUT,
                 "the request took longer than the server allows",
             )),
             StatusCode::PAYLOAD_TOO_LARGE => Some((
-                Self::BodyTooLarge,
+                Self::BODY_TOO_LARGE,
                 "the request body exceeds the size limit",
             )),
-            StatusCode::INTERNAL_SERVER_ERROR => Some((Self::Internal, INTERNAL_DETAIL)),
+            StatusCode::INTERNAL_SERVER_ERROR => Some((Self::INTERNAL, INTERNAL_DETAIL)),
             _ => None,
         }
     }
@@ -379,10 +349,12 @@ pub(crate) struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = false)]
     request_id: Option<String>,
-    /// Extension members (RFC 9457 §3.2), e.g. `field` for a validation error.
-    #[serde(flatten)]
+    /// Extension members (RFC 9457 §3.2), e.g. `field` for a validation error. Boxed and
+    /// absent until the first one is added: most problems have none, and a small `Problem`
+    /// keeps every `Result<_, Problem>` small.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
-    extensions: Map<String, Value>,
+    extensions: Option<Box<Map<String, Value>>>,
     /// `None` for an `about:blank` problem.
     #[serde(skip)]
     #[schema(ignore)]
@@ -401,7 +373,7 @@ impl Problem {
             status: problem_type.status(),
             detail: detail.into(),
             request_id: None,
-            extensions: Map::new(),
+            extensions: None,
             problem_type: Some(problem_type),
             retry_after_seconds: problem_type.retry_after_seconds(),
         }
@@ -409,7 +381,7 @@ impl Problem {
 
     /// The generic 500. The caller logs the cause first.
     pub(crate) fn internal() -> Self {
-        Self::new(ProblemType::Internal, INTERNAL_DETAIL)
+        Self::new(ProblemType::INTERNAL, INTERNAL_DETAIL)
     }
 
     /// A problem for a bare error status. Statuses without a [`ProblemType`] get
@@ -424,7 +396,7 @@ impl Problem {
                 status,
                 detail: reason.to_owned(),
                 request_id: None,
-                extensions: Map::new(),
+                extensions: None,
                 problem_type: None,
                 retry_after_seconds: None,
             },
@@ -450,7 +422,9 @@ impl Problem {
             ),
             "extension {name:?} shadows a standard problem member"
         );
-        self.extensions.insert(name.to_owned(), value.into());
+        self.extensions
+            .get_or_insert_default()
+            .insert(name.to_owned(), value.into());
         self
     }
 }
@@ -504,8 +478,12 @@ mod tests {
 
     #[test]
     fn every_type_has_its_own_uri_under_one_base() {
-        let uris: HashSet<_> = ProblemType::ALL.iter().map(|t| t.uri()).collect();
-        assert_eq!(uris.len(), ProblemType::ALL.len(), "two types share a URI");
+        let uris: HashSet<_> = crate::problem_types().map(ProblemType::uri).collect();
+        assert_eq!(
+            uris.len(),
+            crate::problem_types().count(),
+            "two types share a URI"
+        );
         for uri in uris {
             assert!(uri.starts_with(env!("PROBLEM_BASE_URL")), "{uri}");
         }
@@ -513,7 +491,7 @@ mod tests {
 
     #[test]
     fn every_type_is_an_error_status() {
-        for problem_type in ProblemType::ALL {
+        for problem_type in crate::problem_types() {
             let status = problem_type.status();
             assert!(
                 status.is_client_error() || status.is_server_error(),
@@ -525,7 +503,7 @@ mod tests {
     #[test]
     fn serializes_the_rfc_9457_members_and_extensions_flat() {
         let problem =
-            Problem::new(ProblemType::Validation, "title must not be empty").with("field", "title");
+            Problem::new(ProblemType::VALIDATION, "title must not be empty").with("field", "title");
         assert_eq!(
             serde_json::to_value(&problem).unwrap(),
             serde_json::json!({
@@ -549,7 +527,7 @@ mod tests {
 
     #[test]
     fn only_transient_types_invite_a_retry_and_only_short_lived_causes_say_when() {
-        for problem_type in ProblemType::ALL {
+        for problem_type in crate::problem_types() {
             if problem_type.retry_after_seconds().is_some() {
                 assert!(problem_type.is_transient(), "{problem_type:?}");
             }
@@ -561,8 +539,8 @@ mod tests {
 
     #[test]
     fn a_response_carries_its_type_and_retry_after() {
-        let response = Problem::new(ProblemType::Overloaded, "busy").into_response();
-        assert_eq!(problem_type_of(&response), Some(ProblemType::Overloaded));
+        let response = Problem::new(ProblemType::OVERLOADED, "busy").into_response();
+        assert_eq!(problem_type_of(&response), Some(ProblemType::OVERLOADED));
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
 
         let response = Problem::for_status(StatusCode::IM_A_TEAPOT).into_response();
@@ -572,7 +550,7 @@ mod tests {
 
     #[test]
     fn a_401_names_the_bearer_scheme() {
-        let response = Problem::new(ProblemType::Unauthorized, "no key").into_response();
+        let response = Problem::new(ProblemType::UNAUTHORIZED, "no key").into_response();
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
         assert!(is_problem(response.headers()));
     }

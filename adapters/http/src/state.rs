@@ -6,7 +6,6 @@ use std::time::Duration;
 use application::UseCases;
 use application::ports::{Clock, IdGenerator, IdempotencyStore, Readiness};
 use axum::http::HeaderValue;
-use domain::{AlertId, ApprovalId};
 use metrics_exporter_prometheus::PrometheusHandle;
 use utoipa::openapi::OpenApi;
 
@@ -113,14 +112,10 @@ impl AppState {
         }
     }
 
-    /// Where the created request can be fetched.
-    pub(crate) fn approval_location(&self, id: ApprovalId) -> String {
-        format!("{}/v1/approvals/{id}", self.location_base)
-    }
-
-    /// Where the opened alert can be fetched.
-    pub(crate) fn alert_location(&self, id: AlertId) -> String {
-        format!("{}/v1/alerts/{id}", self.location_base)
+    /// Where a created resource can be fetched: `path` (e.g. `/v1/approvals/<id>`) under
+    /// the public base URL.
+    pub(crate) fn location(&self, path: &str) -> String {
+        format!("{}{path}", self.location_base)
     }
 }
 

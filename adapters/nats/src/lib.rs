@@ -3,7 +3,7 @@
 //! [`JetStreamSink`] is one more destination of the outbox relay (the `Sink` port, named
 //! `events`): every domain event becomes one message on
 //! `<prefix>.<aggregate>.<event>` (`<service>.events.approval.approved`) in a JetStream
-//! stream, so other services can react to approvals and alerts without calling the service.
+//! stream, so other services can react to what happens without calling the service.
 //! The body is an [`EventEnvelope`] (JSON); the `Nats-Msg-Id` header ([`message_id`]) is
 //! the same on every retry of an event, so JetStream stores each event once although the
 //! relay delivers at least once. [`NatsReadiness`] reports the connection for `/readyz`.

@@ -1,6 +1,6 @@
 //! Where an event is published: `<prefix>.<aggregate>.<event>`, e.g.
 //! `<service>.events.approval.approved`, so a consumer subscribes to exactly the events it
-//! reacts to (`<service>.events.approval.approved`, `<service>.events.alert.>`).
+//! reacts to (`<service>.events.approval.approved`, `<service>.events.approval.>`).
 
 /// The subject of an event whose stable name is `event_type` (`approval.approved`: the
 /// aggregate, a dot, the event). `None` when the name would not make a literal subject
@@ -51,8 +51,8 @@ mod tests {
             Some("svc.events.approval.approved")
         );
         assert_eq!(
-            for_event("acme", "alert.raised").as_deref(),
-            Some("acme.alert.raised")
+            for_event("acme", "invoice.paid").as_deref(),
+            Some("acme.invoice.paid")
         );
     }
 

@@ -71,7 +71,7 @@ mod tests {
     fn embedded() -> Vec<Migration> {
         [
             (1, "approvals", "CREATE TABLE a (id INTEGER)"),
-            (2, "alerts", "CREATE TABLE b (id INTEGER)"),
+            (2, "invoices", "CREATE TABLE b (id INTEGER)"),
         ]
         .into_iter()
         .map(|(version, description, sql)| {
@@ -115,7 +115,7 @@ mod tests {
         assert!(
             matches!(&error, Err(RepositoryError::Unavailable(m))
                 if m.contains("1 (approvals) differs from the applied one")
-                    && m.contains("2 (alerts) is not applied")),
+                    && m.contains("2 (invoices) is not applied")),
             "{error:?}"
         );
     }

@@ -1,6 +1,5 @@
-//! The outbox on SQLite. Rows are written by the repositories' `save` (src/approvals/mod.rs,
-//! src/alerts/mod.rs) through [`NewOutboxRows`], in the transaction of the change they
-//! describe; the [`Outbox`] port, the relay's side, leases, finishes and counts them.
+//! The outbox on SQLite. Rows are written by each repository's `save` through
+//! [`NewOutboxRows`], in the transaction of the change they describe; the [`Outbox`] port, the relay's side, leases, finishes and counts them.
 //!
 //! Every time comparison uses the caller's `now`, never the database's clock: the relay's
 //! clock is a port, and a test moves it by hand.

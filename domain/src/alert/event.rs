@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AlertId;
-use crate::Identity;
+use crate::{DomainEvent, Identity};
 
 /// One state change of an alert. Serialized as the outbox payload: add, don't rename.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,5 +61,15 @@ impl AlertEvent {
             | Self::Acknowledged { at, .. }
             | Self::Resolved { at, .. } => *at,
         }
+    }
+}
+
+impl DomainEvent for AlertEvent {
+    fn event_type(&self) -> &'static str {
+        AlertEvent::event_type(self)
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        AlertEvent::at(self)
     }
 }

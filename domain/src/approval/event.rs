@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ApprovalId, Verdict};
-use crate::Identity;
+use crate::{DomainEvent, Identity};
 
 /// One state change of an approval request. Serialized as the outbox payload, so variants and
 /// fields are a stored format: add, don't rename.
@@ -81,5 +81,15 @@ impl ApprovalEvent {
     /// True for the events that end a request (approved, rejected, expired, cancelled).
     pub fn is_terminal(&self) -> bool {
         !matches!(self, Self::Requested { .. } | Self::DecisionRecorded { .. })
+    }
+}
+
+impl DomainEvent for ApprovalEvent {
+    fn event_type(&self) -> &'static str {
+        ApprovalEvent::event_type(self)
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        ApprovalEvent::at(self)
     }
 }

@@ -1,5 +1,7 @@
-//! The JSON shapes of the API, and their explicit mapping to and from the domain: one module
-//! per resource (`approvals.rs`, `alerts.rs`), and the probes' body here.
+//! What the API's JSON shapes share: the rules of domain fields as OpenAPI schemas
+//! (`rules.rs`) and the probes' body. Each aggregate's shapes, and their explicit mapping to
+//! and from the domain, live beside its routes (`routes/<aggregate>/dto.rs`), under the
+//! conventions below.
 //!
 //! The wire format belongs to this adapter, not to the domain: renaming a domain field or
 //! variant must not silently change the API, so nothing here serializes a domain type
@@ -17,18 +19,10 @@
 //! schema from `rules.rs` instead, which writes the rule's bounds and character classes (and
 //! the description stating them) from the domain's own constants.
 
-mod alerts;
-mod approvals;
 pub(crate) mod rules;
 
 use serde::Serialize;
 use utoipa::ToSchema;
-
-pub(crate) use alerts::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
-pub(crate) use approvals::{
-    ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams,
-    StatusJson, VerdictJson,
-};
 
 /// Body of `GET /healthz` and a successful `GET /readyz`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -16,9 +16,8 @@ use std::ops::RangeInclusive;
 use application::ports::IdempotencyKey;
 use application::use_cases::ListApprovals;
 use domain::{
-    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, DedupKey, Description,
-    FORMAT_CHARACTERS, Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RequiredApprovals, Title,
-    Ttl,
+    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, Description, FORMAT_CHARACTERS,
+    Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RequiredApprovals, Title, Ttl,
 };
 use serde_json::json;
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, SchemaType};
@@ -42,7 +41,7 @@ const BLANKS: [RangeInclusive<char>; 7] = [
 /// id and four zero bits, so it is one of these four.
 const CURSOR_LAST_CHARACTERS: &str = "AQgw";
 
-// --- Approval and alert text -------------------------------------------------------------
+// --- Approval text -------------------------------------------------------------
 
 /// `title` of an approval: one line, 1–200 characters, not blank.
 pub(crate) fn title() -> Object {
@@ -52,36 +51,10 @@ pub(crate) fn title() -> Object {
     )))
 }
 
-/// `summary` of an alert: the same rules as a title.
-pub(crate) fn summary() -> Object {
-    single_line(Title::MAX_CHARS, required(Type::String)).description(Some(format!(
-        "What is wrong: 1–{} characters on one line{ONE_LINE}",
-        Title::MAX_CHARS
-    )))
-}
-
-/// `dedup_key` of an alert: one line, 1–200 characters, not blank.
-pub(crate) fn dedup_key() -> Object {
-    single_line(DedupKey::MAX_CHARS, required(Type::String)).description(Some(format!(
-        "Your name for \"the same problem\": 1–{} characters on one line{ONE_LINE} Raising \
-         a key again while its alert is unresolved counts a repeat on that alert instead of \
-         opening another.",
-        DedupKey::MAX_CHARS
-    )))
-}
-
 /// `description` of an approval: optional, up to 4000 characters, line breaks allowed.
 pub(crate) fn description() -> Object {
     multi_line(Description::MAX_CHARS).description(Some(format!(
         "Context for the approvers: up to {} characters{MULTI_LINE}",
-        Description::MAX_CHARS
-    )))
-}
-
-/// `details` of an alert: the same rules as a description.
-pub(crate) fn details() -> Object {
-    multi_line(Description::MAX_CHARS).description(Some(format!(
-        "Context for whoever responds: up to {} characters{MULTI_LINE}",
         Description::MAX_CHARS
     )))
 }
@@ -287,20 +260,20 @@ pub(crate) fn idempotency_key() -> Object {
 // --- Building blocks ---------------------------------------------------------------------
 
 /// The end of a one-line field's description: the rules its pattern states.
-const ONE_LINE: &str = ", not blank, without control characters or invisible and \
+pub(crate) const ONE_LINE: &str = ", not blank, without control characters or invisible and \
                         text-direction formatting characters (such as U+202E); surrounding \
                         spaces are trimmed.";
 
 /// The end of a multi-line field's description.
-const MULTI_LINE: &str = "; line breaks and tabs are allowed, other control characters and \
+pub(crate) const MULTI_LINE: &str = "; line breaks and tabs are allowed, other control characters and \
                           invisible or text-direction formatting characters (such as U+202E) \
                           are not.";
 
-type Object = ObjectBuilder;
+pub(crate) type Object = ObjectBuilder;
 
 /// The rules of `domain`'s one-line text: no control or format characters, bounded length
 /// (counted as sent), and at least one character that is not blank.
-fn single_line(max_chars: usize, types: SchemaType) -> Object {
+pub(crate) fn single_line(max_chars: usize, types: SchemaType) -> Object {
     let any = class(
         &[&CONTROL_CHARACTERS[..], &FORMAT_CHARACTERS[..]].concat(),
         &[],
@@ -318,7 +291,7 @@ fn single_line(max_chars: usize, types: SchemaType) -> Object {
 
 /// The rules of `domain`'s multi-line text: like one-line text, but line breaks and tabs
 /// are allowed and it may be empty or blank.
-fn multi_line(max_chars: usize) -> Object {
+pub(crate) fn multi_line(max_chars: usize) -> Object {
     let allowed = class(
         &[&CONTROL_CHARACTERS[..], &FORMAT_CHARACTERS[..]].concat(),
         &LINE_BREAKS_AND_TAB,
@@ -337,7 +310,7 @@ fn without_nul() -> Object {
 }
 
 /// The type of a required field.
-fn required(ty: Type) -> SchemaType {
+pub(crate) fn required(ty: Type) -> SchemaType {
     SchemaType::Type(ty)
 }
 

@@ -41,7 +41,7 @@ pub(super) fn read(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Proble
 }
 
 fn invalid(detail: impl Into<String>) -> Problem {
-    Problem::new(ProblemType::IdempotencyKeyInvalid, detail)
+    Problem::new(ProblemType::IDEMPOTENCY_KEY_INVALID, detail)
 }
 
 /// The key's text: the content of a quoted string, or a bare value as it is.

@@ -158,7 +158,7 @@ impl Idempotency {
             Claim::InFlight { locked_until } => {
                 let seconds = seconds_until(now, locked_until);
                 return Err(Problem::new(
-                    ProblemType::IdempotencyKeyInFlight,
+                    ProblemType::IDEMPOTENCY_KEY_IN_FLIGHT,
                     format!(
                         "a request with this Idempotency-Key is still being processed; retry \
                          to get its result: within {seconds} s it has answered or its lock \
@@ -169,7 +169,7 @@ impl Idempotency {
             }
             Claim::Mismatch => {
                 return Err(Problem::new(
-                    ProblemType::IdempotencyKeyReused,
+                    ProblemType::IDEMPOTENCY_KEY_REUSED,
                     "this Idempotency-Key was used for a request with another method, path \
                      or body; use a new key for a new request",
                 ));
@@ -258,12 +258,12 @@ async fn buffer(body: Body, limit: usize) -> Result<Bytes, Problem> {
     axum::body::to_bytes(body, limit).await.map_err(|error| {
         if is_length_limit(&error) {
             Problem::new(
-                ProblemType::BodyTooLarge,
+                ProblemType::BODY_TOO_LARGE,
                 "the request body exceeds the size limit",
             )
         } else {
             Problem::new(
-                ProblemType::MalformedBody,
+                ProblemType::MALFORMED_BODY,
                 "the request body could not be read",
             )
         }

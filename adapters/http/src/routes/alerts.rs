@@ -4,6 +4,9 @@
 //! lists the problem types it can answer with beyond those of every `/v1` route. Write
 //! handlers define their answer once, as in `approvals.rs`.
 
+mod dto;
+mod errors;
+
 use std::sync::Arc;
 
 use application::use_cases::{AlertAction, Raised};
@@ -11,15 +14,27 @@ use axum::Json;
 use axum::extract::State;
 use domain::{Alert, AlertId, Identity, TransitionOutcome};
 use utoipa::IntoResponses;
+use uuid::Uuid;
 
 use crate::auth::Authenticated;
-use crate::dto::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
-use crate::extract::{AlertIdParam, JsonBody};
+use crate::extract::{JsonBody, PathId, PathIdentifier};
 use crate::idempotency::HeldKey;
 use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
 use crate::problem::{Problem, ProblemType};
 use crate::reply::Reply;
 use crate::state::AppState;
+
+use dto::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
+pub(crate) use errors::PROBLEM_TYPES;
+use errors::{ALERT_NOT_FOUND, ALERT_RESOLVED};
+
+impl PathIdentifier for AlertId {
+    const WHAT: &'static str = "the alert id";
+
+    fn from_uuid(id: Uuid) -> Self {
+        Self::from_uuid(id)
+    }
+}
 
 /// Raise an alert, or count a repeat of the unresolved one with the same dedup key.
 ///
@@ -60,7 +75,9 @@ pub(super) async fn raise(
     let reply = |(alert, raised): &(Alert, Raised)| {
         let body = RaisedAlertResponse::new(alert, *raised);
         match raised {
-            Raised::Opened => Reply::created(app.alert_location(alert.id()), &body),
+            Raised::Opened => {
+                Reply::created(app.location(&format!("/v1/alerts/{}", alert.id())), &body)
+            }
             Raised::Repeated { .. } => Reply::ok(&body),
         }
     };
@@ -84,11 +101,11 @@ impl IntoResponses for RaiseProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::MalformedBody,
-                ProblemType::UnsupportedMediaType,
-                ProblemType::Validation,
-                ProblemType::PlatformNotConnected,
-                ProblemType::ConcurrentUpdate,
+                ProblemType::MALFORMED_BODY,
+                ProblemType::UNSUPPORTED_MEDIA_TYPE,
+                ProblemType::VALIDATION,
+                ProblemType::PLATFORM_NOT_CONNECTED,
+                ProblemType::CONCURRENT_UPDATE,
             ],
         ])
     }
@@ -107,7 +124,7 @@ impl IntoResponses for RaiseProblems {
 pub(super) async fn get(
     State(app): State<Arc<AppState>>,
     _: Authenticated,
-    AlertIdParam(id): AlertIdParam,
+    PathId(id): PathId<AlertId>,
 ) -> Result<Json<AlertResponse>, Problem> {
     let alert = app.use_cases.get_alert.execute(id).await?;
     Ok(Json(AlertResponse::from(&alert)))
@@ -117,7 +134,7 @@ pub(super) struct GetProblems;
 
 impl IntoResponses for GetProblems {
     fn responses() -> Responses {
-        problem_responses(&[V1, &[ProblemType::InvalidPath, ProblemType::AlertNotFound]])
+        problem_responses(&[V1, &[ProblemType::INVALID_PATH, ALERT_NOT_FOUND]])
     }
 }
 
@@ -144,7 +161,7 @@ pub(super) async fn acknowledge(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
     held: HeldKey,
-    AlertIdParam(id): AlertIdParam,
+    PathId(id): PathId<AlertId>,
 ) -> Result<Reply, Problem> {
     settle(&app, &held, id, AlertAction::Acknowledge, by).await
 }
@@ -157,10 +174,10 @@ impl IntoResponses for AcknowledgeProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::InvalidPath,
-                ProblemType::AlertNotFound,
-                ProblemType::AlertResolved,
-                ProblemType::ConcurrentUpdate,
+                ProblemType::INVALID_PATH,
+                ALERT_NOT_FOUND,
+                ALERT_RESOLVED,
+                ProblemType::CONCURRENT_UPDATE,
             ],
         ])
     }
@@ -189,7 +206,7 @@ pub(super) async fn resolve(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
     held: HeldKey,
-    AlertIdParam(id): AlertIdParam,
+    PathId(id): PathId<AlertId>,
 ) -> Result<Reply, Problem> {
     settle(&app, &held, id, AlertAction::Resolve, by).await
 }
@@ -202,9 +219,9 @@ impl IntoResponses for ResolveProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::InvalidPath,
-                ProblemType::AlertNotFound,
-                ProblemType::ConcurrentUpdate,
+                ProblemType::INVALID_PATH,
+                ALERT_NOT_FOUND,
+                ProblemType::CONCURRENT_UPDATE,
             ],
         ])
     }

@@ -7,25 +7,41 @@
 //! case's result: the use case saves it with the change when the request holds an
 //! `Idempotency-Key` (`held.answer`), and the handler sends it.
 
+mod dto;
+mod errors;
+
 use std::sync::Arc;
 
 use application::use_cases::{DecideInput, Decided, ListApprovalsInput};
 use axum::Json;
 use axum::extract::State;
-use domain::ApprovalRequest;
+use domain::{ApprovalId, ApprovalRequest};
 use utoipa::IntoResponses;
+use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::cursor;
-use crate::dto::{
-    ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams,
-};
-use crate::extract::{ApprovalIdParam, JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathId, PathIdentifier, QueryParams};
 use crate::idempotency::HeldKey;
 use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
 use crate::problem::{Problem, ProblemType};
 use crate::reply::Reply;
 use crate::state::AppState;
+
+use dto::{ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams};
+pub(crate) use errors::PROBLEM_TYPES;
+use errors::{
+    APPROVAL_EXPIRED, APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, CONFLICTING_VERDICT, NOT_PENDING,
+    NOT_REQUESTER, SELF_APPROVAL,
+};
+
+impl PathIdentifier for ApprovalId {
+    const WHAT: &'static str = "the approval id";
+
+    fn from_uuid(id: Uuid) -> Self {
+        Self::from_uuid(id)
+    }
+}
 
 /// Ask for a decision: opens an approval request and posts it to its chat destination.
 ///
@@ -56,7 +72,7 @@ pub(super) async fn create(
 ) -> Result<Reply, Problem> {
     let reply = |approval: &ApprovalRequest| {
         Reply::created(
-            app.approval_location(approval.id()),
+            app.location(&format!("/v1/approvals/{}", approval.id())),
             &ApprovalResponse::from(approval),
         )
     };
@@ -80,11 +96,11 @@ impl IntoResponses for CreateProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::MalformedBody,
-                ProblemType::UnsupportedMediaType,
-                ProblemType::Validation,
-                ProblemType::UnsatisfiablePolicy,
-                ProblemType::PlatformNotConnected,
+                ProblemType::MALFORMED_BODY,
+                ProblemType::UNSUPPORTED_MEDIA_TYPE,
+                ProblemType::VALIDATION,
+                ProblemType::UNSATISFIABLE_POLICY,
+                ProblemType::PLATFORM_NOT_CONNECTED,
             ],
         ])
     }
@@ -103,7 +119,7 @@ impl IntoResponses for CreateProblems {
 pub(super) async fn get(
     State(app): State<Arc<AppState>>,
     _: Authenticated,
-    ApprovalIdParam(id): ApprovalIdParam,
+    PathId(id): PathId<ApprovalId>,
 ) -> Result<Json<ApprovalResponse>, Problem> {
     let approval = app.use_cases.get_approval.execute(id).await?;
     Ok(Json(ApprovalResponse::from(&approval)))
@@ -113,10 +129,7 @@ pub(super) struct GetProblems;
 
 impl IntoResponses for GetProblems {
     fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            &[ProblemType::InvalidPath, ProblemType::ApprovalNotFound],
-        ])
+        problem_responses(&[V1, &[ProblemType::INVALID_PATH, APPROVAL_NOT_FOUND]])
     }
 }
 
@@ -157,9 +170,9 @@ impl IntoResponses for ListProblems {
         problem_responses(&[
             V1,
             &[
-                ProblemType::InvalidQuery,
-                ProblemType::InvalidCursor,
-                ProblemType::Validation,
+                ProblemType::INVALID_QUERY,
+                ProblemType::INVALID_CURSOR,
+                ProblemType::VALIDATION,
             ],
         ])
     }
@@ -189,7 +202,7 @@ pub(super) async fn decide(
     State(app): State<Arc<AppState>>,
     Authenticated(approver): Authenticated,
     held: HeldKey,
-    ApprovalIdParam(approval_id): ApprovalIdParam,
+    PathId(approval_id): PathId<ApprovalId>,
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Reply, Problem> {
     let reply = |decided: &Decided| Reply::ok(&ApprovalResponse::from(&decided.approval));
@@ -218,17 +231,17 @@ impl IntoResponses for DecideProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::InvalidPath,
-                ProblemType::MalformedBody,
-                ProblemType::UnsupportedMediaType,
-                ProblemType::Validation,
-                ProblemType::ApproverNotAllowed,
-                ProblemType::ApprovalNotFound,
-                ProblemType::NotPending,
-                ProblemType::ConcurrentUpdate,
-                ProblemType::SelfApproval,
-                ProblemType::ApprovalExpired,
-                ProblemType::ConflictingVerdict,
+                ProblemType::INVALID_PATH,
+                ProblemType::MALFORMED_BODY,
+                ProblemType::UNSUPPORTED_MEDIA_TYPE,
+                ProblemType::VALIDATION,
+                APPROVER_NOT_ALLOWED,
+                APPROVAL_NOT_FOUND,
+                NOT_PENDING,
+                ProblemType::CONCURRENT_UPDATE,
+                SELF_APPROVAL,
+                APPROVAL_EXPIRED,
+                CONFLICTING_VERDICT,
             ],
         ])
     }
@@ -254,7 +267,7 @@ pub(super) async fn cancel(
     State(app): State<Arc<AppState>>,
     Authenticated(by): Authenticated,
     held: HeldKey,
-    ApprovalIdParam(id): ApprovalIdParam,
+    PathId(id): PathId<ApprovalId>,
 ) -> Result<Reply, Problem> {
     let reply = |approval: &ApprovalRequest| Reply::ok(&ApprovalResponse::from(approval));
     let approval = app
@@ -277,11 +290,11 @@ impl IntoResponses for CancelProblems {
             V1,
             V1_POST,
             &[
-                ProblemType::InvalidPath,
-                ProblemType::NotRequester,
-                ProblemType::ApprovalNotFound,
-                ProblemType::NotPending,
-                ProblemType::ConcurrentUpdate,
+                ProblemType::INVALID_PATH,
+                NOT_REQUESTER,
+                APPROVAL_NOT_FOUND,
+                NOT_PENDING,
+                ProblemType::CONCURRENT_UPDATE,
             ],
         ])
     }

@@ -62,7 +62,7 @@ pub(super) async fn ready(
         Err(_elapsed) => {
             tracing::warn!(timeout = ?READINESS_TIMEOUT, "not ready: the store did not answer in time");
             Err(Problem::new(
-                ProblemType::Unavailable,
+                ProblemType::UNAVAILABLE,
                 "the service is not ready to serve requests",
             ))
         }
@@ -71,7 +71,7 @@ pub(super) async fn ready(
             // outages, and the probe repeats every few seconds.
             tracing::warn!(%error, "not ready");
             Err(Problem::new(
-                ProblemType::Unavailable,
+                ProblemType::UNAVAILABLE,
                 "the service is not ready to serve requests",
             ))
         }
@@ -82,6 +82,6 @@ pub(super) struct ReadyProblems;
 
 impl utoipa::IntoResponses for ReadyProblems {
     fn responses() -> Responses {
-        problem_responses(&[&[ProblemType::Unavailable]])
+        problem_responses(&[&[ProblemType::UNAVAILABLE]])
     }
 }

@@ -7,7 +7,12 @@
 //! a route with a plain `.route(…)`: it would be served but missing from `/openapi.json`.
 //!
 //! Handlers are thin: extract, call one use case, map the result to a DTO. Errors travel as
-//! [`Problem`]s through `?` using the mappings in `errors.rs`.
+//! [`Problem`]s through `?`.
+//!
+//! Each aggregate's HTTP side is one module here: its handlers (`approvals.rs`), its JSON
+//! shapes (`approvals/dto.rs`) and its problem types with the mapping of its use cases'
+//! errors (`approvals/errors.rs`). Adding or removing an aggregate touches its module, its
+//! lines below, and its tag in `openapi.rs`.
 
 mod alerts;
 mod approvals;
@@ -36,6 +41,18 @@ pub(crate) fn v1() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(alerts::resolve))
 }
 
+/// Every problem type the API can answer with: the shared ones and each aggregate's.
+pub fn problem_types() -> impl Iterator<Item = ProblemType> {
+    [
+        ProblemType::SHARED,
+        approvals::PROBLEM_TYPES,
+        alerts::PROBLEM_TYPES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
 /// For operators and tools: probes, metrics, and the API description. No API key, never
 /// shed.
 pub(crate) fn operations() -> OpenApiRouter<Arc<AppState>> {
@@ -49,7 +66,7 @@ pub(crate) fn operations() -> OpenApiRouter<Arc<AppState>> {
 /// The answer for a path no route matches.
 pub(crate) async fn not_found(method: Method, uri: Uri) -> Problem {
     Problem::new(
-        ProblemType::RouteNotFound,
+        ProblemType::ROUTE_NOT_FOUND,
         format!("no route for {method} {}", uri.path()),
     )
 }

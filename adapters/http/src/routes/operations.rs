@@ -39,7 +39,7 @@ pub(super) async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     match &app.metrics {
         Some(handle) => ([(CONTENT_TYPE, PROMETHEUS_TEXT)], handle.render()).into_response(),
         None => Problem::new(
-            ProblemType::RouteNotFound,
+            ProblemType::ROUTE_NOT_FOUND,
             "this process does not export metrics here",
         )
         .into_response(),
@@ -50,7 +50,7 @@ pub(super) struct MetricsProblems;
 
 impl utoipa::IntoResponses for MetricsProblems {
     fn responses() -> Responses {
-        problem_responses(&[&[ProblemType::RouteNotFound]])
+        problem_responses(&[&[ProblemType::ROUTE_NOT_FOUND]])
     }
 }
 

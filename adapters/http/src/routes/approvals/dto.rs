@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules;
+use crate::dto::rules;
 use crate::{cursor, strict_json};
 
 /// Body of `POST /v1/approvals`. Only the shape is checked here; the rules (lengths, ranges,

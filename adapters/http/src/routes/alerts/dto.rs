@@ -2,12 +2,13 @@
 
 use application::use_cases::{RaiseAlertInput, Raised};
 use chrono::{DateTime, Utc};
-use domain::{Alert, AlertStatus, Severity};
+use domain::{Alert, AlertStatus, DedupKey, Description, Severity, Title};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::Type;
 use uuid::Uuid;
 
-use super::rules;
+use crate::dto::rules::{self, MULTI_LINE, ONE_LINE, Object, multi_line, required, single_line};
 
 /// Body of `POST /v1/alerts`. Only the shape is checked here; the rules (lengths, control
 /// characters, destination form) are the domain's and are checked by the use case.
@@ -17,17 +18,17 @@ use super::rules;
 pub(crate) struct RaiseAlertBody {
     severity: SeverityJson,
     /// What is wrong: 1–200 characters, one line.
-    #[schema(schema_with = rules::summary)]
+    #[schema(schema_with = summary)]
     summary: String,
     /// Context for whoever responds: up to 4000 characters.
-    #[schema(schema_with = rules::details)]
+    #[schema(schema_with = details)]
     details: Option<String>,
     /// Where to tell, e.g. a Slack channel id.
     #[schema(schema_with = rules::destination)]
     destination: String,
     /// Your name for "the same problem": 1–200 characters, one line. Raising a key again while
     /// its alert is unresolved counts a repeat on that alert instead of opening another.
-    #[schema(schema_with = rules::dedup_key)]
+    #[schema(schema_with = dedup_key)]
     dedup_key: String,
 }
 
@@ -189,6 +190,34 @@ impl RaisedAlertResponse {
             alert: alert.into(),
         }
     }
+}
+
+// --- The rules of alert fields, as schemas (see `dto/rules.rs`) ---
+
+/// `summary` of an alert: the same rules as a title.
+fn summary() -> Object {
+    single_line(Title::MAX_CHARS, required(Type::String)).description(Some(format!(
+        "What is wrong: 1–{} characters on one line{ONE_LINE}",
+        Title::MAX_CHARS
+    )))
+}
+
+/// `dedup_key` of an alert: one line, 1–200 characters, not blank.
+fn dedup_key() -> Object {
+    single_line(DedupKey::MAX_CHARS, required(Type::String)).description(Some(format!(
+        "Your name for \"the same problem\": 1–{} characters on one line{ONE_LINE} Raising \
+         a key again while its alert is unresolved counts a repeat on that alert instead of \
+         opening another.",
+        DedupKey::MAX_CHARS
+    )))
+}
+
+/// `details` of an alert: the same rules as a description.
+fn details() -> Object {
+    multi_line(Description::MAX_CHARS).description(Some(format!(
+        "Context for whoever responds: up to {} characters{MULTI_LINE}",
+        Description::MAX_CHARS
+    )))
 }
 
 #[cfg(test)]
