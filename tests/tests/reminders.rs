@@ -138,7 +138,7 @@ async fn slack_reminders_reach_the_thread_no_more_often_than_asked_and_stop_at_s
     let world = World::start().await;
     let id = world.request("C0DEPLOYS", SLACK_ALICE).await;
     let ts = world.message_id(id).await;
-    assert_eq!(world.slack.posted_ts(), [ts.clone()]);
+    assert_eq!(world.slack.posted_ts(), std::slice::from_ref(&ts));
 
     assert_eq!(world.remind_after(4).await, 0, "not yet: five seconds");
     assert_eq!(world.remind_after(1).await, 1);
