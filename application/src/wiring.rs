@@ -9,7 +9,7 @@ use crate::ports::{
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
     DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
-    RelayPolicy, SettleAlert,
+    RelayPolicy, RemindApprovers, SettleAlert,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -43,6 +43,7 @@ pub struct UseCases {
     pub decide: Decide,
     pub cancel_approval: CancelApproval,
     pub expire_overdue: ExpireOverdue,
+    pub remind_approvers: RemindApprovers,
     pub create_api_key: CreateApiKey,
     pub authenticate: Authenticate,
     pub raise_alert: RaiseAlert,
@@ -67,6 +68,7 @@ impl UseCases {
             decide: Decide::new(ports.approvals.clone(), ports.clock.clone()),
             cancel_approval: CancelApproval::new(ports.approvals.clone(), ports.clock.clone()),
             expire_overdue: ExpireOverdue::new(ports.approvals.clone(), ports.clock.clone()),
+            remind_approvers: RemindApprovers::new(ports.approvals.clone(), ports.clock.clone()),
             create_api_key: CreateApiKey::new(
                 ports.api_keys.clone(),
                 ports.clock.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use application::UseCases;
 use application::chat::ChatSubjects;
-use application::ports::{Clock, IdempotencyStore, Outbox};
+use application::ports::{ApprovalRepository, Clock, IdempotencyStore, Outbox};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
@@ -24,8 +24,8 @@ use crate::telemetry;
 pub struct Workers {
     /// The outbox relays, one per sink: deliver chat messages and every other sink's.
     pub relay: bool,
-    /// The expiry sweeper: expires overdue approval requests and forgets idempotency keys
-    /// past their time to live.
+    /// The expiry sweeper: expires overdue approval requests, reminds their approvers, and
+    /// forgets idempotency keys past their time to live.
     pub expiry_sweeper: bool,
 }
 
@@ -50,11 +50,14 @@ pub(crate) struct Schedule {
     pub(crate) shutdown_grace: Duration,
 }
 
-/// The ports the background loops use directly, beside the use cases: the sweeper forgets
-/// expired idempotency keys and old delivered outbox rows, the metrics sampler counts the
-/// outbox and the connections.
+/// The ports the background loops use directly, beside the use cases: the sweeper sleeps
+/// until the next deadline and forgets expired idempotency keys and old delivered outbox
+/// rows, the metrics sampler counts the outbox and the connections.
 #[derive(Clone)]
 pub(crate) struct Background {
+    pub(crate) approvals: Arc<dyn ApprovalRepository>,
+    /// Rung by every save of a request (`deadlines.rs`).
+    pub(crate) saved: Arc<tokio::sync::Notify>,
     pub(crate) idempotency: Arc<dyn IdempotencyStore>,
     pub(crate) outbox: Arc<dyn Outbox>,
     /// `None` for stores without a connection pool (the in-memory fakes).
@@ -182,6 +185,9 @@ impl App {
             let sweeper = tasks::expiry_sweeper(
                 Sweeps {
                     approvals: self.use_cases.expire_overdue.clone(),
+                    reminders: self.use_cases.remind_approvers.clone(),
+                    deadlines: self.background.approvals.clone(),
+                    saved: self.background.saved.clone(),
                     idempotency: self.background.idempotency.clone(),
                     outbox: self.background.outbox.clone(),
                     outbox_retention: self.schedule.outbox_retention,

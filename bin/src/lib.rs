@@ -7,7 +7,8 @@
 //! What belongs here: configuration ([`config`]), the one wiring function ([`build`] /
 //! [`build_with`] in `wiring.rs`), the delivery sinks and the events each takes
 //! (`sinks.rs`), the system clock and randomness ([`system`]), the
-//! background loops ([`tasks`]), graceful shutdown ([`shutdown`]), logging and the metrics
+//! background loops ([`tasks`]) and what wakes the sweeper (`deadlines.rs`), graceful
+//! shutdown ([`shutdown`]), logging and the metrics
 //! recorder ([`telemetry`]), the service's own metrics ([`service_metrics`]) and the command
 //! line ([`cli`]). What does not: business rules (domain),
 //! use cases (application), and anything technology-specific (adapters) — this crate only
@@ -40,6 +41,7 @@ pub mod tasks;
 pub mod telemetry;
 
 mod app;
+mod deadlines;
 mod sinks;
 mod wiring;
 

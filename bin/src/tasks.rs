@@ -1,6 +1,6 @@
 //! The background work beside the HTTP server: the outbox relay and the expiry sweeper
-//! (which also deletes what is kept only for a while: used idempotency keys, delivered
-//! outbox rows).
+//! (which also reminds approvers, and deletes what is kept only for a while: used
+//! idempotency keys, delivered outbox rows).
 //!
 //! Both are thin loops around a use case or a port. The use cases hold the rules (what to
 //! deliver, what is overdue); these loops only decide *when* to run them and how to behave
@@ -11,16 +11,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{Clock, IdempotencyStore, Outbox, RepositoryError};
-use application::use_cases::{Batch, DeliverNotifications, DeliveryReport, ExpireOverdue};
+use application::ports::{ApprovalRepository, Clock, IdempotencyStore, Outbox, RepositoryError};
+use application::use_cases::{
+    Batch, DeliverNotifications, DeliveryReport, ExpireOverdue, RemindApprovers,
+};
+use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RelayConfig;
 use crate::service_metrics;
 
-/// Requests expired per store round trip by the sweeper.
+/// Requests expired (or reminded) per store round trip by the sweeper.
 const SWEEP_BATCH: u32 = 100;
+
+/// How long the sweeper waits before it tries a deadline again that a sweep left due.
+const DEADLINE_RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// Delivered outbox rows deleted per statement: small enough that one delete holds its
 /// locks (SQLite's write lock above all) only briefly, so writes in between are not held up.
@@ -123,11 +129,18 @@ async fn with_heartbeat<T>(
     }
 }
 
-/// What the expiry sweeper cleans up.
+/// What the expiry sweeper works on.
 #[derive(Clone)]
 pub struct Sweeps {
     /// Expires approval requests past their deadline.
     pub approvals: ExpireOverdue,
+    /// Reminds approvers of pending requests that asked for it.
+    pub reminders: RemindApprovers,
+    /// Says when the next request expires or has a reminder due.
+    pub deadlines: Arc<dyn ApprovalRepository>,
+    /// Rung by every save of a request in this process (`deadlines.rs`): its deadline may
+    /// be sooner than the one the sweeper sleeps until.
+    pub saved: Arc<Notify>,
     /// Holds the used `Idempotency-Key`s, each kept for the idempotency TTL.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Holds the delivered outbox rows, each kept for `outbox_retention`.
@@ -136,29 +149,72 @@ pub struct Sweeps {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Expires overdue approval requests and forgets idempotency keys past their time to live,
-/// every `interval` until `shutdown` is cancelled.
+/// Expires overdue approval requests and sends due reminders at each request's own deadline,
+/// and every `interval` also forgets idempotency keys past their time to live and deletes old
+/// delivered outbox rows, until `shutdown` is cancelled.
 ///
-/// The first sweep runs at once, catching up on what fell due while no instance was
-/// running. Sweeping is safe on any number of instances at the same time (a request another
-/// sweeper expired first is skipped, a key another sweeper deleted is simply gone), so every
-/// instance runs one.
+/// Between sweeps it sleeps until the earliest deadline of a pending request, or until a
+/// save rings [`Sweeps::saved`] (then it asks again), or the interval, whichever comes first:
+/// an expired request's message is updated when it expires, and the interval only bounds
+/// how late a deadline set by another instance is noticed. The first sweep runs at once,
+/// catching up on what fell due while no instance was running. Sweeping is safe on any
+/// number of instances at the same time (a request another sweeper expired or reminded first
+/// is skipped, a key another sweeper deleted is simply gone), so every instance runs one.
 pub async fn expiry_sweeper(sweeps: Sweeps, interval: Duration, shutdown: CancellationToken) {
     tracing::info!(?interval, "expiry sweeper started");
     let mut ticks = tokio::time::interval(interval);
     // After a slow sweep, wait a full interval instead of sweeping again in a burst.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut swept = false;
     loop {
+        let mut until_deadline = until_next_deadline(&sweeps).await;
+        if swept && until_deadline == Some(Duration::ZERO) {
+            // Still due right after a sweep: the sweep failed (the store is down) or left
+            // something it cannot settle. Pause instead of spinning on it.
+            until_deadline = Some(DEADLINE_RETRY_PAUSE);
+        }
+        swept = true;
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            _ = ticks.tick() => {}
+            _ = ticks.tick() => {
+                sweep_deadlines(&sweeps, &shutdown).await;
+                forget_expired_idempotency_keys(&sweeps).await;
+                purge_delivered_outbox_rows(&sweeps, &shutdown).await;
+            }
+            () = sleep_for(until_deadline) => sweep_deadlines(&sweeps, &shutdown).await,
+            // Only a new look at the deadline: the loop asks again.
+            () = sweeps.saved.notified() => swept = false,
         }
-        expire_approvals(&sweeps.approvals, &shutdown).await;
-        forget_expired_idempotency_keys(&sweeps).await;
-        purge_delivered_outbox_rows(&sweeps, &shutdown).await;
     }
     tracing::info!("expiry sweeper stopped");
+}
+
+/// How long until the earliest deadline, `ZERO` if it has passed; `None` when nothing is
+/// pending or the store cannot say (the interval then wakes the sweeper).
+async fn until_next_deadline(sweeps: &Sweeps) -> Option<Duration> {
+    match sweeps.deadlines.next_deadline().await {
+        Ok(deadline) => {
+            deadline.map(|at| (at - sweeps.clock.now()).to_std().unwrap_or(Duration::ZERO))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read the next deadline; sweeping at the interval");
+            None
+        }
+    }
+}
+
+async fn sleep_for(pause: Option<Duration>) {
+    match pause {
+        Some(pause) => tokio::time::sleep(pause).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Expiry first: a request past its deadline is expired, never warned.
+async fn sweep_deadlines(sweeps: &Sweeps, shutdown: &CancellationToken) {
+    expire_approvals(&sweeps.approvals, shutdown).await;
+    remind_approvers(&sweeps.reminders, shutdown).await;
 }
 
 async fn expire_approvals(expire: &ExpireOverdue, shutdown: &CancellationToken) {
@@ -169,6 +225,19 @@ async fn expire_approvals(expire: &ExpireOverdue, shutdown: &CancellationToken) 
             Ok(_) => break,
             Err(error) => {
                 tracing::warn!(%error, "expiry sweep failed; retrying at the next interval");
+                break;
+            }
+        }
+    }
+}
+
+async fn remind_approvers(remind: &RemindApprovers, shutdown: &CancellationToken) {
+    loop {
+        match remind.execute(SWEEP_BATCH).await {
+            Ok(sent) if sent == SWEEP_BATCH as usize && !shutdown.is_cancelled() => {}
+            Ok(_) => break,
+            Err(error) => {
+                tracing::warn!(%error, "reminder sweep failed; retrying at the next interval");
                 break;
             }
         }

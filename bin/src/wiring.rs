@@ -26,6 +26,7 @@ use secrecy::ExposeSecret;
 
 use crate::app::{App, Background, Schedule};
 use crate::config::{Config, Database, DiscordConfig, SlackConfig};
+use crate::deadlines::WakingApprovals;
 use crate::service_metrics::ConnectionPool;
 use crate::sinks::{self, ConnectedSinks, SinkDeps};
 use crate::system::{RandomIds, SystemClock};
@@ -166,8 +167,14 @@ pub(crate) fn wire(
         store: store.clone(),
         sinks: connected.readiness(),
     });
+    // Every save of a request wakes the sweeper, whose next deadline may now be sooner.
+    let saved = Arc::new(tokio::sync::Notify::new());
+    let approvals: Arc<dyn ApprovalRepository> = Arc::new(WakingApprovals {
+        inner: store.clone(),
+        saved: saved.clone(),
+    });
     let mut ports = Ports {
-        approvals: store.clone(),
+        approvals: approvals.clone(),
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
@@ -191,6 +198,8 @@ pub(crate) fn wire(
     )?;
     let use_cases = UseCases::new(&ports);
     let background = Background {
+        approvals,
+        saved,
         idempotency: store.clone(),
         outbox: store.clone(),
         pool,

@@ -24,7 +24,8 @@ pub use alert::{
 pub use approval::{
     ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError,
     ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
-    Metadata, NewApproval, Policy, RequiredApprovals, Status, Title, Ttl, UnknownStatus, Verdict,
+    Metadata, NewApproval, Policy, RemindAfter, RemindError, Reminder, RequiredApprovals, Status,
+    Title, Ttl, UnknownStatus, Verdict,
 };
 pub use event::DomainEvent;
 pub use identity::Identity;

@@ -10,7 +10,7 @@
 //! network call, any state (the message reference is the subject's id, so nothing needs
 //! remembering), and anything about what a message is about — every subject renders alike.
 
-use application::chat::{Action, ChatMessage};
+use application::chat::{Action, ChatMessage, ChatReply};
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
 
@@ -57,6 +57,20 @@ impl ChatGateway for ConsoleGateway {
         );
         Ok(())
     }
+
+    async fn reply(&self, to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError> {
+        tracing::info!(subject = %reply.subject, "{}", render_reply(reply, to));
+        Ok(())
+    }
+}
+
+/// The text logged for a reply: which message it answers, then the reply itself.
+pub fn render_reply(reply: &ChatReply, to: &MessageRef) -> String {
+    let subject = reply.subject;
+    format!(
+        "{} {} (reply to {}) {}",
+        subject.kind, subject.id, to.message_id, reply.text
+    )
 }
 
 /// The text logged for a message: what it is about and its state, the body, the facts, what
@@ -227,5 +241,30 @@ mod tests {
             }
         );
         assert_eq!(gateway.update(&posted, &message).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_reply_names_the_message_it_answers_and_the_people_it_is_for() {
+        let reply = ChatReply {
+            subject: message("", vec![]).subject,
+            tone: Tone::Warning,
+            text: RichText::new()
+                .emoji(Emoji::Hourglass)
+                .text(" Reminder: still waiting. ")
+                .person(&Identity::parse("slack:U1").unwrap())
+                .text(", please decide."),
+        };
+        let to = MessageRef {
+            channel: CHANNEL.into(),
+            message_id: ID.into(),
+        };
+        assert_eq!(
+            render_reply(&reply, &to),
+            format!(
+                "widget {ID} (reply to {ID}) ⌛ Reminder: still waiting. slack:U1, please decide."
+            )
+        );
+        let gateway = ConsoleGateway::new("http://127.0.0.1:8080");
+        assert_eq!(gateway.reply(&to, &reply).await, Ok(()));
     }
 }

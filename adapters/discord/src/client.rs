@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use application::chat::ChatMessage;
+use application::chat::{ChatMessage, ChatReply};
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::render::{Message, render};
+use crate::reply::{Reply, render_reply};
 use crate::rest::{CreatedMessage, read_answer};
 use crate::settings::{DiscordSettings, DiscordSetupError, is_snowflake};
 
@@ -45,6 +46,16 @@ struct CreateMessage<'a> {
     message: &'a Message,
     /// The same for every post of one subject: after a timeout, the relay's retry returns
     /// the message the first attempt created instead of a second one.
+    nonce: String,
+    enforce_nonce: bool,
+}
+
+#[derive(Serialize)]
+struct CreateReply<'a> {
+    #[serde(flatten)]
+    reply: &'a Reply,
+    /// Different for every reply (a reply is raised by a change, which moves the subject's
+    /// version), the same for a retry of one.
     nonce: String,
     enforce_nonce: bool,
 }
@@ -174,6 +185,29 @@ impl ChatGateway for DiscordGateway {
         tracing::debug!(status = message.status, "message updated");
         Ok(())
     }
+
+    #[tracing::instrument(skip_all, fields(subject = %reply.subject, channel = %to.channel, message_id = %to.message_id))]
+    async fn reply(&self, to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError> {
+        let channel = channel(&to.channel)?;
+        if !is_snowflake(&to.message_id) {
+            return Err(ChatError::Permanent {
+                reason: format!("{:?} is not a Discord message id", to.message_id),
+            });
+        }
+        let request = CreateReply {
+            reply: &render_reply(reply, &to.message_id),
+            nonce: reply_nonce(reply),
+            enforce_nonce: true,
+        };
+        self.call(
+            Method::POST,
+            &format!("/channels/{channel}/messages"),
+            &request,
+        )
+        .await?;
+        tracing::debug!("replied to the message");
+        Ok(())
+    }
 }
 
 /// The channel id of a destination (`discord:<id>` or a bare id).
@@ -196,6 +230,18 @@ pub(crate) fn nonce(message: &ChatMessage) -> String {
         env!("SERVICE_NAME"),
         message.subject.kind,
         message.subject.id
+    ));
+    hex::encode(&digest[..12])
+}
+
+/// Like [`nonce`], for one reply: the subject's version tells replies apart.
+fn reply_nonce(reply: &ChatReply) -> String {
+    let digest = Sha256::digest(format!(
+        "{}:{}:{}:reply:{}",
+        env!("SERVICE_NAME"),
+        reply.subject.kind,
+        reply.subject.id,
+        reply.subject.version
     ));
     hex::encode(&digest[..12])
 }

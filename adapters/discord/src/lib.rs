@@ -33,6 +33,7 @@ mod inbound;
 mod interactions;
 mod markdown;
 mod render;
+mod reply;
 mod rest;
 mod settings;
 mod signature;

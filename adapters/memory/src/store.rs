@@ -177,6 +177,37 @@ impl ApprovalRepository for MemoryStore {
             .map(|(_, id)| id)
             .collect())
     }
+
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        let state = self.guard()?;
+        let mut due: Vec<_> = state
+            .approvals
+            .values()
+            .filter_map(|a| Some((a.next_reminder_at()?, a.id())))
+            .filter(|(at, _)| *at <= now)
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        let state = self.guard()?;
+        Ok(state
+            .approvals
+            .values()
+            .filter(|a| a.status() == Status::Pending)
+            .flat_map(|a| [Some(a.expires_at()), a.next_reminder_at()])
+            .flatten()
+            .min())
+    }
 }
 
 impl State {

@@ -24,7 +24,8 @@ impl ApprovalRepository for PostgresStore {
             ApprovalRow,
             "SELECT id, title, description, requester, destination, metadata, callback_url,
                     required_approvals, allowed_approvers, allow_self_approval, status,
-                    decisions, created_at, expires_at, resolved_at, version
+                    decisions, created_at, expires_at, resolved_at, version,
+                    remind_after_seconds, reminded_at, expiry_warned, next_reminder_at
              FROM approvals
              WHERE id = $1",
             id.as_uuid()
@@ -67,8 +68,10 @@ impl ApprovalRepository for PostgresStore {
                 "INSERT INTO approvals (
                      id, title, description, requester, destination, metadata, callback_url,
                      required_approvals, allowed_approvers, allow_self_approval, status,
-                     decisions, created_at, expires_at, resolved_at, version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     decisions, created_at, expires_at, resolved_at, version,
+                     remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20)",
                 row.id,
                 row.title,
                 row.description,
@@ -85,6 +88,10 @@ impl ApprovalRepository for PostgresStore {
                 row.expires_at,
                 row.resolved_at,
                 row.version,
+                row.remind_after_seconds,
+                row.reminded_at,
+                row.expiry_warned,
+                row.next_reminder_at,
             )
             .execute(&mut *tx)
             .await
@@ -100,7 +107,8 @@ impl ApprovalRepository for PostgresStore {
                      metadata = $6, callback_url = $7, required_approvals = $8,
                      allowed_approvers = $9, allow_self_approval = $10, status = $11,
                      decisions = $12, created_at = $13, expires_at = $14, resolved_at = $15,
-                     version = $16
+                     version = $16, remind_after_seconds = $18, reminded_at = $19,
+                     expiry_warned = $20, next_reminder_at = $21
                  WHERE id = $1 AND version = $17",
                 row.id,
                 row.title,
@@ -119,6 +127,10 @@ impl ApprovalRepository for PostgresStore {
                 row.resolved_at,
                 row.version,
                 row.version - 1,
+                row.remind_after_seconds,
+                row.reminded_at,
+                row.expiry_warned,
+                row.next_reminder_at,
             )
             .execute(&mut *tx)
             .await
@@ -143,7 +155,8 @@ impl ApprovalRepository for PostgresStore {
                     "SELECT id, title, description, requester, destination, metadata,
                             callback_url, required_approvals, allowed_approvers,
                             allow_self_approval, status, decisions, created_at, expires_at,
-                            resolved_at, version
+                            resolved_at, version, remind_after_seconds, reminded_at,
+                            expiry_warned, next_reminder_at
                      FROM approvals
                      WHERE status = $1 AND id < $2
                      ORDER BY id DESC
@@ -161,7 +174,8 @@ impl ApprovalRepository for PostgresStore {
                     "SELECT id, title, description, requester, destination, metadata,
                             callback_url, required_approvals, allowed_approvers,
                             allow_self_approval, status, decisions, created_at, expires_at,
-                            resolved_at, version
+                            resolved_at, version, remind_after_seconds, reminded_at,
+                            expiry_warned, next_reminder_at
                      FROM approvals
                      WHERE id < $1
                      ORDER BY id DESC
@@ -198,5 +212,44 @@ impl ApprovalRepository for PostgresStore {
         .await
         .map_err(translate)?;
         Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
+    }
+
+    #[tracing::instrument(name = "postgres.approvals.reminders_due", skip_all, level = "debug")]
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        // Spelled out like `overdue`'s, so the partial index `approvals_pending_by_reminder`
+        // applies.
+        let ids = sqlx::query_scalar!(
+            "SELECT id
+             FROM approvals
+             WHERE status = 'pending' AND next_reminder_at IS NOT NULL
+                   AND next_reminder_at <= $1
+             ORDER BY next_reminder_at, id
+             LIMIT $2",
+            now,
+            i64::from(limit)
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(translate)?;
+        Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
+    }
+
+    #[tracing::instrument(name = "postgres.approvals.next_deadline", skip_all, level = "debug")]
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        // Each `MIN` reads the first entry of its partial index; `LEAST` skips a NULL.
+        sqlx::query_scalar!(
+            r#"SELECT LEAST(
+                   (SELECT MIN(expires_at) FROM approvals WHERE status = 'pending'),
+                   (SELECT MIN(next_reminder_at) FROM approvals
+                    WHERE status = 'pending' AND next_reminder_at IS NOT NULL)
+               ) AS "deadline""#
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(translate)
     }
 }

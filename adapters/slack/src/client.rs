@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
-use application::chat::ChatMessage;
+use application::chat::{ChatMessage, ChatReply};
 use application::ports::{ChatError, ChatGateway, MessageRef};
 use async_trait::async_trait;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::blocks::{Message, render};
+use crate::blocks::{MESSAGE_TEXT_MAX, Message, render};
+use crate::markup::mrkdwn;
 use crate::settings::{SlackSettings, SlackSetupError};
 use crate::web_api::{Answer, read_answer};
 
@@ -46,6 +47,17 @@ struct UpdateMessage<'a> {
     // Blocks are sent again on purpose: `chat.update` with `text` alone removes them.
     #[serde(flatten)]
     message: Message,
+}
+
+/// A `chat.postMessage` in the thread of the message whose `ts` is `thread_ts`. Text only:
+/// a reply is one line, and mentions in `text` notify the people named.
+#[derive(Serialize)]
+struct ThreadReply<'a> {
+    channel: &'a str,
+    thread_ts: &'a str,
+    text: String,
+    unfurl_links: bool,
+    unfurl_media: bool,
 }
 
 impl SlackGateway {
@@ -172,6 +184,20 @@ impl ChatGateway for SlackGateway {
     async fn update(&self, at: &MessageRef, message: &ChatMessage) -> Result<(), ChatError> {
         self.update_blocks(at, render(message)).await?;
         tracing::debug!(status = message.status, "message updated");
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(subject = %reply.subject, channel = %to.channel, thread_ts = %to.message_id))]
+    async fn reply(&self, to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError> {
+        let request = ThreadReply {
+            channel: &to.channel,
+            thread_ts: &to.message_id,
+            text: mrkdwn(&reply.text, MESSAGE_TEXT_MAX),
+            unfurl_links: false,
+            unfurl_media: false,
+        };
+        self.call(POST_MESSAGE, &request).await?;
+        tracing::debug!("replied in the thread");
         Ok(())
     }
 }

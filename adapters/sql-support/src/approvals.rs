@@ -16,7 +16,8 @@ use application::ports::RepositoryError;
 use chrono::{DateTime, Utc};
 use domain::{
     ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, ChatDestination, Comment, Decision,
-    Description, Identity, Metadata, Policy, RequiredApprovals, Status, Title, Verdict,
+    Description, Identity, Metadata, Policy, RemindAfter, RequiredApprovals, Status, Title,
+    Verdict,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,6 +48,14 @@ pub struct ApprovalRow {
     pub expires_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub version: i64,
+    /// The policy's reminder interval; `None` when nobody is reminded.
+    pub remind_after_seconds: Option<i64>,
+    pub reminded_at: Option<DateTime<Utc>>,
+    pub expiry_warned: bool,
+    /// Derived: the domain's `next_reminder_at`, written by every save so that the stores
+    /// find the requests due by an index. Never read back into the aggregate, which
+    /// computes it from the fields above.
+    pub next_reminder_at: Option<DateTime<Utc>>,
 }
 
 /// One element of the `decisions` array. This crate owns the stored format, so renaming a
@@ -100,6 +109,10 @@ impl ApprovalRow {
             expires_at: approval.expires_at(),
             resolved_at: approval.resolved_at(),
             version: approval.version(),
+            remind_after_seconds: policy.remind_after().map(RemindAfter::seconds),
+            reminded_at: approval.reminded_at(),
+            expiry_warned: approval.expiry_warned(),
+            next_reminder_at: approval.next_reminder_at(),
         })
     }
 
@@ -124,7 +137,13 @@ impl ApprovalRow {
             self.allow_self_approval,
             &requester,
         )
-        .map_err(invalid(id, "policy"))?;
+        .map_err(invalid(id, "policy"))?
+        .with_remind_after(
+            self.remind_after_seconds
+                .map(RemindAfter::from_seconds)
+                .transpose()
+                .map_err(invalid(id, "remind_after_seconds"))?,
+        );
         let decisions = serde_json::from_value::<Vec<StoredDecision>>(self.decisions)
             .map_err(invalid(id, "decisions"))?
             .into_iter()
@@ -152,6 +171,8 @@ impl ApprovalRow {
             created_at: self.created_at,
             expires_at: self.expires_at,
             resolved_at: self.resolved_at,
+            reminded_at: self.reminded_at,
+            expiry_warned: self.expiry_warned,
             version: self.version,
         }))
     }

@@ -1,18 +1,21 @@
 //! Approval requests in chat: how a request reads, the Approve and Reject actions (buttons,
-//! and the `approve` and `reject` slash commands), and the replies to whoever acted.
+//! and the `approve` and `reject` slash commands), the replies to whoever acted, and the
+//! reminders posted in the request's thread.
 //!
-//! Everything chat knows about approval requests is in this module and its two children
+//! Everything chat knows about approval requests is in this module and its three children
 //! (`message`: the message and the status text; `replies`: the wording of outcomes and
-//! refusals). Platforms render what it returns without knowing what an approval is.
+//! refusals; `reminder`: the reminder and the expiry warning). Platforms render what it
+//! returns without knowing what an approval is.
 
 mod message;
+mod reminder;
 mod replies;
 
 use async_trait::async_trait;
-use domain::{ApprovalId, DecideOutcome, Verdict};
+use domain::{ApprovalEvent, ApprovalId, DecideOutcome, Reminder, Status, Verdict};
 use uuid::Uuid;
 
-use super::subject::{Act, ChatSubject, CommandSpec, Noun, TextArg, Via, Vocabulary};
+use super::subject::{Act, ChatSubject, CommandSpec, Noun, Showing, TextArg, Via, Vocabulary};
 use super::{ChatMessage, RichText};
 use crate::Ports;
 use crate::ports::RepositoryError;
@@ -82,6 +85,25 @@ impl ChatSubject for ApprovalChat {
         match self.get.execute(ApprovalId::from_uuid(id)).await {
             Ok(approval) => Ok(Some(approval_message(&approval))),
             Err(GetApprovalError::NotFound) => Ok(None),
+            Err(GetApprovalError::Store(error)) => Err(error),
+        }
+    }
+
+    /// Reminders are replies in the request's thread, and only while it is pending: one
+    /// delivered after the request settled is dropped. Every other event updates the message.
+    async fn showing(&self, event_type: &str, id: Uuid) -> Result<Showing, RepositoryError> {
+        let kind = match event_type {
+            ApprovalEvent::REMINDED => Reminder::Repeat,
+            ApprovalEvent::EXPIRY_WARNED => Reminder::ExpiryWarning,
+            _ => return Ok(Showing::Message),
+        };
+        match self.get.execute(ApprovalId::from_uuid(id)).await {
+            Ok(approval) if approval.status() == Status::Pending => {
+                Ok(Showing::Reply(reminder::reminder(&approval, kind)))
+            }
+            Ok(_) => Ok(Showing::Nothing),
+            // The sink reports a missing subject, as for any other event.
+            Err(GetApprovalError::NotFound) => Ok(Showing::Message),
             Err(GetApprovalError::Store(error)) => Err(error),
         }
     }

@@ -135,6 +135,18 @@ pub struct ChatMessage {
     pub actions: Vec<Action>,
 }
 
+/// A short note in the thread of a subject's message, leaving the message as it is: news
+/// that is not a change of state (a reminder). Platforms post it as a reply — Slack in the
+/// message's thread, Discord as a message that references it — and let its mentions notify
+/// the people named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatReply {
+    pub subject: SubjectRef,
+    pub tone: Tone,
+    /// The whole note; its [`Span::Person`](super::Span::Person)s are the people it is for.
+    pub text: RichText,
+}
+
 impl fmt::Display for SubjectRef {
     /// `<kind> <id>` for logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,7 +8,9 @@
 //!
 //! - [`ChatSink`] delivers outbox events: it looks the aggregate's kind up in the registry,
 //!   renders its current state and posts or updates the message through the `ChatGateway`
-//!   port, which Slack, the console and Discord implement by rendering the same model.
+//!   port, which Slack, the console and Discord implement by rendering the same model — or,
+//!   for an event the subject shows as a [`ChatReply`] (a reminder), replies in the thread
+//!   of that message.
 //! - [`ChatRouter`] stands in front of every connected platform: it sends each message to
 //!   the platform its destination names (`discord:<id>`, `slack:<id>`, or a bare Slack id)
 //!   and tells the create use cases which destinations can be delivered to.
@@ -28,13 +30,14 @@ mod subject;
 
 pub use commands::SlashCommand;
 pub use message::{
-    Action, ActionKey, ActionStyle, ChatMessage, Confirmation, Fact, RestCall, SubjectRef, Tone,
+    Action, ActionKey, ActionStyle, ChatMessage, ChatReply, Confirmation, Fact, RestCall,
+    SubjectRef, Tone,
 };
 pub use rich_text::{Emoji, RichText, Span, SpanMarkup, fit, truncate};
 pub use router::ChatRouter;
 pub use sink::ChatSink;
 pub use subject::{
-    Act, ChatSubject, ChatSubjects, Clicked, CommandSpec, Noun, TextArg, Via, Vocabulary,
+    Act, ChatSubject, ChatSubjects, Clicked, CommandSpec, Noun, Showing, TextArg, Via, Vocabulary,
 };
 
 #[cfg(any(test, feature = "mocks"))]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::ChatDestination;
 
-use super::ChatMessage;
+use super::{ChatMessage, ChatReply};
 use crate::ports::{ChatError, ChatGateway, ChatPlatforms, MessageRef, PlatformNotConnected};
 
 /// Routes messages by their destination's platform. Cheap to clone.
@@ -185,6 +185,15 @@ impl ChatGateway for ChatRouter {
             message_id: at.message_id.clone(),
         };
         gateway.update(&bare, message).await
+    }
+
+    async fn reply(&self, to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError> {
+        let (gateway, address) = self.route(&to.channel).map_err(not_connected)?;
+        let bare = MessageRef {
+            channel: address.channel.to_owned(),
+            message_id: to.message_id.clone(),
+        };
+        gateway.reply(&bare, reply).await
     }
 }
 

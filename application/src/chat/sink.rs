@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::ChatSubjects;
+use super::{ChatSubjects, Showing};
 use crate::ports::{
     CHAT_SINK, ChatError, ChatGateway, ChatMessages, OutboxMessage, Sink, SinkError,
 };
@@ -13,6 +13,11 @@ use crate::ports::{
 /// one. Every delivery renders the aggregate as it is *now*, not as the event describes it,
 /// so a redelivered or late event can never roll a message back to an older state; the event
 /// itself only says which aggregate to show.
+///
+/// The aggregate's subject decides per event ([`ChatSubject::showing`]) whether the event is
+/// such a change or a reply in the message's thread (a reminder), or no longer worth showing.
+///
+/// [`ChatSubject::showing`]: super::ChatSubject::showing
 #[derive(Clone)]
 pub struct ChatSink {
     subjects: ChatSubjects,
@@ -52,6 +57,20 @@ impl Sink for ChatSink {
             .ok_or_else(|| SinkError::Permanent {
                 reason: format!("no chat subject is registered for aggregate type {kind:?}"),
             })?;
+        match subject
+            .showing(&event.event_type, event.aggregate_id)
+            .await?
+        {
+            Showing::Message => {}
+            Showing::Nothing => return Ok(()),
+            Showing::Reply(reply) => {
+                if let Some(posted) = self.messages.get(event.aggregate_id).await? {
+                    return Ok(self.gateway.reply(&posted, &reply).await?);
+                }
+                // Nothing to reply to (its post was dead-lettered, say): post the message,
+                // which shows the subject as it is now.
+            }
+        }
         let message =
             subject
                 .message(event.aggregate_id)

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use domain::Identity;
 use uuid::Uuid;
 
-use super::{ActionKey, ChatMessage, RichText};
+use super::{ActionKey, ChatMessage, ChatReply, RichText};
 use crate::ports::RepositoryError;
 
 /// Shown when the failure is ours (the store is down, or the subject kept changing), so
@@ -90,6 +90,21 @@ pub struct Act {
     pub via: Via,
 }
 
+/// How the chat sink shows one event of a subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Showing {
+    /// Bring the subject's message up to date (post it, the first time): every change of
+    /// state.
+    Message,
+    /// Reply in the thread of the subject's message, which stays as it is: news that is not
+    /// a change of what the message shows. Without a message yet, the message is posted
+    /// instead.
+    Reply(ChatReply),
+    /// Nothing any more: the event no longer applies (a reminder for a subject that settled
+    /// since it was raised).
+    Nothing,
+}
+
 /// One kind of aggregate as chat shows it and acts on it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -101,6 +116,16 @@ pub trait ChatSubject: Send + Sync {
     /// # Errors
     /// The store's error: `Unavailable` (worth retrying), `Corrupt` (not).
     async fn message(&self, id: Uuid) -> Result<Option<ChatMessage>, RepositoryError>;
+
+    /// How an event of type `event_type` on subject `id` shows in chat. The default, right
+    /// for a subject whose every event is a change of state: [`Showing::Message`].
+    ///
+    /// # Errors
+    /// The store's error, as for [`message`](Self::message).
+    async fn showing(&self, event_type: &str, id: Uuid) -> Result<Showing, RepositoryError> {
+        let _ = (event_type, id);
+        Ok(Showing::Message)
+    }
 
     /// Performs the action through its use case. `None` when it happened and a click needs no
     /// answer; otherwise what to tell the person (for a command, always). Never fails: every

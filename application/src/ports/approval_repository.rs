@@ -75,4 +75,24 @@ pub trait ApprovalRepository: Send + Sync {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ApprovalId>, RepositoryError>;
+
+    /// Ids of pending requests whose next reminder or expiry warning
+    /// ([`ApprovalRequest::next_reminder_at`]) is at or before `now`, earliest first, at
+    /// most `limit` of them.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached.
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError>;
+
+    /// The earliest time at which a pending request expires or has a reminder due, so a
+    /// sweeper can sleep until then; `None` when no request is pending. The time may be in
+    /// the past (something is overdue now).
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached.
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError>;
 }

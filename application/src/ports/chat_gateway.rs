@@ -1,10 +1,10 @@
-//! Posting and updating chat messages (Slack, Discord, the console).
+//! Posting, updating and replying to chat messages (Slack, Discord, the console).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::chat::ChatMessage;
+use crate::chat::{ChatMessage, ChatReply};
 
 /// Where a posted message lives, so later events update it instead of posting again.
 /// For Slack: the channel id and the message `ts`; for Discord, the channel and message ids
@@ -58,4 +58,11 @@ pub trait ChatGateway: Send + Sync {
     /// # Errors
     /// As for [`post`](Self::post).
     async fn update(&self, at: &MessageRef, message: &ChatMessage) -> Result<(), ChatError>;
+
+    /// Posts `reply` in the thread of the message at `to`, which stays as it is.
+    ///
+    /// # Errors
+    /// As for [`post`](Self::post); a reply is not deduplicated, so a retry after a timeout
+    /// can show it twice.
+    async fn reply(&self, to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError>;
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use domain::{
     ApprovalId, ApprovalRequest, CallbackUrl, ChatDestination, Description, Identity, Metadata,
-    NewApproval, Policy, RequiredApprovals, Title, Ttl, ValidationError,
+    NewApproval, Policy, RemindAfter, RequiredApprovals, Title, Ttl, ValidationError,
 };
 
 use super::answer::{Answer, receipt};
@@ -26,6 +26,8 @@ pub struct CreateApprovalInput {
     pub allowed_approvers: Vec<String>,
     pub allow_self_approval: bool,
     pub expires_in_seconds: Option<i64>,
+    /// Remind the approvers this often while the request waits; `None`: never.
+    pub remind_after_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,7 +130,13 @@ fn parse(requester: Identity, input: CreateApprovalInput) -> Result<NewApproval,
             allowed_approvers,
             input.allow_self_approval,
             &requester,
-        )?,
+        )?
+        .with_remind_after(
+            input
+                .remind_after_seconds
+                .map(RemindAfter::from_seconds)
+                .transpose()?,
+        ),
         ttl: input
             .expires_in_seconds
             .map(Ttl::from_seconds)

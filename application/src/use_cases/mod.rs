@@ -17,6 +17,7 @@ mod get_alert;
 mod get_approval;
 mod list_approvals;
 mod raise_alert;
+mod remind_approvers;
 mod settle_alert;
 
 pub use answer::Answer;
@@ -32,6 +33,7 @@ pub use get_alert::{GetAlert, GetAlertError};
 pub use get_approval::{GetApproval, GetApprovalError};
 pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, Page};
 pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
+pub use remind_approvers::RemindApprovers;
 pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
 
 /// How often a use case reloads and retries after losing an optimistic-concurrency race

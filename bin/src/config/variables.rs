@@ -134,7 +134,7 @@ pub const OUTBOX_RETENTION: Variable = plain(
 pub const EXPIRY_SWEEP_INTERVAL: Variable = plain(
     concat!(env!("SERVICE_ENV_PREFIX"), "_EXPIRY_SWEEP_INTERVAL"),
     "30s",
-    "how often overdue approval requests are expired and old Idempotency-Keys deleted",
+    "how often old Idempotency-Keys are deleted; deadlines set elsewhere are noticed within it",
 );
 pub const SLACK_BOT_TOKEN: Variable = Variable {
     secret: true,

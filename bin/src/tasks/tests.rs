@@ -2,7 +2,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use adapter_memory::{ManualClock, MemoryStore, SequentialIds};
 use application::UseCases;
-use application::chat::ChatMessage;
+use application::chat::{ChatMessage, ChatReply};
 use application::ports::CHAT_SINK;
 use application::ports::{
     ChatError, ChatGateway, Claim, IdempotencyKey, KeyClaim, MessageRef, StoredResponse,
@@ -43,6 +43,10 @@ impl ChatGateway for SlowChat {
     }
 
     async fn update(&self, _at: &MessageRef, _message: &ChatMessage) -> Result<(), ChatError> {
+        Ok(())
+    }
+
+    async fn reply(&self, _to: &MessageRef, _reply: &ChatReply) -> Result<(), ChatError> {
         Ok(())
     }
 }
@@ -95,6 +99,7 @@ impl IdempotencyStore for WatchedIdempotency {
 
 struct World {
     store: Arc<MemoryStore>,
+    background: crate::app::Background,
     idempotency: Arc<WatchedIdempotency>,
     chat: Arc<SlowChat>,
     clock: Arc<ManualClock>,
@@ -105,6 +110,9 @@ impl World {
     fn sweeps(&self) -> Sweeps {
         Sweeps {
             approvals: self.use_cases.expire_overdue.clone(),
+            reminders: self.use_cases.remind_approvers.clone(),
+            deadlines: self.background.approvals.clone(),
+            saved: self.background.saved.clone(),
             idempotency: self.idempotency.clone(),
             outbox: self.store.clone(),
             outbox_retention: Duration::from_secs(60 * 60),
@@ -142,6 +150,7 @@ fn world() -> World {
     .unwrap();
     World {
         store,
+        background: app.background.clone(),
         idempotency,
         chat,
         clock,
@@ -341,6 +350,169 @@ async fn the_sweeper_deletes_delivered_outbox_rows_past_the_retention() {
     let left = world.store.outbox_messages();
     assert_eq!(left.len(), 1);
     assert!(!left[0].1, "the pending row is kept");
+}
+
+/// A clock that follows tokio's (paused, in these tests) time, so that the sweeper's sleeps
+/// and the application's idea of "now" move together.
+struct TokioClock {
+    start: DateTime<Utc>,
+    since: tokio::time::Instant,
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = chrono::Duration::from_std(self.since.elapsed()).unwrap_or_default();
+        self.start + elapsed
+    }
+}
+
+/// A chat gateway that records what it was asked to do, and when.
+#[derive(Default)]
+struct RecordingChat {
+    clock: std::sync::OnceLock<Arc<TokioClock>>,
+    calls: std::sync::Mutex<Vec<(DateTime<Utc>, String)>>,
+}
+
+impl RecordingChat {
+    fn record(&self, what: String) {
+        let at = self.clock.get().map_or_else(Utc::now, |clock| clock.now());
+        self.calls.lock().unwrap().push((at, what));
+    }
+
+    fn calls(&self) -> Vec<(DateTime<Utc>, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl ChatGateway for RecordingChat {
+    async fn post(&self, message: &ChatMessage) -> Result<MessageRef, ChatError> {
+        self.record(format!("post {}", message.status));
+        Ok(MessageRef {
+            channel: "test".into(),
+            message_id: message.subject.id.to_string(),
+        })
+    }
+
+    async fn update(&self, _at: &MessageRef, message: &ChatMessage) -> Result<(), ChatError> {
+        self.record(format!("update {}", message.status));
+        Ok(())
+    }
+
+    async fn reply(&self, _to: &MessageRef, reply: &ChatReply) -> Result<(), ChatError> {
+        self.record(format!("reply {}", reply.text));
+        Ok(())
+    }
+}
+
+/// On tokio's paused clock: the sweep interval is an hour, so only waking at each deadline
+/// can remind, warn and expire the request on time. The request is created after the
+/// sweeper went to sleep (with nothing pending, until the interval).
+#[tokio::test(start_paused = true)]
+async fn the_sweeper_wakes_at_each_deadline_of_a_request_created_while_it_slept() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(TokioClock {
+        start: Utc::now(),
+        since: tokio::time::Instant::now(),
+    });
+    let chat = Arc::new(RecordingChat::default());
+    let _ = chat.clock.set(clock.clone());
+    let prefix = env!("SERVICE_ENV_PREFIX");
+    let config = Config::from_env([
+        (format!("{prefix}_RELAY_IDLE_INTERVAL"), "10ms".to_owned()),
+        (format!("{prefix}_EXPIRY_SWEEP_INTERVAL"), "1h".to_owned()),
+    ])
+    .unwrap();
+    let app = build_with(
+        &config,
+        Adapters {
+            persistence: Persistence {
+                store: store.clone(),
+                pool: None,
+            },
+            chat: application::chat::ChatRouter::single(chat.clone()),
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
+            sinks: Default::default(),
+        },
+    )
+    .unwrap();
+    let use_cases = app.use_cases().clone();
+    let shutdown = CancellationToken::new();
+    let workers = tokio::spawn(app.run_workers(crate::Workers::ALL, shutdown.clone()));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let input = CreateApprovalInput {
+        title: "Deploy v7".into(),
+        destination: "C0123".into(),
+        expires_in_seconds: Some(60),
+        remind_after_seconds: Some(5),
+        ..CreateApprovalInput::default()
+    };
+    let approval = use_cases
+        .create_approval
+        .execute(Identity::parse("ci").unwrap(), input, None)
+        .await
+        .unwrap();
+    let expires_at = approval.expires_at();
+    // Virtual time: two minutes pass in an instant.
+    for _ in 0..1200 {
+        let calls = chat.calls();
+        if calls.iter().any(|(_, what)| what == "update expired") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    workers.await.unwrap().unwrap();
+
+    let calls = chat.calls();
+    let (expired_at, _) = calls
+        .iter()
+        .find(|(_, what)| what == "update expired")
+        .unwrap_or_else(|| panic!("the message was never updated to expired: {calls:?}"));
+    assert!(
+        *expired_at >= expires_at && *expired_at < expires_at + Days::seconds(1),
+        "updated at {expired_at}, expired at {expires_at}, an hour before the next sweep"
+    );
+    // What was raised, when: reminders at 5, 10, … 40 s, the warning at 45 s (a quarter of
+    // the minute), reminders at 50 and 55 s, never after the expiry.
+    let mut raised: Vec<_> = store
+        .outbox_messages()
+        .into_iter()
+        .map(|(message, _)| message)
+        .filter(|m| {
+            m.event_type.starts_with("approval.reminded")
+                || m.event_type == "approval.expiry_warned"
+        })
+        .collect();
+    raised.sort_by_key(|m| m.id);
+    let at = |m: &application::ports::OutboxMessage| -> DateTime<Utc> {
+        serde_json::from_value(m.payload["at"].clone()).unwrap()
+    };
+    let warnings: Vec<_> = raised
+        .iter()
+        .filter(|m| m.event_type == "approval.expiry_warned")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{raised:?}");
+    assert_eq!(raised.len(), 11, "{raised:?}");
+    let mut last = approval.created_at();
+    for reminder in &raised {
+        if reminder.event_type == "approval.reminded" {
+            assert!(at(reminder) - last >= Days::seconds(5), "{raised:?}");
+        }
+        assert!(at(reminder) < expires_at, "{raised:?}");
+        last = at(reminder);
+    }
+    let replies = calls
+        .iter()
+        .filter(|(_, what)| what.starts_with("reply"))
+        .count();
+    assert_eq!(
+        replies,
+        raised.len(),
+        "each reminder reached the thread once: {calls:?}"
+    );
 }
 
 #[test]

@@ -40,9 +40,25 @@ pub enum ApprovalEvent {
         by: Identity,
         at: DateTime<Utc>,
     },
+    /// The approvers were reminded that the request still waits for them.
+    Reminded {
+        approval_id: ApprovalId,
+        at: DateTime<Utc>,
+    },
+    /// The approvers were warned, once, that the request expires soon.
+    ExpiryWarned {
+        approval_id: ApprovalId,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl ApprovalEvent {
+    /// The type of [`Self::Reminded`], for the code that treats reminders apart.
+    pub const REMINDED: &'static str = "approval.reminded";
+    /// The type of [`Self::ExpiryWarned`].
+    pub const EXPIRY_WARNED: &'static str = "approval.expiry_warned";
+
     /// A stable dotted name, e.g. `approval.decision_recorded`, stored beside the payload.
     pub fn event_type(&self) -> &'static str {
         match self {
@@ -52,6 +68,8 @@ impl ApprovalEvent {
             Self::Rejected { .. } => "approval.rejected",
             Self::Expired { .. } => "approval.expired",
             Self::Cancelled { .. } => "approval.cancelled",
+            Self::Reminded { .. } => Self::REMINDED,
+            Self::ExpiryWarned { .. } => Self::EXPIRY_WARNED,
         }
     }
 
@@ -62,7 +80,9 @@ impl ApprovalEvent {
             | Self::Approved { approval_id, .. }
             | Self::Rejected { approval_id, .. }
             | Self::Expired { approval_id, .. }
-            | Self::Cancelled { approval_id, .. } => *approval_id,
+            | Self::Cancelled { approval_id, .. }
+            | Self::Reminded { approval_id, .. }
+            | Self::ExpiryWarned { approval_id, .. } => *approval_id,
         }
     }
 
@@ -74,13 +94,21 @@ impl ApprovalEvent {
             | Self::Approved { at, .. }
             | Self::Rejected { at, .. }
             | Self::Expired { at, .. }
-            | Self::Cancelled { at, .. } => *at,
+            | Self::Cancelled { at, .. }
+            | Self::Reminded { at, .. }
+            | Self::ExpiryWarned { at, .. } => *at,
         }
     }
 
     /// True for the events that end a request (approved, rejected, expired, cancelled).
     pub fn is_terminal(&self) -> bool {
-        !matches!(self, Self::Requested { .. } | Self::DecisionRecorded { .. })
+        !matches!(
+            self,
+            Self::Requested { .. }
+                | Self::DecisionRecorded { .. }
+                | Self::Reminded { .. }
+                | Self::ExpiryWarned { .. }
+        )
     }
 }
 

@@ -9,8 +9,8 @@ pub use event::ApprovalEvent;
 pub use fields::{
     ApprovalId, CallbackUrl, ChatDestination, Comment, Description, Metadata, Title, Ttl,
 };
-pub use policy::{Policy, RequiredApprovals};
+pub use policy::{Policy, RemindAfter, RequiredApprovals};
 pub use request::{
     ApprovalRequest, ApprovalState, CancelError, DecideOutcome, Decision, DecisionError,
-    ExpireError, NewApproval, Status, UnknownStatus, Verdict,
+    ExpireError, NewApproval, RemindError, Reminder, Status, UnknownStatus, Verdict,
 };

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::{Identity, ValidationError, Violation};
@@ -57,6 +58,56 @@ impl From<RequiredApprovals> for u8 {
     }
 }
 
+/// How long a pending request waits before its approvers are reminded of it, and again
+/// after each reminder: five seconds to thirty days.
+///
+/// The floor is low so that tests and demos can watch reminders happen; a real request
+/// wants minutes or hours (Slack takes about one message per second per channel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct RemindAfter(i64);
+
+impl RemindAfter {
+    pub const MIN_SECONDS: i64 = 5;
+    pub const MAX_SECONDS: i64 = 30 * 24 * 60 * 60;
+
+    /// # Errors
+    /// `OutOfRange` outside five seconds to thirty days.
+    pub fn from_seconds(seconds: i64) -> Result<Self, ValidationError> {
+        if !(Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(ValidationError::new(
+                "remind_after_seconds",
+                Violation::OutOfRange {
+                    min: Self::MIN_SECONDS,
+                    max: Self::MAX_SECONDS,
+                },
+            ));
+        }
+        Ok(Self(seconds))
+    }
+
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+
+    pub fn as_duration(self) -> Duration {
+        Duration::seconds(self.0)
+    }
+}
+
+impl TryFrom<i64> for RemindAfter {
+    type Error = ValidationError;
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        Self::from_seconds(value)
+    }
+}
+
+impl From<RemindAfter> for i64 {
+    fn from(value: RemindAfter) -> Self {
+        value.0
+    }
+}
+
 /// The decision policy of one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -64,6 +115,9 @@ pub struct Policy {
     /// Empty means anyone but (by default) the requester may decide.
     allowed_approvers: BTreeSet<Identity>,
     allow_self_approval: bool,
+    /// `None`: nobody is reminded (the default).
+    #[serde(default)]
+    remind_after: Option<RemindAfter>,
 }
 
 impl Policy {
@@ -105,7 +159,22 @@ impl Policy {
             required_approvals,
             allowed_approvers,
             allow_self_approval,
+            remind_after: None,
         })
+    }
+
+    /// The same policy, reminding the approvers every `remind_after` while the request
+    /// waits (or never, with `None`). Any interval is valid with any other rule.
+    #[must_use]
+    pub fn with_remind_after(self, remind_after: Option<RemindAfter>) -> Self {
+        Self {
+            remind_after,
+            ..self
+        }
+    }
+
+    pub fn remind_after(&self) -> Option<RemindAfter> {
+        self.remind_after
     }
 
     pub fn required_approvals(&self) -> RequiredApprovals {
@@ -142,6 +211,34 @@ mod tests {
         assert!(RequiredApprovals::new(11).is_err());
         assert!(RequiredApprovals::new(-1).is_err());
         assert!(RequiredApprovals::new(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn remind_after_is_bounded_and_off_by_default() {
+        assert!(RemindAfter::from_seconds(4).is_err());
+        assert!(RemindAfter::from_seconds(5).is_ok());
+        assert!(RemindAfter::from_seconds(30 * 24 * 3600).is_ok());
+        assert!(RemindAfter::from_seconds(30 * 24 * 3600 + 1).is_err());
+        assert_eq!(
+            RemindAfter::from_seconds(-1).map(|_| ()),
+            Err(ValidationError::new(
+                "remind_after_seconds",
+                Violation::OutOfRange {
+                    min: 5,
+                    max: 30 * 24 * 3600
+                }
+            ))
+        );
+        let policy = Policy::new(
+            RequiredApprovals::default(),
+            BTreeSet::new(),
+            false,
+            &id("ci"),
+        )
+        .unwrap();
+        assert_eq!(policy.remind_after(), None);
+        let hourly = RemindAfter::from_seconds(3600).ok();
+        assert_eq!(policy.with_remind_after(hourly).remind_after(), hourly);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The approval request aggregate: state machine, decision rules, events and version.
+//! Its reminders are in the child module `reminders`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -188,6 +189,10 @@ pub struct ApprovalRequest {
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     resolved_at: Option<DateTime<Utc>>,
+    /// When the approvers were last reminded (or warned); `None` before the first time.
+    reminded_at: Option<DateTime<Utc>>,
+    /// Whether the one warning before expiry went out.
+    expiry_warned: bool,
     version: i64,
     pending_events: Vec<ApprovalEvent>,
 }
@@ -208,6 +213,8 @@ pub struct ApprovalState {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    pub reminded_at: Option<DateTime<Utc>>,
+    pub expiry_warned: bool,
     pub version: i64,
 }
 
@@ -229,6 +236,8 @@ impl ApprovalRequest {
             created_at: now,
             expires_at,
             resolved_at: None,
+            reminded_at: None,
+            expiry_warned: false,
             version: 0,
             pending_events: vec![ApprovalEvent::Requested {
                 approval_id: id,
@@ -253,6 +262,8 @@ impl ApprovalRequest {
             created_at: state.created_at,
             expires_at: state.expires_at,
             resolved_at: state.resolved_at,
+            reminded_at: state.reminded_at,
+            expiry_warned: state.expiry_warned,
             version: state.version,
             pending_events: Vec::new(),
         }
@@ -471,10 +482,20 @@ impl ApprovalRequest {
     pub fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.resolved_at
     }
+    pub fn reminded_at(&self) -> Option<DateTime<Utc>> {
+        self.reminded_at
+    }
+    pub fn expiry_warned(&self) -> bool {
+        self.expiry_warned
+    }
     pub fn version(&self) -> i64 {
         self.version
     }
 }
+
+mod reminders;
+
+pub use reminders::{RemindError, Reminder};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! The contract of `ApprovalRepository`: storing the aggregate exactly, optimistic
-//! concurrency, events written atomically with the state, keyset listing, the expiry query.
+//! concurrency, events written atomically with the state, keyset listing, the expiry and reminder queries.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,14 +9,14 @@ use application::use_cases::{Decide, DecideError, DecideInput, Decided};
 use chrono::Duration;
 use domain::{
     ApprovalId, ApprovalRequest, CallbackUrl, ChatDestination, Comment, DecideOutcome,
-    DecisionError, Description, Metadata, NewApproval, Policy, RequiredApprovals, Status, Title,
-    Ttl, Verdict,
+    DecisionError, Description, Metadata, NewApproval, Policy, RemindAfter, Reminder,
+    RequiredApprovals, Status, Title, Ttl, Verdict,
 };
 use serde_json::json;
 use tokio::sync::Barrier;
 
 use super::Store;
-use super::fixtures::{Fixture, drain, event_types_of, identity, new_approval};
+use super::fixtures::{Fixture, drain, event_types_of, identity, new_approval, start_time};
 
 /// A request with every optional field set, so a round trip proves each one is stored.
 fn fully_specified() -> NewApproval {
@@ -45,7 +45,8 @@ fn fully_specified() -> NewApproval {
             true,
             &requester,
         )
-        .unwrap(),
+        .unwrap()
+        .with_remind_after(Some(RemindAfter::from_seconds(30 * 60).unwrap())),
         requester,
         ttl: Ttl::from_seconds(2 * 60 * 60).unwrap(),
     }
@@ -110,6 +111,24 @@ pub async fn round_trips_every_field(store: &Store) {
         .unwrap();
     assert_eq!(get(store, approval.id()).await.as_ref(), Some(&approval));
 
+    // Past the expiry warning (90 minutes into two hours): the reminder state is stored too.
+    fixture.clock.advance(Duration::minutes(90));
+    assert_eq!(approval.remind(fixture.now()), Ok(Reminder::ExpiryWarning));
+    let events = approval.take_events();
+    store
+        .approvals
+        .save(&approval, &events, None)
+        .await
+        .unwrap();
+    let stored = get(store, approval.id()).await.unwrap();
+    assert_eq!(stored, approval);
+    assert!(stored.expiry_warned());
+    assert_eq!(stored.reminded_at(), Some(fixture.now()));
+    assert_eq!(
+        stored.policy().remind_after(),
+        RemindAfter::from_seconds(30 * 60).ok()
+    );
+
     fixture.clock.advance(Duration::minutes(5));
     fixture
         .decide(store, &mut approval, "slack:U2CERLKJA", Verdict::Approve)
@@ -118,7 +137,7 @@ pub async fn round_trips_every_field(store: &Store) {
     assert_eq!(stored, approval);
     // Spelled out, so a failure names the field rather than two long debug dumps.
     assert_eq!(stored.status(), Status::Approved);
-    assert_eq!(stored.version(), 3);
+    assert_eq!(stored.version(), 4);
     assert_eq!(stored.decisions().len(), 2);
     assert_eq!(stored.resolved_at(), Some(fixture.now()));
 }
@@ -351,6 +370,100 @@ pub async fn overdue_returns_pending_requests_past_their_expiry_oldest_first(sto
     assert_eq!(store.approvals.overdue(now, 1).await.unwrap(), [due_at_one]);
     let before_any = fixture.now() + Duration::minutes(59);
     assert_eq!(store.approvals.overdue(before_any, 10).await.unwrap(), []);
+}
+
+/// A request opened now that reminds every `every_minutes` and expires after `ttl_hours`.
+fn reminding(every_minutes: i64, ttl_hours: i64) -> NewApproval {
+    let base = new_approval(1);
+    NewApproval {
+        policy: base
+            .policy
+            .clone()
+            .with_remind_after(Some(RemindAfter::from_seconds(every_minutes * 60).unwrap())),
+        ttl: Ttl::from_seconds(ttl_hours * 60 * 60).unwrap(),
+        ..base
+    }
+}
+
+pub async fn reminders_due_returns_pending_requests_with_a_reminder_due_earliest_first(
+    store: &Store,
+) {
+    let fixture = Fixture::default();
+    let due_at_20 = fixture.create(store, reminding(20, 24)).await.id();
+    let due_at_10 = fixture.create(store, reminding(10, 24)).await.id();
+    let not_due = fixture.create(store, reminding(60, 24)).await.id();
+    let never = fixture.create_pending(store).await.id();
+    let mut settled = fixture.create(store, reminding(10, 24)).await;
+    fixture
+        .decide(store, &mut settled, "alice", Verdict::Approve)
+        .await;
+    // Reminded at 15 minutes: its next reminder is at 25, after `now`.
+    let mut reminded = fixture.create(store, reminding(10, 24)).await;
+    fixture.clock.advance(Duration::minutes(15));
+    reminded.remind(fixture.now()).unwrap();
+    let events = reminded.take_events();
+    store
+        .approvals
+        .save(&reminded, &events, None)
+        .await
+        .unwrap();
+
+    let now = fixture.now() + Duration::minutes(5);
+    let due = store.approvals.reminders_due(now, 10).await.unwrap();
+    assert_eq!(due, [due_at_10, due_at_20]);
+    for id in [not_due, never, settled.id(), reminded.id()] {
+        assert!(!due.contains(&id), "{id} is not due");
+    }
+    assert_eq!(
+        store.approvals.reminders_due(now, 1).await.unwrap(),
+        [due_at_10]
+    );
+    let before_any = start_time() + Duration::minutes(9);
+    assert_eq!(
+        store.approvals.reminders_due(before_any, 10).await.unwrap(),
+        []
+    );
+}
+
+pub async fn next_deadline_is_the_earliest_expiry_or_reminder_of_a_pending_request(store: &Store) {
+    let fixture = Fixture::default();
+    assert_eq!(store.approvals.next_deadline().await.unwrap(), None);
+    let with_ttl = |hours: i64| NewApproval {
+        ttl: Ttl::from_seconds(hours * 60 * 60).unwrap(),
+        ..new_approval(1)
+    };
+    fixture.create(store, with_ttl(3)).await;
+    assert_eq!(
+        store.approvals.next_deadline().await.unwrap(),
+        Some(start_time() + Duration::hours(3))
+    );
+    // A reminder comes before any expiry.
+    fixture.create(store, reminding(45, 24)).await;
+    assert_eq!(
+        store.approvals.next_deadline().await.unwrap(),
+        Some(start_time() + Duration::minutes(45))
+    );
+    // A settled request's deadlines no longer count.
+    let mut settled = fixture.create(store, with_ttl(1)).await;
+    assert_eq!(
+        store.approvals.next_deadline().await.unwrap(),
+        Some(start_time() + Duration::minutes(45))
+    );
+    fixture
+        .decide(store, &mut settled, "alice", Verdict::Approve)
+        .await;
+    let mut soon = fixture.create(store, reminding(10, 24)).await;
+    assert_eq!(
+        store.approvals.next_deadline().await.unwrap(),
+        Some(start_time() + Duration::minutes(10))
+    );
+    fixture
+        .decide(store, &mut soon, "alice", Verdict::Reject)
+        .await;
+    assert_eq!(
+        store.approvals.next_deadline().await.unwrap(),
+        Some(start_time() + Duration::minutes(45))
+    );
 }
 
 /// The race the optimistic concurrency exists for: many approvers click at once on a request

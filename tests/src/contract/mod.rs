@@ -101,6 +101,8 @@ macro_rules! contract_tests {
             list_respects_the_limit,
             list_pages_stay_stable_when_requests_are_added_between_pages,
             overdue_returns_pending_requests_past_their_expiry_oldest_first,
+            reminders_due_returns_pending_requests_with_a_reminder_due_earliest_first,
+            next_deadline_is_the_earliest_expiry_or_reminder_of_a_pending_request,
             concurrent_decisions_record_exactly_one,
         ]);
         $crate::contract_tests!(@suite $backend, alert_repository: [

@@ -2,8 +2,9 @@
 //! answers (`shared/reference/chat-protocols.md` §6.5, §7.2 and §8.1): the `Bot` token, the
 //! `DiscordBot (…)` user agent, JSON bodies, mentions that ping nobody, components within
 //! their limits, and the `nonce` with `enforce_nonce` (a second post with the same nonce gets
-//! the first message back, and no new one). Failures are scripted per endpoint; every call is
-//! recorded with the moment it arrived.
+//! the first message back, and no new one). A message with a `message_reference` is a reply:
+//! it must name a message of its channel, and may ping exactly the users it mentions.
+//! Failures are scripted per endpoint; every call is recorded with the moment it arrived.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,6 +96,8 @@ struct State {
     messages: HashMap<String, (String, Value)>,
     /// Message ids in creation order.
     created: Vec<String>,
+    /// Replies (messages with a `message_reference`), in creation order.
+    replies: Vec<Value>,
     nonces: HashMap<String, String>,
     next_id: u64,
     fail_next: Vec<(Endpoint, VecDeque<Scripted>)>,
@@ -200,6 +203,11 @@ impl FakeDiscord {
             .iter()
             .filter_map(|id| state.messages.get(id).map(|(_, body)| body.clone()))
             .collect()
+    }
+
+    /// The replies posted so far, in creation order (not among [`messages`](Self::messages)).
+    pub fn replies(&self) -> Vec<Value> {
+        self.state().replies.clone()
     }
 
     /// The message with this id, as last posted or edited.
@@ -315,6 +323,15 @@ fn answer(
 ) -> (u16, ResponseTemplate) {
     let parts: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     match endpoint {
+        Some(Endpoint::Create) if body.get("message_reference").is_some() => {
+            if let Err(refusal) = check_reply(state, parts[1], body) {
+                return (refusal.status, refusal.template());
+            }
+            state.next_id += 1;
+            let id = state.next_id.to_string();
+            state.replies.push(body.clone());
+            (200, message_answer(&id, parts[1], body))
+        }
         Some(Endpoint::Create) => {
             if let Err(refusal) = check_message(body) {
                 return (refusal.status, refusal.template());
@@ -409,6 +426,41 @@ fn check_message(body: &Value) -> Result<(), Scripted> {
                 return Err(refuse("button"));
             }
         }
+    }
+    Ok(())
+}
+
+/// A reply as Discord accepts it: a reference to a message of the same channel (Discord
+/// answers 400 for one it cannot find, unless `fail_if_not_exists` is false), content within
+/// its limit, a nonce, and pings for no one but users the content mentions.
+fn check_reply(state: &State, channel: &str, body: &Value) -> Result<(), Scripted> {
+    let refuse = |what: &str| Scripted::error(400, 50035, &format!("Invalid Form Body ({what})"));
+    let reference = &body["message_reference"];
+    let replied_to = reference["message_id"].as_str().unwrap_or_default();
+    let exists = state
+        .messages
+        .get(replied_to)
+        .is_some_and(|(posted_in, _)| posted_in == channel);
+    if !exists && reference["fail_if_not_exists"] != false {
+        return Err(refuse("message_reference: Unknown message"));
+    }
+    let content = body["content"].as_str().unwrap_or_default();
+    if content.is_empty() || content.chars().count() > 2000 {
+        return Err(refuse("content"));
+    }
+    let nonce = body["nonce"].as_str().unwrap_or_default();
+    if nonce.is_empty() || nonce.len() > 25 || body["enforce_nonce"] != true {
+        return Err(refuse("nonce"));
+    }
+    let mentions = &body["allowed_mentions"];
+    let users = mentions["users"].as_array().map_or(&[][..], Vec::as_slice);
+    let only_mentioned_users = users.len() <= 100
+        && users.iter().all(|user| {
+            user.as_str()
+                .is_some_and(|id| content.contains(&format!("<@{id}>")))
+        });
+    if mentions["parse"] != json!([]) || mentions["replied_user"] == true || !only_mentioned_users {
+        return Err(refuse("allowed_mentions would ping someone not mentioned"));
     }
     Ok(())
 }

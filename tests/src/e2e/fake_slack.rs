@@ -17,11 +17,12 @@ pub const UPDATE: &str = "/chat.update";
 /// Answers like Slack: `ok`, the channel, and a fresh `ts` per posted message.
 struct Answer {
     next_ts: Arc<AtomicU64>,
-    /// (endpoint, body) of every call answered with `ok: true`.
+    /// (endpoint, body, ts) of every call answered with `ok: true`.
     answered: Answered,
 }
 
-type Answered = Arc<Mutex<Vec<(String, Value)>>>;
+/// (endpoint, body, the `ts` answered) of every call answered with `ok: true`.
+type Answered = Arc<Mutex<Vec<(String, Value, String)>>>;
 
 impl Respond for Answer {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -44,7 +45,7 @@ impl Respond for Answer {
         self.answered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((request.url.path().to_owned(), body.clone()));
+            .push((request.url.path().to_owned(), body.clone(), ts.clone()));
         ResponseTemplate::new(200).set_body_json(json!({
             "ok": true,
             "channel": body["channel"],
@@ -152,8 +153,27 @@ impl FakeSlack {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
-            .filter(|(path, _)| path == endpoint)
-            .map(|(_, body)| body.clone())
+            .filter(|(path, _, _)| path == endpoint)
+            .map(|(_, body, _)| body.clone())
+            .collect()
+    }
+
+    /// The `ts` of every message posted to a channel (not in a thread), in posting order.
+    pub fn posted_ts(&self) -> Vec<String> {
+        self.answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .filter(|(path, body, _)| path == POST && body.get("thread_ts").is_none())
+            .map(|(_, _, ts)| ts.clone())
+            .collect()
+    }
+
+    /// The bodies of the replies posted in the thread of the message `ts`, in order.
+    pub fn thread(&self, ts: &str) -> Vec<Value> {
+        self.answered(POST)
+            .into_iter()
+            .filter(|body| body["thread_ts"] == ts)
             .collect()
     }
 

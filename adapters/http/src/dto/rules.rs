@@ -16,8 +16,9 @@ use std::ops::RangeInclusive;
 use application::ports::IdempotencyKey;
 use application::use_cases::ListApprovals;
 use domain::{
-    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, Description, FORMAT_CHARACTERS,
-    Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RequiredApprovals, Title, Ttl,
+    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, Description,
+    FORMAT_CHARACTERS, Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RemindAfter,
+    RequiredApprovals, Title, Ttl,
 };
 use serde_json::json;
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, SchemaType};
@@ -129,6 +130,21 @@ pub(crate) fn expires_in_seconds() -> Object {
             Ttl::MIN_SECONDS,
             Ttl::MAX_SECONDS,
             Ttl::DEFAULT_SECONDS
+        )))
+}
+
+/// `remind_after_seconds`: optional, five seconds to thirty days; absent means no reminders.
+pub(crate) fn remind_after_seconds() -> Object {
+    ObjectBuilder::new()
+        .schema_type(optional(Type::Integer))
+        .minimum(Some(RemindAfter::MIN_SECONDS))
+        .maximum(Some(RemindAfter::MAX_SECONDS))
+        .description(Some(format!(
+            "Remind the approvers in the request's chat thread after this many seconds \
+             without a decision, and again after each reminder, and warn them once before \
+             it expires: {} to {} (30 days). Absent or null: no reminders.",
+            RemindAfter::MIN_SECONDS,
+            RemindAfter::MAX_SECONDS,
         )))
 }
 

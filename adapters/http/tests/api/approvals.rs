@@ -34,7 +34,8 @@ async fn create_answers_201_with_location_and_the_stored_request() {
                 "callback_url": "https://ci.example.com/hooks/42",
                 "required_approvals": 2,
                 "allowed_approvers": ["bob", "alice"],
-                "expires_in_seconds": 3600
+                "expires_in_seconds": 3600,
+                "remind_after_seconds": 900
             }),
         )
         .await;
@@ -57,7 +58,8 @@ async fn create_answers_201_with_location_and_the_stored_request() {
             "policy": {
                 "required_approvals": 2,
                 "allowed_approvers": ["alice", "bob"],
-                "allow_self_approval": false
+                "allow_self_approval": false,
+                "remind_after_seconds": 900
             },
             "status": "pending",
             "decisions": [],

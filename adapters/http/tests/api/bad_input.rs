@@ -153,6 +153,12 @@ async fn bad_input_gets_a_typed_problem_and_changes_nothing() {
             "malformed-body",
         ),
         case(
+            "a duration where seconds are expected",
+            json_body(create(), create_with("remind_after_seconds", json!("1h"))),
+            bad,
+            "malformed-body",
+        ),
+        case(
             "missing field",
             json_body(create(), json!({ "title": "deploy" }).to_string()),
             bad,
@@ -371,6 +377,19 @@ async fn bad_input_gets_a_typed_problem_and_changes_nothing() {
             "expiry under a minute",
             json_body(create(), create_with("expires_in_seconds", json!(10))),
             "expires_in_seconds",
+        ),
+        invalid(
+            "reminders more often than every five seconds",
+            json_body(create(), create_with("remind_after_seconds", json!(1))),
+            "remind_after_seconds",
+        ),
+        invalid(
+            "reminders less often than every thirty days",
+            json_body(
+                create(),
+                create_with("remind_after_seconds", json!(31 * 24 * 3600)),
+            ),
+            "remind_after_seconds",
         ),
         invalid(
             "empty summary",

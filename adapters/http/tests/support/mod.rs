@@ -409,6 +409,18 @@ impl ApprovalRepository for ControlledSaves {
     ) -> Result<Vec<ApprovalId>, RepositoryError> {
         self.store.overdue(now, limit).await
     }
+
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        self.store.reminders_due(now, limit).await
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        self.store.next_deadline().await
+    }
 }
 
 /// Polls `future` once: `Some(output)` if it finished without waiting for anything.

@@ -19,7 +19,7 @@ use crate::SqliteStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
-use crate::time::to_micros;
+use crate::time::{from_optional_micros, to_micros};
 
 /// The `aggregate_type` of outbox rows written for approvals.
 const AGGREGATE_TYPE: &str = "approval";
@@ -30,7 +30,8 @@ macro_rules! select_approvals {
         concat!(
             "SELECT id, title, description, requester, destination, metadata, callback_url,
                     required_approvals, allowed_approvers, allow_self_approval, status,
-                    decisions, created_at, expires_at, resolved_at, version
+                    decisions, created_at, expires_at, resolved_at, version,
+                    remind_after_seconds, reminded_at, expiry_warned, next_reminder_at
              FROM approvals ",
             $rest
         )
@@ -81,8 +82,10 @@ impl ApprovalRepository for SqliteStore {
                 "INSERT INTO approvals (
                      id, title, description, requester, destination, metadata, callback_url,
                      required_approvals, allowed_approvers, allow_self_approval, status,
-                     decisions, created_at, expires_at, resolved_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     decisions, created_at, expires_at, resolved_at, version,
+                     remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17, ?18, ?19, ?20)",
             );
             bind_columns(insert, &row)
                 .execute(&mut *tx)
@@ -98,8 +101,9 @@ impl ApprovalRepository for SqliteStore {
                      metadata = ?6, callback_url = ?7, required_approvals = ?8,
                      allowed_approvers = ?9, allow_self_approval = ?10, status = ?11,
                      decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
-                     version = ?16
-                 WHERE id = ?1 AND version = ?17",
+                     version = ?16, remind_after_seconds = ?17, reminded_at = ?18,
+                     expiry_warned = ?19, next_reminder_at = ?20
+                 WHERE id = ?1 AND version = ?21",
             );
             let updated = bind_columns(update, &row)
                 .bind(row.version - 1)
@@ -168,9 +172,49 @@ impl ApprovalRepository for SqliteStore {
         .map_err(translate)?;
         Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
     }
+
+    #[tracing::instrument(name = "sqlite.approvals.reminders_due", skip_all, level = "debug")]
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalId>, RepositoryError> {
+        // Spelled out like `overdue`'s, so the partial index `approvals_pending_by_reminder`
+        // applies.
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id
+             FROM approvals
+             WHERE status = 'pending' AND next_reminder_at IS NOT NULL
+                   AND next_reminder_at <= ?
+             ORDER BY next_reminder_at, id
+             LIMIT ?",
+        )
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(self.readers())
+        .await
+        .map_err(translate)?;
+        Ok(ids.into_iter().map(ApprovalId::from_uuid).collect())
+    }
+
+    #[tracing::instrument(name = "sqlite.approvals.next_deadline", skip_all, level = "debug")]
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        // Two index lookups (each `MIN` reads the first entry of its partial index);
+        // SQLite's two-argument `min` would be NULL when either is.
+        let (expiry, reminder): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT MIN(expires_at) FROM approvals WHERE status = 'pending'),
+                    (SELECT MIN(next_reminder_at) FROM approvals
+                     WHERE status = 'pending' AND next_reminder_at IS NOT NULL)",
+        )
+        .fetch_one(self.readers())
+        .await
+        .map_err(translate)?;
+        let earliest = [expiry, reminder].into_iter().flatten().min();
+        from_optional_micros(earliest)
+    }
 }
 
-/// Binds the columns of `row` to `?1` … `?16`, in the order of `select_approvals!`: the INSERT
+/// Binds the columns of `row` to `?1` … `?20`, in the order of `select_approvals!`: the INSERT
 /// and the UPDATE of `save` both number their parameters this way.
 fn bind_columns<'q>(
     query: Query<'q, Sqlite, SqliteArguments>,
@@ -193,4 +237,8 @@ fn bind_columns<'q>(
         .bind(to_micros(row.expires_at))
         .bind(row.resolved_at.map(to_micros))
         .bind(row.version)
+        .bind(row.remind_after_seconds)
+        .bind(row.reminded_at.map(to_micros))
+        .bind(row.expiry_warned)
+        .bind(row.next_reminder_at.map(to_micros))
 }

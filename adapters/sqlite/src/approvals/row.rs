@@ -33,6 +33,10 @@ pub(crate) struct SqliteApprovalRow {
     expires_at: i64,
     resolved_at: Option<i64>,
     version: i64,
+    remind_after_seconds: Option<i64>,
+    reminded_at: Option<i64>,
+    expiry_warned: bool,
+    next_reminder_at: Option<i64>,
 }
 
 impl SqliteApprovalRow {
@@ -55,6 +59,10 @@ impl SqliteApprovalRow {
             expires_at: from_micros(self.expires_at)?,
             resolved_at: from_optional_micros(self.resolved_at)?,
             version: self.version,
+            remind_after_seconds: self.remind_after_seconds,
+            reminded_at: from_optional_micros(self.reminded_at)?,
+            expiry_warned: self.expiry_warned,
+            next_reminder_at: from_optional_micros(self.next_reminder_at)?,
         }
         .into_approval()
     }

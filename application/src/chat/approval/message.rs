@@ -27,11 +27,7 @@ pub fn approval_message(approval: &ApprovalRequest) -> ChatMessage {
     };
     let title = approval.title().as_str();
     ChatMessage {
-        subject: SubjectRef {
-            kind: VOCABULARY.kind,
-            id: approval.id().as_uuid(),
-            version: approval.version(),
-        },
+        subject: subject_ref(approval),
         destination: approval.destination().clone(),
         tone,
         status: status.to_string(),
@@ -45,6 +41,15 @@ pub fn approval_message(approval: &ApprovalRequest) -> ChatMessage {
         } else {
             Vec::new()
         },
+    }
+}
+
+/// Which request, at which version, the message or a reply shows.
+pub(super) fn subject_ref(approval: &ApprovalRequest) -> SubjectRef {
+    SubjectRef {
+        kind: VOCABULARY.kind,
+        id: approval.id().as_uuid(),
+        version: approval.version(),
     }
 }
 

@@ -46,6 +46,7 @@ fn untouched() -> MockChatGateway {
     let mut gateway = MockChatGateway::new();
     gateway.expect_post().never();
     gateway.expect_update().never();
+    gateway.expect_reply().never();
     gateway
 }
 
@@ -134,4 +135,29 @@ async fn an_update_for_a_platform_no_longer_connected_is_permanent() {
         matches!(result, Err(ChatError::Permanent { .. })),
         "{result:?}"
     );
+}
+
+#[tokio::test]
+async fn a_reply_reaches_the_platform_of_the_message_it_answers_with_the_bare_channel() {
+    let mut discord = MockChatGateway::new();
+    discord
+        .expect_reply()
+        .withf(|to, reply| {
+            to.channel == "123" && to.message_id == "456" && reply.subject.kind == "widget"
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let router = ChatRouter::new("slack")
+        .with("slack", Arc::new(untouched()))
+        .with("discord", Arc::new(discord));
+    let reply = ChatReply {
+        subject: message("C1").subject,
+        tone: Tone::Warning,
+        text: "still waiting".into(),
+    };
+    let at = MessageRef {
+        channel: "discord:123".into(),
+        message_id: "456".into(),
+    };
+    router.reply(&at, &reply).await.unwrap();
 }

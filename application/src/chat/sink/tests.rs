@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::chat::subject::{MockChatSubject, Noun, Vocabulary};
-use crate::chat::{ChatMessage, RichText, SubjectRef, Tone};
+use crate::chat::{ChatMessage, ChatReply, RichText, SubjectRef, Tone};
 use crate::ports::{CHAT_SINK, MessageRef, MockChatGateway, MockChatMessages, RepositoryError};
 
 static WIDGET: Vocabulary = Vocabulary {
@@ -79,10 +79,19 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// A registered widget kind whose widget exists.
+    /// A registered widget kind whose events are changes of state.
     fn new() -> Self {
+        Self::showing(Showing::Message)
+    }
+
+    /// A registered widget kind whose events show as `showing`.
+    fn showing(showing: Showing) -> Self {
         let mut subject = MockChatSubject::new();
         subject.expect_vocabulary().return_const(&WIDGET);
+        subject
+            .expect_showing()
+            .withf(|event_type, widget| event_type == "widget.turned" && *widget == id())
+            .returning(move |_, _| Ok(showing.clone()));
         Self {
             subject,
             chat: MockChatGateway::new(),
@@ -219,6 +228,54 @@ async fn an_unreadable_aggregate_is_permanent_and_an_unreachable_store_retryable
             "{result:?}"
         );
     }
+}
+
+fn reply() -> ChatReply {
+    ChatReply {
+        subject: message().subject,
+        tone: Tone::Warning,
+        text: "Still waiting for you".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_reply_goes_to_the_thread_of_the_recorded_message_which_stays_as_it_is() {
+    let mut f = Fixture::showing(Showing::Reply(reply()));
+    f.messages.expect_get().returning(|_| Ok(Some(posted())));
+    f.chat
+        .expect_reply()
+        .withf(|to, r| *to == posted() && *r == reply())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    f.chat.expect_post().never();
+    f.chat.expect_update().never();
+    f.subject.expect_message().never();
+    assert_eq!(f.sink().deliver(&event("widget")).await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_reply_without_a_message_to_answer_posts_the_message_instead() {
+    let mut f = Fixture::showing(Showing::Reply(reply())).existing();
+    f.messages.expect_get().returning(|_| Ok(None));
+    f.chat.expect_reply().never();
+    f.chat
+        .expect_post()
+        .withf(|m| *m == message())
+        .times(1)
+        .returning(|_| Ok(posted()));
+    f.messages.expect_put().times(1).returning(|_, _| Ok(()));
+    assert_eq!(f.sink().deliver(&event("widget")).await, Ok(()));
+}
+
+#[tokio::test]
+async fn an_event_that_no_longer_applies_shows_nothing() {
+    let mut f = Fixture::showing(Showing::Nothing);
+    f.subject.expect_message().never();
+    f.messages.expect_get().never();
+    f.chat.expect_post().never();
+    f.chat.expect_update().never();
+    f.chat.expect_reply().never();
+    assert_eq!(f.sink().deliver(&event("widget")).await, Ok(()));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use application::use_cases::{CreateApprovalInput, Page};
 use chrono::{DateTime, Utc};
-use domain::{ApprovalRequest, Decision, Status, Verdict};
+use domain::{ApprovalRequest, Decision, RemindAfter, Status, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -48,6 +48,10 @@ pub(crate) struct CreateApprovalBody {
     #[serde(default, deserialize_with = "strict_json::optional_integer")]
     #[schema(schema_with = rules::expires_in_seconds)]
     expires_in_seconds: Option<i64>,
+    /// Seconds between reminders in the chat thread: 5 s to 30 days; absent: none.
+    #[serde(default, deserialize_with = "strict_json::optional_integer")]
+    #[schema(schema_with = rules::remind_after_seconds)]
+    remind_after_seconds: Option<i64>,
 }
 
 impl From<CreateApprovalBody> for CreateApprovalInput {
@@ -62,6 +66,7 @@ impl From<CreateApprovalBody> for CreateApprovalInput {
             allowed_approvers: body.allowed_approvers.unwrap_or_default(),
             allow_self_approval: body.allow_self_approval.unwrap_or(false),
             expires_in_seconds: body.expires_in_seconds,
+            remind_after_seconds: body.remind_after_seconds,
         }
     }
 }
@@ -212,6 +217,9 @@ struct PolicyResponse {
     /// Empty when anyone but the requester may decide.
     allowed_approvers: Vec<String>,
     allow_self_approval: bool,
+    /// Seconds between reminders; `null` when nobody is reminded.
+    #[schema(required)]
+    remind_after_seconds: Option<i64>,
 }
 
 /// One approver's verdict.
@@ -244,6 +252,7 @@ impl From<&ApprovalRequest> for ApprovalResponse {
                     .map(ToString::to_string)
                     .collect(),
                 allow_self_approval: policy.allow_self_approval(),
+                remind_after_seconds: policy.remind_after().map(RemindAfter::seconds),
             },
             status: approval.status().into(),
             decisions: approval
@@ -326,6 +335,7 @@ mod tests {
         assert!(!input.allow_self_approval);
         assert_eq!(input.required_approvals, None);
         assert_eq!(input.expires_in_seconds, None);
+        assert_eq!(input.remind_after_seconds, None);
     }
 
     #[test]
