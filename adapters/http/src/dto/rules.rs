@@ -16,9 +16,8 @@ use std::ops::RangeInclusive;
 use application::ports::IdempotencyKey;
 use application::use_cases::ListApprovals;
 use domain::{
-    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, Description,
-    FORMAT_CHARACTERS, Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RemindAfter,
-    RequiredApprovals, Title, Ttl,
+    CONTROL_CHARACTERS, CallbackUrl, ChatDestination, Comment, Description, FORMAT_CHARACTERS,
+    Identity, LINE_BREAKS_AND_TAB, Metadata, Policy, RemindAfter, RequiredApprovals, Title, Ttl,
 };
 use serde_json::json;
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, SchemaType};
