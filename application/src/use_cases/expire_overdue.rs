@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use domain::ExpireError;
 
+use super::sweep::save_each_changed;
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Clone)]
@@ -28,22 +29,14 @@ impl ExpireOverdue {
     #[tracing::instrument(skip_all)]
     pub async fn execute(&self, batch: u32) -> Result<usize, RepositoryError> {
         let now = self.clock.now();
-        let mut expired = 0;
-        for id in self.approvals.overdue(now, batch).await? {
-            let Some(mut approval) = self.approvals.get(id).await? else {
-                continue;
-            };
+        let due = self.approvals.overdue(now, batch).await?;
+        let expired = save_each_changed(&*self.approvals, due, |approval| {
             match approval.expire(now) {
-                Ok(()) => {}
-                Err(ExpireError::NotPending { .. } | ExpireError::NotDue { .. }) => continue,
+                Ok(()) => true,
+                Err(ExpireError::NotPending { .. } | ExpireError::NotDue { .. }) => false,
             }
-            let events = approval.take_events();
-            match self.approvals.save(&approval, &events, None).await {
-                Ok(()) => expired += 1,
-                Err(RepositoryError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        })
+        .await?;
         if expired > 0 {
             tracing::info!(expired, "expired overdue approval requests");
         }

@@ -19,6 +19,7 @@ mod list_approvals;
 mod raise_alert;
 mod remind_approvers;
 mod settle_alert;
+mod sweep;
 
 pub use answer::Answer;
 pub use authenticate::{Authenticate, AuthenticateError};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use domain::RemindError;
 
+use super::sweep::save_each_changed;
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Clone)]
@@ -31,26 +32,18 @@ impl RemindApprovers {
     #[tracing::instrument(skip_all)]
     pub async fn execute(&self, batch: u32) -> Result<usize, RepositoryError> {
         let now = self.clock.now();
-        let mut sent = 0;
-        for id in self.approvals.reminders_due(now, batch).await? {
-            let Some(mut approval) = self.approvals.get(id).await? else {
-                continue;
-            };
+        let due = self.approvals.reminders_due(now, batch).await?;
+        let sent = save_each_changed(&*self.approvals, due, |approval| {
             match approval.remind(now) {
-                Ok(_) => {}
+                Ok(_) => true,
                 Err(
                     RemindError::NotPending { .. }
                     | RemindError::Overdue { .. }
                     | RemindError::NotDue { .. },
-                ) => continue,
+                ) => false,
             }
-            let events = approval.take_events();
-            match self.approvals.save(&approval, &events, None).await {
-                Ok(()) => sent += 1,
-                Err(RepositoryError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        })
+        .await?;
         if sent > 0 {
             tracing::info!(sent, "reminded approvers of pending requests");
         }
