@@ -164,18 +164,12 @@ impl ApprovalRepository for MemoryStore {
         limit: u32,
     ) -> Result<Vec<ApprovalId>, RepositoryError> {
         let state = self.guard()?;
-        let mut due: Vec<_> = state
+        let expiries = state
             .approvals
             .values()
-            .filter(|a| a.status() == Status::Pending && a.expires_at() <= now)
-            .map(|a| (a.expires_at(), a.id()))
-            .collect();
-        due.sort();
-        Ok(due
-            .into_iter()
-            .take(limit as usize)
-            .map(|(_, id)| id)
-            .collect())
+            .filter(|a| a.status() == Status::Pending)
+            .map(|a| (a.expires_at(), a.id()));
+        Ok(due_first(expiries, now, limit))
     }
 
     async fn reminders_due(
@@ -184,18 +178,11 @@ impl ApprovalRepository for MemoryStore {
         limit: u32,
     ) -> Result<Vec<ApprovalId>, RepositoryError> {
         let state = self.guard()?;
-        let mut due: Vec<_> = state
+        let reminders = state
             .approvals
             .values()
-            .filter_map(|a| Some((a.next_reminder_at()?, a.id())))
-            .filter(|(at, _)| *at <= now)
-            .collect();
-        due.sort();
-        Ok(due
-            .into_iter()
-            .take(limit as usize)
-            .map(|(_, id)| id)
-            .collect())
+            .filter_map(|a| Some((a.next_reminder_at()?, a.id())));
+        Ok(due_first(reminders, now, limit))
     }
 
     async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
@@ -208,6 +195,21 @@ impl ApprovalRepository for MemoryStore {
             .flatten()
             .min())
     }
+}
+
+/// The ids whose deadline has come by `now`, earliest first (ties by id, as the SQL stores
+/// order them), at most `limit`.
+fn due_first(
+    deadlines: impl Iterator<Item = (DateTime<Utc>, ApprovalId)>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Vec<ApprovalId> {
+    let mut due: Vec<_> = deadlines.filter(|(at, _)| *at <= now).collect();
+    due.sort();
+    due.into_iter()
+        .take(limit as usize)
+        .map(|(_, id)| id)
+        .collect()
 }
 
 impl State {
