@@ -8,14 +8,14 @@ use adapter_slack::{SlackSettings, SlackState, routes};
 use application::chat::ChatSubjects;
 use application::chat::alert::AlertChat;
 use application::chat::approval::ApprovalChat;
-use application::ports::{AlertRepository, ApprovalRepository};
-use application::use_cases::{CreateApprovalInput, RaiseAlertInput};
+use application::ports::ApprovalRepository;
+use application::use_cases::CreateApprovalInput;
 use application::{Ports, UseCases};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Alert, AlertId, AlertStatus, ApprovalId, ApprovalRequest, Identity, Status};
+use domain::{ApprovalId, ApprovalRequest, Identity, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -24,7 +24,6 @@ use tower::ServiceExt;
 pub const SIGNING_SECRET: &str = "test-signing-secret";
 pub const APP_ID: &str = "A0TESTAPP";
 pub const REQUESTER: &str = "ci-pipeline";
-pub const MONITOR: &str = "monitor";
 
 /// How the app under test is configured.
 pub struct Config {
@@ -46,7 +45,7 @@ impl Default for Config {
 pub struct TestSlack {
     pub store: Arc<MemoryStore>,
     pub clock: Arc<ManualClock>,
-    use_cases: UseCases,
+    pub use_cases: UseCases,
     router: Router,
 }
 
@@ -145,42 +144,6 @@ impl TestSlack {
         assert_eq!(approval.status(), Status::Pending);
         assert!(approval.decisions().is_empty());
         assert_eq!(self.event_types(), ["approval.requested"]);
-    }
-
-    /// An open critical alert raised by `monitor` with dedup key `disk:db-1`.
-    pub async fn raise_alert(&self) -> Alert {
-        let (alert, _) = self
-            .use_cases
-            .raise_alert
-            .execute(
-                Identity::parse(MONITOR).unwrap(),
-                RaiseAlertInput {
-                    severity: "critical".into(),
-                    summary: "db-1 disk 97%".into(),
-                    details: Some("/var/lib/postgres is almost full".into()),
-                    destination: "C0123456789".into(),
-                    dedup_key: "disk:db-1".into(),
-                },
-                None,
-            )
-            .await
-            .unwrap();
-        alert
-    }
-
-    pub async fn alert(&self, id: AlertId) -> Alert {
-        AlertRepository::get(self.store.as_ref(), id)
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    /// Asserts that the alert is still open, with only its `Raised` event.
-    pub async fn assert_alert_untouched(&self, id: AlertId) {
-        let alert = self.alert(id).await;
-        assert_eq!(alert.status(), AlertStatus::Open);
-        assert_eq!(alert.state().acknowledged_by, None);
-        assert_eq!(self.event_types(), ["alert.raised"]);
     }
 
     /// The event types in the outbox, oldest first.
