@@ -3,7 +3,7 @@
 use serde_json::json;
 use tests::e2e::{Backend, POST, TestApp, UPDATE};
 
-on_every_backend!(a_repeated_alert_updates_its_message_instead_of_posting_again);
+tests::on_every_backend!(a_repeated_alert_updates_its_message_instead_of_posting_again);
 
 async fn a_repeated_alert_updates_its_message_instead_of_posting_again(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,4 +1,4 @@
-//! What only the PostgreSQL adapter does with alerts: a row the domain refuses is reported
+//! What the PostgreSQL adapter does with alert rows: a row the domain refuses is reported
 //! corrupt, and a server that is gone makes every alert query unavailable.
 
 use adapter_postgres::PostgresStore;
@@ -7,9 +7,11 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
 use tests::contract::alert_repository::new_alert;
 use tests::contract::fixtures::Fixture;
-use tests::postgres::TestDatabase;
+use tests::postgres::{TestDatabase, closed_port};
 
-use crate::postgres::adapter::{TIMEOUT, closed_port, is_unavailable};
+fn is_unavailable<T: std::fmt::Debug>(result: &Result<T, RepositoryError>) -> bool {
+    matches!(result, Err(RepositoryError::Unavailable(_)))
+}
 
 #[tokio::test]
 async fn an_alert_row_the_domain_refuses_is_reported_corrupt() {
@@ -48,7 +50,7 @@ async fn a_store_whose_server_is_gone_reports_unavailable_on_every_alert_query()
         closed_port().await
     );
     let pool = PgPoolOptions::new()
-        .acquire_timeout(TIMEOUT)
+        .acquire_timeout(std::time::Duration::from_millis(500))
         .connect_lazy(&url)
         .unwrap();
     let store = PostgresStore::from_pool(pool);

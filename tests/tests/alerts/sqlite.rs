@@ -1,4 +1,4 @@
-//! What only the SQLite adapter does with alerts: a row the domain refuses is reported
+//! What the SQLite adapter does with alert rows: a row the domain refuses is reported
 //! corrupt by every query that reads it.
 
 use adapter_sqlite::SqliteStore;
@@ -7,12 +7,10 @@ use sqlx::{Connection, SqliteConnection};
 use tests::contract::alert_repository::new_alert;
 use tests::contract::fixtures::Fixture;
 
-use crate::sqlite::adapter::url_in;
-
 #[tokio::test]
 async fn an_alert_row_the_domain_refuses_is_reported_corrupt() {
     let dir = tempfile::tempdir().unwrap();
-    let url = url_in(&dir, "sqlite:");
+    let url = format!("sqlite:{}", dir.path().join("service.db").display());
     let store = SqliteStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let fixture = Fixture::default();

@@ -11,26 +11,7 @@ use serde_json::{Value, json};
 use tests::e2e::{Answer, Backend, FakeSlack, POST, TestApp, UPDATE};
 use wiremock::ResponseTemplate;
 
-/// Instantiates each story once per backend, as `sqlite::<story>` and `postgres::<story>`.
-macro_rules! on_every_backend {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $story() { super::$story(tests::e2e::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $story() { super::$story(tests::e2e::Backend::Postgres).await }
-            )*
-        }
-    };
-}
-
-// Each aggregate's own stories, on every backend too.
-mod alerts;
-
-on_every_backend!(
+tests::on_every_backend!(
     a_button_click_approves_and_the_message_loses_its_buttons,
     slack_failures_delay_notifications_but_lose_and_repeat_none,
     a_permanent_slack_error_dead_letters_the_notification,

@@ -4,18 +4,16 @@
 // Helpers outside `#[test]` functions are test code too: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod alerts;
-
 mod sqlite {
     tests::contract_tests!(tests::backends::sqlite);
 
-    pub(crate) mod adapter {
+    mod adapter {
         use adapter_sqlite::{PoolStats, SqliteStore};
         use application::ports::{ApprovalRepository, Readiness, RepositoryError};
         use sqlx::{Connection, SqliteConnection};
         use tests::contract::fixtures::{Fixture, new_approval};
 
-        pub(crate) fn url_in(dir: &tempfile::TempDir, form: &str) -> String {
+        fn url_in(dir: &tempfile::TempDir, form: &str) -> String {
             format!("{form}{}", dir.path().join("service.db").display())
         }
 

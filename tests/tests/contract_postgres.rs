@@ -5,12 +5,10 @@
 // Helpers outside `#[test]` functions are test code too: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod alerts;
-
 mod postgres {
     tests::contract_tests!(tests::backends::postgres);
 
-    pub(crate) mod adapter {
+    mod adapter {
         use std::time::{Duration, Instant};
 
         use adapter_postgres::{PoolSettings, PoolStats, PostgresStore};
@@ -21,20 +19,12 @@ mod postgres {
         use sqlx::postgres::PgPoolOptions;
         use sqlx::{Connection, PgConnection};
         use tests::contract::fixtures::{Fixture, new_approval};
-        use tests::postgres::TestDatabase;
+        use tests::postgres::{TestDatabase, closed_port};
         use tokio::net::TcpListener;
 
-        pub(crate) const TIMEOUT: Duration = Duration::from_millis(500);
+        const TIMEOUT: Duration = Duration::from_millis(500);
 
-        /// A local port nothing listens on.
-        pub(crate) async fn closed_port() -> u16 {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            listener.local_addr().unwrap().port()
-        }
-
-        pub(crate) fn is_unavailable<T: std::fmt::Debug>(
-            result: &Result<T, RepositoryError>,
-        ) -> bool {
+        fn is_unavailable<T: std::fmt::Debug>(result: &Result<T, RepositoryError>) -> bool {
             matches!(result, Err(RepositoryError::Unavailable(_)))
         }
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{PLATFORMS, spawn};
+use tests::e2e::{PLATFORMS, spawn};
 
 #[tokio::test]
 async fn an_alert_raised_three_times_is_one_message_showing_the_count_and_its_buttons_work() {
