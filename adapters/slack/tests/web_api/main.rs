@@ -12,64 +12,19 @@ use std::time::Duration;
 
 use adapter_slack::{SlackGateway, SlackSettings};
 use application::chat::approval::approval_message;
-use application::ports::{ChatError, ChatGateway, MessageRef};
+use application::ports::{ChatError, ChatGateway};
 use chrono::{TimeZone, Utc};
 use domain::{
     ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
     Policy, RequiredApprovals, Title, Ttl, Verdict,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{bearer_token, body_partial_json, header, method, path};
-use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, ResponseTemplate};
 
-mod alerts;
+mod fake_web_api;
 
-const TOKEN: &str = "xoxb-test";
-const CHANNEL: &str = "C0123456789";
-const TS: &str = "1700000000.000100";
-
-/// Accepts only a body that is a well-formed message call: JSON with a channel, a non-empty
-/// fallback `text`, non-empty `blocks` that each have a type, and for updates a `ts`.
-struct MessageCall {
-    update: bool,
-}
-
-impl Match for MessageCall {
-    fn matches(&self, request: &Request) -> bool {
-        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
-            return false;
-        };
-        let text = |key: &str| body[key].as_str().is_some_and(|s| !s.is_empty());
-        let blocks = body["blocks"]
-            .as_array()
-            .is_some_and(|b| !b.is_empty() && b.iter().all(|b| b["type"].is_string()));
-        text("channel") && text("text") && blocks && (!self.update || text("ts"))
-    }
-}
-
-/// A call to Web API `name` as this gateway must make it.
-fn slack_method(name: &str) -> MockBuilder {
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{name}")))
-        .and(bearer_token(TOKEN))
-        .and(header("content-type", "application/json; charset=utf-8"))
-        .and(MessageCall {
-            update: name == "chat.update",
-        })
-}
-
-fn gateway(server: &MockServer) -> SlackGateway {
-    gateway_with_timeout(server, SlackSettings::DEFAULT_TIMEOUT)
-}
-
-fn gateway_with_timeout(server: &MockServer, timeout: Duration) -> SlackGateway {
-    SlackGateway::new(&SlackSettings {
-        api_base_url: format!("{}/api", server.uri()),
-        timeout,
-        ..SlackSettings::new(TOKEN.into(), "signing-secret".into())
-    })
-    .unwrap()
-}
+use fake_web_api::*;
 
 fn approval(title: &str, description: &str) -> ApprovalRequest {
     let requester = Identity::parse("ci-pipeline").unwrap();
@@ -101,48 +56,6 @@ fn approval(title: &str, description: &str) -> ApprovalRequest {
 
 fn pending() -> ApprovalRequest {
     approval("Deploy api v1.4.2", "to production")
-}
-
-fn buttons(body: &Value) -> Vec<(String, String)> {
-    body["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().unwrap())
-        .map(|b| {
-            (
-                b["action_id"].as_str().unwrap().to_owned(),
-                b["value"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn message_ref() -> MessageRef {
-    MessageRef {
-        channel: CHANNEL.into(),
-        message_id: TS.into(),
-    }
-}
-
-fn ok_posted() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "ok": true,
-        "channel": CHANNEL,
-        "ts": TS,
-        "message": {"type": "message", "subtype": "bot_message", "bot_id": "B0BOT", "ts": TS, "text": "…"}
-    }))
-}
-
-fn slack_error(code: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": code}))
-}
-
-async fn only_body(server: &MockServer) -> Value {
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
-    serde_json::from_slice(&requests[0].body).unwrap()
 }
 
 #[tokio::test]

@@ -7,7 +7,14 @@ use domain::{
     Alert, AlertId, ChatDestination, DedupKey, Description, Identity, NewAlert, Severity, Title,
 };
 
-use super::*;
+use application::ports::{ChatError, ChatGateway};
+use serde_json::json;
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, ResponseTemplate};
+
+use crate::fake_web_api::{
+    CHANNEL, TS, buttons, gateway, message_ref, ok_posted, only_body, slack_error, slack_method,
+};
 
 /// An open critical alert.
 fn alert() -> Alert {
