@@ -185,7 +185,7 @@ async fn a_lost_race_is_not_replayed_so_the_retry_it_invites_runs() {
         .expect_save()
         .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
-        approvals: Some(Arc::new(approvals)),
+        ports: Some(Box::new(|ports| ports.approvals = Arc::new(approvals))),
         ..Overrides::default()
     })
     .await;

@@ -139,7 +139,7 @@ async fn a_decision_that_keeps_losing_races_is_a_409_to_retry() {
         .expect_save()
         .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
-        approvals: Some(Arc::new(approvals)),
+        ports: Some(Box::new(|ports| ports.approvals = Arc::new(approvals))),
         ..Overrides::default()
     })
     .await;

@@ -29,7 +29,10 @@ impl TestApp {
         let app = Self::with(Overrides {
             settings,
             store: Some(store),
-            approvals: Some(saves.clone()),
+            ports: Some(Box::new({
+                let saves = saves.clone();
+                move |ports| ports.approvals = saves
+            })),
             ..Overrides::default()
         })
         .await;

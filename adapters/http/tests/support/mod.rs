@@ -1,10 +1,8 @@
 //! The test app and its helpers: the generic ones here, each aggregate's in its own module.
 
-mod alerts;
 mod approvals;
 mod cases;
 
-pub use alerts::{new_alert, open_alert};
 pub use approvals::{new_approval, pending_request};
 pub use cases::{Case, assert_refused_changing_nothing, case, invalid};
 
@@ -14,7 +12,7 @@ use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
 use adapter_memory::{Contents, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
-use application::ports::{AlertRepository, ApprovalRepository, IdempotencyStore, Readiness};
+use application::ports::{IdempotencyStore, Readiness};
 use application::{Ports, UseCases};
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +25,9 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// Changes a test makes to the ports before the app is built.
+pub type EditPorts = Box<dyn FnOnce(&mut Ports)>;
+
 /// What a test may replace; everything else is the in-memory default.
 #[derive(Default)]
 pub struct Overrides {
@@ -34,8 +35,8 @@ pub struct Overrides {
     /// The store behind every port, for a test that wraps it (see [`ControlledSaves`]).
     pub store: Option<Arc<MemoryStore>>,
     pub readiness: Option<Arc<dyn Readiness>>,
-    pub approvals: Option<Arc<dyn ApprovalRepository>>,
-    pub alerts: Option<Arc<dyn AlertRepository>>,
+    /// Replaces ports of the in-memory store with fakes or decorations of the test's own.
+    pub ports: Option<EditPorts>,
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub metrics: Option<PrometheusHandle>,
 }
@@ -66,18 +67,17 @@ impl TestApp {
             .unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let clock = Arc::new(ManualClock::new(start_time()));
         let ids = Arc::new(SequentialIds::default());
-        let ports = Ports {
-            approvals: overrides.approvals.unwrap_or_else(|| store.clone()),
-            alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
-            outbox: store.clone(),
-            api_keys: store.clone(),
-            platforms: Arc::new(EveryPlatform),
-            clock: clock.clone(),
-            ids: ids.clone(),
-            // No sinks: what a request changes waits in the outbox (which the tests read);
-            // delivering it is the relay's job, tested with the sinks.
-            sinks: Vec::new(),
-        };
+        // No sinks: what a request changes waits in the outbox (which the tests read);
+        // delivering it is the relay's job, tested with the sinks.
+        let mut ports = Ports::over(
+            store.clone(),
+            Arc::new(EveryPlatform),
+            clock.clone(),
+            ids.clone(),
+        );
+        if let Some(replace) = overrides.ports {
+            replace(&mut ports);
+        }
         let use_cases = UseCases::new(&ports);
         let key = async |name: &str| {
             let created = use_cases.create_api_key.execute(name).await.unwrap();

@@ -5,9 +5,6 @@ use std::sync::Arc;
 
 use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
-use application::chat::ChatSubjects;
-use application::chat::alert::AlertChat;
-use application::chat::approval::ApprovalChat;
 use application::ports::ApprovalRepository;
 use application::use_cases::CreateApprovalInput;
 use application::{Ports, UseCases};
@@ -77,22 +74,16 @@ impl TestSlack {
     pub fn with(config: Config) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::new(config.now));
-        let ports = Ports {
-            approvals: store.clone(),
-            alerts: store.clone(),
-            outbox: store.clone(),
-            api_keys: store.clone(),
-            platforms: Arc::new(EveryPlatform),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            // No sinks: Slack routes answer without calling Slack; the message update waits in
-            // the outbox (which the tests read) for the relay.
-            sinks: Vec::new(),
-        };
+        // No sinks: Slack routes answer without calling Slack; the message update waits in
+        // the outbox (which the tests read) for the relay.
+        let ports = Ports::over(
+            store.clone(),
+            Arc::new(EveryPlatform),
+            clock.clone(),
+            Arc::new(SequentialIds::default()),
+        );
         let use_cases = UseCases::new(&ports);
-        let subjects = ChatSubjects::new()
-            .with(ApprovalChat::new(&ports))
-            .with(AlertChat::new(&ports));
+        let subjects = ports.chat_subjects();
         let settings = SlackSettings {
             app_id: config.app_id.map(str::to_owned),
             ..SlackSettings::new("xoxb-test".into(), config.signing_secret.into())

@@ -2,6 +2,7 @@
 //! routes refuse is in `refusals`.
 
 mod refusals;
+mod support;
 
 /// The alert routes' operations, as the OpenAPI document must list them.
 pub(crate) const OPERATIONS: &[(&str, &str)] = &[
@@ -14,7 +15,8 @@ pub(crate) const OPERATIONS: &[(&str, &str)] = &[
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, new_alert};
+use self::support::new_alert;
+use crate::support::TestApp;
 
 fn id_of(alert: &Value) -> String {
     alert["id"].as_str().unwrap().to_owned()

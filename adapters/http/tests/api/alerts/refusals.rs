@@ -13,8 +13,10 @@ use uuid::Uuid;
 
 use crate::support::{
     Overrides, TestApp, assert_bad_keys_refused, assert_refused_changing_nothing, authorized, call,
-    case, invalid, json_body, new_alert, open_alert,
+    case, invalid, json_body,
 };
+
+use super::support::{new_alert, open_alert};
 
 /// The valid raise body with one field replaced.
 fn raise_with(field: &str, value: Value) -> String {
@@ -202,7 +204,7 @@ async fn an_acknowledgement_that_keeps_losing_races_is_a_409_to_retry() {
         .expect_save()
         .returning(|_, _, _| Err(RepositoryError::Conflict));
     let app = TestApp::with(Overrides {
-        alerts: Some(Arc::new(alerts)),
+        ports: Some(Box::new(|ports| ports.alerts = Arc::new(alerts))),
         ..Overrides::default()
     })
     .await;
@@ -224,7 +226,7 @@ async fn an_alert_store_outage_is_a_503_that_leaks_no_internal_detail() {
     });
     alerts.expect_save().never();
     let app = TestApp::with(Overrides {
-        alerts: Some(Arc::new(alerts)),
+        ports: Some(Box::new(|ports| ports.alerts = Arc::new(alerts))),
         ..Overrides::default()
     })
     .await;

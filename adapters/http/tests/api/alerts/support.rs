@@ -8,7 +8,7 @@ use domain::{
 };
 use serde_json::{Value, json};
 
-use super::{TestApp, start_time};
+use crate::support::{TestApp, start_time};
 
 impl TestApp {
     /// Raises an alert through the API and returns its JSON; asserts that it opened a new one.
