@@ -75,6 +75,25 @@ async fn the_document_is_openapi_3_1_and_every_reference_resolves() {
             "{reference} does not resolve"
         );
     }
+    // Every tag an operation names is declared once, with a description.
+    let declared: Vec<&str> = document["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|tag| assert!(tag["description"].is_string(), "{tag}"))
+        .map(|tag| tag["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        declared.len(),
+        declared.iter().collect::<BTreeSet<_>>().len(),
+        "{declared:?}"
+    );
+    let mut used = Vec::new();
+    all_members(&document["paths"], "tags", &mut used);
+    for tag in used.iter().flat_map(|tags| tags.as_array().unwrap()) {
+        let tag = tag.as_str().unwrap();
+        assert!(declared.contains(&tag), "{tag} is not declared: {declared:?}");
+    }
     let schemes = &document["components"]["securitySchemes"];
     let mut requirements = Vec::new();
     all_members(&document["paths"], "security", &mut requirements);
