@@ -123,7 +123,9 @@ async fn a_missing_stream_is_created_with_the_event_subjects_and_the_duplicate_w
     let sink = test.sink_without_stream().await;
     let requested = event(1, Uuid::now_v7(), "approval.requested");
 
-    retrying_store_race(|| sink.deliver(&requested)).await.unwrap();
+    retrying_store_race(|| sink.deliver(&requested))
+        .await
+        .unwrap();
 
     let info = test.stream().await.get_info().await.unwrap();
     assert_eq!(

@@ -92,7 +92,10 @@ async fn the_document_is_openapi_3_1_and_every_reference_resolves() {
     all_members(&document["paths"], "tags", &mut used);
     for tag in used.iter().flat_map(|tags| tags.as_array().unwrap()) {
         let tag = tag.as_str().unwrap();
-        assert!(declared.contains(&tag), "{tag} is not declared: {declared:?}");
+        assert!(
+            declared.contains(&tag),
+            "{tag} is not declared: {declared:?}"
+        );
     }
     let schemes = &document["components"]["securitySchemes"];
     let mut requirements = Vec::new();
