@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatPlatforms, Clock, IdGenerator, Outbox,
-    Sink,
+    AlertRepository, ApiKeyStore, ApprovalRepository, CallbackUrlGuard, ChatPlatforms, Clock,
+    IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
     DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
-    RelayPolicy, RemindApprovers, SettleAlert,
+    RelayPolicy, RemindApprovers, RotateWebhookSecret, SettleAlert,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -21,6 +21,8 @@ pub struct Ports {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Which chat destinations can be delivered to (the platform router).
     pub platforms: Arc<dyn ChatPlatforms>,
+    /// Which callback URLs may be called back (checked when a request is created).
+    pub callback_urls: Arc<dyn CallbackUrlGuard>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     /// Where outbox events go; each gets a relay of its own.
@@ -45,6 +47,7 @@ pub struct UseCases {
     pub expire_overdue: ExpireOverdue,
     pub remind_approvers: RemindApprovers,
     pub create_api_key: CreateApiKey,
+    pub rotate_webhook_secret: RotateWebhookSecret,
     pub authenticate: Authenticate,
     pub raise_alert: RaiseAlert,
     pub get_alert: GetAlert,
@@ -60,6 +63,7 @@ impl UseCases {
             create_approval: CreateApproval::new(
                 ports.approvals.clone(),
                 ports.platforms.clone(),
+                ports.callback_urls.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),
@@ -70,6 +74,11 @@ impl UseCases {
             expire_overdue: ExpireOverdue::new(ports.approvals.clone(), ports.clock.clone()),
             remind_approvers: RemindApprovers::new(ports.approvals.clone(), ports.clock.clone()),
             create_api_key: CreateApiKey::new(
+                ports.api_keys.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
+            rotate_webhook_secret: RotateWebhookSecret::new(
                 ports.api_keys.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
