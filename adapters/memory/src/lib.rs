@@ -13,4 +13,4 @@ mod store;
 mod system;
 
 pub use store::MemoryStore;
-pub use system::{EveryPlatform, ManualClock, SequentialIds};
+pub use system::{AnyCallbackUrl, EveryPlatform, ManualClock, SequentialIds};

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
-    AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
+    AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, WebhookSecret, WebhookSecrets, ApprovalRepository, ChatMessages,
     DeadLetter, DeadLetterSelection, DeliveryRoutes, ListQuery, MessageRef, NewOutboxMessage,
     Outbox, OutboxMessage, Receipt, RepositoryError, SinkStats,
 };
@@ -43,6 +43,7 @@ pub(crate) struct State {
     outbox: BTreeMap<i64, OutboxRow>,
     next_outbox_id: i64,
     api_keys: HashMap<Identity, ApiKeyRecord>,
+    webhook_secrets: HashMap<Identity, WebhookSecrets>,
     messages: HashMap<Uuid, MessageRef>,
     pub(crate) idempotency: Records,
     /// When set, the next call fails with this error (fault injection for tests).
@@ -501,7 +502,11 @@ impl Outbox for MemoryStore {
 
 #[async_trait]
 impl ApiKeyStore for MemoryStore {
-    async fn insert(&self, record: &ApiKeyRecord) -> Result<(), RepositoryError> {
+    async fn insert(
+        &self,
+        record: &ApiKeyRecord,
+        webhook_secret: &WebhookSecret,
+    ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
         if state.api_keys.contains_key(&record.name)
             || state.api_keys.values().any(|r| r.hash == record.hash)
@@ -509,7 +514,45 @@ impl ApiKeyStore for MemoryStore {
             return Err(RepositoryError::Duplicate);
         }
         state.api_keys.insert(record.name.clone(), record.clone());
+        state.webhook_secrets.insert(
+            record.name.clone(),
+            WebhookSecrets {
+                current: webhook_secret.clone(),
+                previous: None,
+            },
+        );
         Ok(())
+    }
+
+    async fn webhook_secrets(
+        &self,
+        name: &Identity,
+    ) -> Result<Option<WebhookSecrets>, RepositoryError> {
+        Ok(self.guard()?.webhook_secrets.get(name).cloned())
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        name: &Identity,
+        secret: &WebhookSecret,
+        previous_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let mut state = self.guard()?;
+        if !state.api_keys.contains_key(name) {
+            return Ok(false);
+        }
+        let previous = state
+            .webhook_secrets
+            .remove(name)
+            .map(|replaced| (replaced.current, previous_until));
+        state.webhook_secrets.insert(
+            name.clone(),
+            WebhookSecrets {
+                current: secret.clone(),
+                previous,
+            },
+        );
+        Ok(true)
     }
 
     async fn find_by_hash(
