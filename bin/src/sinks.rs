@@ -8,9 +8,13 @@
 use std::sync::Arc;
 
 use adapter_nats::{JetStreamSink, NatsAuth, NatsReadiness, NatsSettings, NatsTls};
+use adapter_webhook::{AddressRule, WebhookGuard, WebhookSender, WebhookSettings};
 use application::SinkRelay;
+use application::callback::{CallbackSink, CallbackSubjects};
 use application::chat::{ChatSink, ChatSubjects};
-use application::ports::{CHAT_SINK, ChatGateway, DeliveryRoutes, EventSelection, Route, Sink};
+use application::ports::{
+    CALLBACK_SINK, CHAT_SINK, ChatGateway, Clock, DeliveryRoutes, EventSelection, Route, Sink,
+};
 use application::use_cases::RelayPolicy;
 
 use crate::config::{Config, NatsConfig, NatsCredentials};
@@ -55,8 +59,16 @@ pub(crate) struct SinkDeps {
     pub(crate) chat: Arc<dyn ChatGateway>,
     /// Every aggregate that shows in chat.
     pub(crate) subjects: ChatSubjects,
+    /// Every aggregate that calls its requester back.
+    pub(crate) callbacks: CallbackSubjects,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) connected: ConnectedSinks,
 }
+
+/// The events that call a requester back: those of every aggregate registered in
+/// `CallbackSubjects` (`wiring.rs`), one line each. The store routes rows before the
+/// registry exists, so the list is here; a test checks that the two agree.
+const CALLBACK_EVENTS: &[&str] = application::callback::approval::SETTLED;
 
 /// How a sink is built from the configuration and what it needs.
 type BuildSink = fn(&Config, &SinkDeps) -> Result<Arc<dyn Sink>, StartupError>;
@@ -78,6 +90,14 @@ pub(crate) fn registered(config: &Config) -> Vec<SinkEntry> {
         policy: relay_policy(config),
         build: chat,
     }];
+    sinks.push(SinkEntry {
+        route: Route {
+            sink: CALLBACK_SINK,
+            events: EventSelection::Only(CALLBACK_EVENTS),
+        },
+        policy: callback_policy(config),
+        build: callback,
+    });
     if config.nats.is_some() {
         sinks.push(SinkEntry {
             route: Route {
@@ -126,6 +146,50 @@ fn relay_policy(config: &Config) -> RelayPolicy {
         retry_budget: config.relay.retry_budget,
         ..RelayPolicy::default()
     }
+}
+
+/// Callbacks go to many receivers, each of which may be slow or down: every message of a
+/// batch is sent at once, so one receiver that waits out the timeout delays the others by
+/// at most one attempt, and the backoff grows to an hour over a day, as receivers of
+/// webhooks expect.
+fn callback_policy(config: &Config) -> RelayPolicy {
+    RelayPolicy {
+        concurrency: usize::try_from(config.relay.batch_size).unwrap_or(1),
+        retry_budget: config.callback.retry_budget,
+        max_backoff: config.callback.max_backoff,
+        ..relay_policy(config)
+    }
+}
+
+/// The webhook adapter's settings from the configuration.
+pub(crate) fn webhook_settings(config: &Config) -> WebhookSettings {
+    WebhookSettings {
+        timeout: config.callback.timeout,
+        rule: AddressRule {
+            allow_private_networks: config.callback.allow_private_networks,
+        },
+        allow_http: config.callback.allow_http,
+    }
+}
+
+/// The guard that vets callback URLs at creation, with the sender's rule.
+pub(crate) fn callback_guard(config: &Config) -> WebhookGuard {
+    let settings = webhook_settings(config);
+    WebhookGuard {
+        rule: settings.rule,
+        allow_http: settings.allow_http,
+    }
+}
+
+fn callback(config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
+    let sender =
+        WebhookSender::new(&webhook_settings(config)).map_err(StartupError::Webhook)?;
+    Ok(Arc::new(CallbackSink::new(
+        deps.callbacks.clone(),
+        deps.store.clone(),
+        Arc::new(sender),
+        deps.clock.clone(),
+    )))
 }
 
 fn chat(_config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
@@ -184,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn chat_takes_every_event() {
+    fn chat_takes_every_event_and_callbacks_the_settling_ones() {
         let routes = routes(&config(&[]));
 
         assert_eq!(
@@ -195,17 +259,47 @@ mod tests {
             routes.sinks_for("invoice.paid").collect::<Vec<_>>(),
             [CHAT_SINK]
         );
+        assert_eq!(
+            routes.sinks_for("approval.approved").collect::<Vec<_>>(),
+            [CHAT_SINK, CALLBACK_SINK]
+        );
+    }
+
+    #[test]
+    fn the_callback_route_lists_every_registered_callback_event() {
+        let store = Arc::new(adapter_memory::MemoryStore::default());
+        let ports = application::Ports {
+            approvals: store.clone(),
+            alerts: store.clone(),
+            outbox: store.clone(),
+            api_keys: store,
+            platforms: Arc::new(adapter_memory::EveryPlatform),
+            callback_urls: Arc::new(adapter_memory::AnyCallbackUrl),
+            clock: Arc::new(adapter_memory::ManualClock::new(chrono::Utc::now())),
+            ids: Arc::new(adapter_memory::SequentialIds::default()),
+            sinks: Vec::new(),
+        };
+        let registered: Vec<&str> = crate::wiring::callback_subjects(&ports).events().collect();
+        assert_eq!(registered, CALLBACK_EVENTS);
+    }
+
+    #[test]
+    fn callbacks_back_off_to_an_hour_over_a_day_by_default() {
+        let policy = callback_policy(&config(&[]));
+        assert_eq!(policy.max_backoff, Duration::from_secs(60 * 60));
+        assert_eq!(policy.retry_budget, Duration::from_secs(24 * 60 * 60));
+        assert_eq!(policy.base_backoff, RelayPolicy::default().base_backoff);
     }
 
     #[test]
     fn nats_takes_every_event_when_configured() {
-        assert_eq!(routes(&config(&[])).sinks().count(), 1);
+        assert_eq!(routes(&config(&[])).sinks().count(), 2);
 
         let routes = routes(&config(&[("NATS_URL", "nats://127.0.0.1:4222")]));
 
         assert_eq!(
             routes.sinks_for("approval.approved").collect::<Vec<_>>(),
-            [CHAT_SINK, JetStreamSink::NAME]
+            [CHAT_SINK, CALLBACK_SINK, JetStreamSink::NAME]
         );
     }
 

@@ -13,6 +13,8 @@ use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
+use application::callback::CallbackSubjects;
+use application::callback::approval::ApprovalCallbacks;
 use application::chat::alert::AlertChat;
 use application::chat::approval::ApprovalChat;
 use application::chat::{ChatRouter, ChatSubjects};
@@ -111,10 +113,18 @@ pub enum StartupError {
     Slack(#[source] SlackSetupError),
     #[error("cannot set up Discord")]
     Discord(#[source] DiscordSetupError),
+    #[error("cannot set up the callback sender")]
+    Webhook(#[source] adapter_webhook::WebhookSetupError),
     #[error("cannot set up NATS")]
     Nats(#[source] adapter_nats::NatsSetupError),
     #[error("the {0} sink is configured but its client was not started (use service::build)")]
     NotConnected(&'static str),
+}
+
+/// Every aggregate that calls its requester back when it settles, one line each. Its events
+/// are routed to the callback sink by `sinks::CALLBACK_EVENTS`.
+pub(crate) fn callback_subjects(ports: &Ports) -> CallbackSubjects {
+    CallbackSubjects::new().with(ApprovalCallbacks::new(ports))
 }
 
 /// Opens the configured store (migrating it), chooses the chat gateway, and wires the
@@ -179,6 +189,7 @@ pub(crate) fn wire(
         outbox: store.clone(),
         api_keys: store.clone(),
         platforms: Arc::new(chat.clone()),
+        callback_urls: Arc::new(sinks::callback_guard(config)),
         clock: clock.clone(),
         ids: ids.clone(),
         sinks: Vec::new(),
@@ -193,6 +204,8 @@ pub(crate) fn wire(
             store: store.clone(),
             chat: Arc::new(chat),
             subjects: subjects.clone(),
+            callbacks: callback_subjects(&ports),
+            clock: clock.clone(),
             connected,
         },
     )?;

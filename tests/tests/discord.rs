@@ -309,6 +309,7 @@ async fn register_commands_puts_the_command_built_from_the_vocabularies() {
         outbox: store.clone(),
         api_keys: store,
         platforms: Arc::new(adapter_memory::EveryPlatform),
+        callback_urls: Arc::new(adapter_memory::AnyCallbackUrl),
         clock: Arc::new(adapter_memory::ManualClock::new(chrono::Utc::now())),
         ids: Arc::new(adapter_memory::SequentialIds::default()),
         sinks: Vec::new(),

@@ -63,7 +63,7 @@ pub struct WebhookSecret(SecretString);
 /// A stored or typed secret that is not of the `whsec_<base64>` form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a webhook secret: {0}")]
-pub struct InvalidWebhookSecret(&'static str);
+pub struct InvalidWebhookSecret(pub &'static str);
 
 impl WebhookSecret {
     pub const PREFIX: &'static str = "whsec_";

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
-use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
+use adapter_memory::{AnyCallbackUrl, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use application::ports::{
     AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, OutboxMessage, Readiness,
     Receipt, RepositoryError,
@@ -76,6 +76,7 @@ impl TestApp {
             outbox: store.clone(),
             api_keys: store.clone(),
             platforms: Arc::new(EveryPlatform),
+            callback_urls: Arc::new(AnyCallbackUrl),
             clock: clock.clone(),
             ids: ids.clone(),
             // No sinks: what a request changes waits in the outbox (which the tests read);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
+use adapter_memory::{AnyCallbackUrl, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
 use application::chat::ChatSubjects;
 use application::chat::alert::AlertChat;
@@ -84,6 +84,7 @@ impl TestSlack {
             outbox: store.clone(),
             api_keys: store.clone(),
             platforms: Arc::new(EveryPlatform),
+            callback_urls: Arc::new(AnyCallbackUrl),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
             // No sinks: Slack routes answer without calling Slack; the message update waits in
