@@ -148,13 +148,16 @@ fn relay_policy(config: &Config) -> RelayPolicy {
     }
 }
 
-/// Callbacks go to many receivers, each of which may be slow or down: every message of a
-/// batch is sent at once, so one receiver that waits out the timeout delays the others by
-/// at most one attempt, and the backoff grows to an hour over a day, as receivers of
-/// webhooks expect.
+/// Lanes of the callback relay: receivers that hang until the timeout hold up at most this
+/// many lanes, each only its own.
+const CALLBACK_LANES: usize = 8;
+
+/// Callbacks go to many receivers, each of which may be slow or down: they are delivered in
+/// lanes, so a receiver that hangs holds only its own, and the backoff grows to an hour over
+/// a day, as receivers of webhooks expect.
 fn callback_policy(config: &Config) -> RelayPolicy {
     RelayPolicy {
-        concurrency: usize::try_from(config.relay.batch_size).unwrap_or(1),
+        lanes: CALLBACK_LANES,
         retry_budget: config.callback.retry_budget,
         max_backoff: config.callback.max_backoff,
         ..relay_policy(config)
@@ -289,6 +292,8 @@ mod tests {
         assert_eq!(policy.max_backoff, Duration::from_secs(60 * 60));
         assert_eq!(policy.retry_budget, Duration::from_secs(24 * 60 * 60));
         assert_eq!(policy.base_backoff, RelayPolicy::default().base_backoff);
+        assert_eq!(policy.lanes, CALLBACK_LANES);
+        assert_eq!(relay_policy(&config(&[])).lanes, 1, "chat keeps one lane");
     }
 
     #[test]

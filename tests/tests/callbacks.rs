@@ -15,7 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use application::use_cases::RelayPolicy;
 use tests::e2e::{Backend, FakeSlack, TestApp};
+use tokio::sync::Notify;
 
 const PREFIX: &str = env!("SERVICE_ENV_PREFIX");
 
@@ -283,4 +285,62 @@ async fn during_a_rotation_the_callback_carries_both_signatures() {
     let signatures: Vec<&str> = delivery.header("webhook-signature").split(' ').collect();
     assert_eq!(signatures.len(), 2, "{signatures:?}");
     assert!(verifies(&new, &delivery) && verifies(&old, &delivery));
+}
+
+/// A receiver whose `/hook` takes every POST and answers only when released.
+async fn hanging_receiver() -> (String, Arc<Notify>, Arc<Notify>) {
+    let arrived = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let app = Router::new().route(
+        "/hook",
+        post({
+            let (arrived, release) = (arrived.clone(), release.clone());
+            move || async move {
+                arrived.notify_one();
+                release.notified().await;
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, arrived, release)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_receiver_holds_only_its_own_lane() {
+    let (hanging, arrived, release) = hanging_receiver().await;
+    let fast = Receiver::start(Vec::new()).await;
+    let mut env = private_receivers();
+    // Longer than the test: the hanging receiver is released by the test, never timed out.
+    env.push((format!("{PREFIX}_CALLBACK_TIMEOUT"), "300s"));
+    let app = spawn(Backend::Sqlite, &env).await;
+    let ci = app.api_key("ci").await;
+    let reviewer = app.api_key("reviewer").await;
+    // The callback relay's lanes, as the composition root registers them.
+    let lanes = RelayPolicy {
+        lanes: 8,
+        ..RelayPolicy::default()
+    };
+    let lane_of = |id: &str| lanes.lane(id.parse().unwrap());
+
+    let stuck = create_and_approve(&app, &ci, &reviewer, &hanging).await;
+    arrived.notified().await;
+    // A request whose aggregate falls in another lane (requests left pending call nobody).
+    let other = loop {
+        let (status, created) = app.post(&ci, "/v1/approvals", request(&fast.url())).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        if lane_of(&id) != lane_of(&stuck) {
+            break id;
+        }
+    };
+    let path = format!("/v1/approvals/{other}/decisions");
+    let (status, _) = app.post(&reviewer, &path, json!({"verdict": "approve"})).await;
+    assert_eq!(status, 200);
+
+    let delivered = fast.wait_for(1).await;
+    assert_eq!(delivered[0].json()["data"]["id"], other.as_str());
+    release.notify_one();
 }

@@ -326,3 +326,21 @@ async fn after_a_rate_limit_the_next_batch_starts_with_a_single_probe() {
 
     assert!(second.paused_until.is_some());
 }
+
+#[test]
+fn an_aggregate_always_lands_in_the_same_lane_and_lanes_are_all_used() {
+    let policy = RelayPolicy {
+        lanes: 8,
+        ..RelayPolicy::default()
+    };
+    let mut used = [0usize; 8];
+    for n in 0..800u128 {
+        let id = uuid::Uuid::from_u128(n << 64 | n);
+        let lane = policy.lane(id);
+        assert_eq!(lane, policy.lane(id));
+        used[lane] += 1;
+    }
+    assert!(used.iter().all(|&count| count > 50), "{used:?}");
+    let single = RelayPolicy::default();
+    assert_eq!(single.lane(uuid::Uuid::max()), 0);
+}
