@@ -185,7 +185,13 @@ mod tests {
             }))
         );
         assert_eq!(
-            parse(&["service", "api-key", "rotate-webhook-secret", "--name", "ci"]),
+            parse(&[
+                "service",
+                "api-key",
+                "rotate-webhook-secret",
+                "--name",
+                "ci"
+            ]),
             Some(Command::ApiKey(ApiKeyCommand::RotateWebhookSecret {
                 name: "ci".into(),
                 grace: Duration::from_secs(24 * 60 * 60)

@@ -185,8 +185,7 @@ pub(crate) fn callback_guard(config: &Config) -> WebhookGuard {
 }
 
 fn callback(config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
-    let sender =
-        WebhookSender::new(&webhook_settings(config)).map_err(StartupError::Webhook)?;
+    let sender = WebhookSender::new(&webhook_settings(config)).map_err(StartupError::Webhook)?;
     Ok(Arc::new(CallbackSink::new(
         deps.callbacks.clone(),
         deps.store.clone(),

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use application::use_cases::RelayPolicy;
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -15,7 +16,6 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use application::use_cases::RelayPolicy;
 use tests::e2e::{Backend, FakeSlack, TestApp};
 use tokio::sync::Notify;
 
@@ -118,7 +118,10 @@ impl Receiver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the receiver got {} of {count} callbacks", self.deliveries().len());
+        panic!(
+            "the receiver got {} of {count} callbacks",
+            self.deliveries().len()
+        );
     }
 }
 
@@ -165,7 +168,9 @@ async fn create_and_approve(app: &TestApp, ci: &str, reviewer: &str, url: &str) 
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/approvals/{id}/decisions");
-    let (status, decided) = app.post(reviewer, &path, json!({"verdict": "approve"})).await;
+    let (status, decided) = app
+        .post(reviewer, &path, json!({"verdict": "approve"}))
+        .await;
     assert_eq!(status, 200, "{decided}");
     id
 }
@@ -240,7 +245,9 @@ async fn the_setting_allows_a_receiver_on_127_0_0_1() {
     let app = spawn(Backend::Sqlite, &private_receivers()).await;
     let ci = app.api_key("ci").await;
 
-    let (status, created) = app.post(&ci, "/v1/approvals", request(&receiver.url())).await;
+    let (status, created) = app
+        .post(&ci, "/v1/approvals", request(&receiver.url()))
+        .await;
 
     assert_eq!(status, 201, "{created}");
 }
@@ -263,8 +270,15 @@ async fn a_redirect_to_a_private_address_is_not_followed() {
     receiver.wait_for(1).await;
     wait_until_callbacks_settled(&app).await;
     assert_eq!(receiver.deliveries().len(), 1);
-    assert!(elsewhere.target.lock().unwrap().is_empty(), "the redirect was followed");
-    let dead = app.outbox.dead_letters(Some("callback".into()), 10).await.unwrap();
+    assert!(
+        elsewhere.target.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
+    let dead = app
+        .outbox
+        .dead_letters(Some("callback".into()), 10)
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert!(dead[0].error.contains("redirect"), "{}", dead[0].error);
 }
@@ -337,7 +351,9 @@ async fn a_hanging_receiver_holds_only_its_own_lane() {
         }
     };
     let path = format!("/v1/approvals/{other}/decisions");
-    let (status, _) = app.post(&reviewer, &path, json!({"verdict": "approve"})).await;
+    let (status, _) = app
+        .post(&reviewer, &path, json!({"verdict": "approve"}))
+        .await;
     assert_eq!(status, 200);
 
     let delivered = fast.wait_for(1).await;

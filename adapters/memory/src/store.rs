@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use application::ports::{
-    AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, WebhookSecret, WebhookSecrets, ApprovalRepository, ChatMessages,
+    AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
     DeadLetter, DeadLetterSelection, DeliveryRoutes, ListQuery, MessageRef, NewOutboxMessage,
-    Outbox, OutboxMessage, Receipt, RepositoryError, SinkStats,
+    Outbox, OutboxMessage, Receipt, RepositoryError, SinkStats, WebhookSecret, WebhookSecrets,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};

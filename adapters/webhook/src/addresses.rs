@@ -202,7 +202,14 @@ mod tests {
         ] {
             assert!(private(ip), "{ip}: {:?}", refused(ip));
         }
-        for ip in ["::", "ff02::1", "ff0e::1", "fd00:ec2::254", "100::1", "2001::1"] {
+        for ip in [
+            "::",
+            "ff02::1",
+            "ff0e::1",
+            "fd00:ec2::254",
+            "100::1",
+            "2001::1",
+        ] {
             assert!(never(ip), "{ip}: {:?}", refused(ip));
         }
     }
@@ -221,7 +228,11 @@ mod tests {
         ] {
             assert!(private(ip), "{ip}: {:?}", refused(ip));
         }
-        for ip in ["::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1"] {
+        for ip in [
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+        ] {
             assert_eq!(
                 refused(ip),
                 Some(Refusal::Never("a cloud metadata endpoint")),

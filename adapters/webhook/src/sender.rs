@@ -123,7 +123,9 @@ fn classify_status(
             .and_then(|value| value.to_str().ok())
             .unwrap_or("nowhere");
         return Err(SinkError::Permanent {
-            reason: format!("the receiver answered {status}, a redirect to {location}; redirects are not followed"),
+            reason: format!(
+                "the receiver answered {status}, a redirect to {location}; redirects are not followed"
+            ),
         });
     }
     let reason = format!("the receiver answered {status}");

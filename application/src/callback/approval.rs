@@ -106,13 +106,19 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let by = Identity::parse("slack:U1").unwrap();
         let settling = [
-            ApprovalEvent::Approved { approval_id: id, at },
+            ApprovalEvent::Approved {
+                approval_id: id,
+                at,
+            },
             ApprovalEvent::Rejected {
                 approval_id: id,
                 by: by.clone(),
                 at,
             },
-            ApprovalEvent::Expired { approval_id: id, at },
+            ApprovalEvent::Expired {
+                approval_id: id,
+                at,
+            },
             ApprovalEvent::Cancelled {
                 approval_id: id,
                 by,

@@ -69,13 +69,12 @@ impl Sink for CallbackSink {
         if !subject.events().contains(&event.event_type.as_str()) {
             return Ok(());
         }
-        let recipient =
-            subject
-                .recipient(event.aggregate_id)
-                .await?
-                .ok_or_else(|| SinkError::Permanent {
-                    reason: format!("the {kind} {} no longer exists", event.aggregate_id),
-                })?;
+        let recipient = subject
+            .recipient(event.aggregate_id)
+            .await?
+            .ok_or_else(|| SinkError::Permanent {
+                reason: format!("the {kind} {} no longer exists", event.aggregate_id),
+            })?;
         let Recipient::Requester(callback) = recipient else {
             return Ok(());
         };

@@ -69,10 +69,7 @@ impl CallbackSubjects {
 
     /// The subject of this kind (an outbox `aggregate_type`).
     pub fn get(&self, kind: &str) -> Option<&dyn CallbackSubject> {
-        self.0
-            .iter()
-            .map(|s| s.as_ref())
-            .find(|s| s.kind() == kind)
+        self.0.iter().map(|s| s.as_ref()).find(|s| s.kind() == kind)
     }
 
     /// Every event type any subject calls back on.

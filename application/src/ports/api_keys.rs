@@ -138,7 +138,9 @@ impl WebhookSecrets {
             .iter()
             .filter(|(_, until)| now < *until)
             .map(|(secret, _)| secret.clone());
-        std::iter::once(self.current.clone()).chain(previous).collect()
+        std::iter::once(self.current.clone())
+            .chain(previous)
+            .collect()
     }
 }
 
@@ -218,7 +220,11 @@ mod tests {
     fn the_standard_webhooks_example_secret_parses_and_malformed_ones_do_not() {
         // The secret of the Standard Webhooks test vector: a 24-byte key.
         assert!(WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
-        for bad in ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64", "whsec_AAAA"] {
+        for bad in [
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_not base64",
+            "whsec_AAAA",
+        ] {
             assert!(WebhookSecret::parse(bad).is_err(), "{bad}");
         }
     }

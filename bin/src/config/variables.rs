@@ -127,7 +127,10 @@ pub const RELAY_RETRY_BUDGET: Variable = plain(
     "how long a failing chat delivery is retried before it is dead-lettered",
 );
 pub const CALLBACK_ALLOW_PRIVATE_NETWORKS: Variable = plain(
-    concat!(env!("SERVICE_ENV_PREFIX"), "_CALLBACK_ALLOW_PRIVATE_NETWORKS"),
+    concat!(
+        env!("SERVICE_ENV_PREFIX"),
+        "_CALLBACK_ALLOW_PRIVATE_NETWORKS"
+    ),
     "false",
     "true = callback URLs may reach loopback and private networks (never a metadata endpoint)",
 );

@@ -1,7 +1,9 @@
 //! The contract of `ApiKeyStore`: keys are found by hash, names and hashes are unique, and
 //! each key's webhook secrets rotate with a grace for the replaced one.
 
-use application::ports::{ApiKeyHash, ApiKeyRecord, RepositoryError, WebhookSecret, WebhookSecrets};
+use application::ports::{
+    ApiKeyHash, ApiKeyRecord, RepositoryError, WebhookSecret, WebhookSecrets,
+};
 use chrono::Duration;
 
 use super::Store;
@@ -20,7 +22,9 @@ fn secret(seed: &str) -> WebhookSecret {
 }
 
 /// The secrets as text (secrets do not compare), previous with its deadline.
-fn exposed(secrets: Option<WebhookSecrets>) -> Option<(String, Option<(String, chrono::DateTime<chrono::Utc>)>)> {
+fn exposed(
+    secrets: Option<WebhookSecrets>,
+) -> Option<(String, Option<(String, chrono::DateTime<chrono::Utc>)>)> {
     secrets.map(|s| {
         (
             s.current.expose().to_owned(),
@@ -63,7 +67,10 @@ pub async fn rotating_keeps_the_replaced_secret_until_the_grace_ends(store: &Sto
 pub async fn a_second_rotation_forgets_the_first_secret(store: &Store) {
     let ci = record("ci-pipeline", "secret-one");
     store.api_keys.insert(&ci, &secret("first")).await.unwrap();
-    let (one, two) = (start_time() + Duration::hours(1), start_time() + Duration::hours(2));
+    let (one, two) = (
+        start_time() + Duration::hours(1),
+        start_time() + Duration::hours(2),
+    );
     let keys = &store.api_keys;
     keys.rotate_webhook_secret(&ci.name, &secret("second"), one)
         .await
@@ -124,7 +131,11 @@ pub async fn an_unknown_hash_finds_nothing(store: &Store) {
 
 pub async fn a_second_key_with_the_same_name_is_a_duplicate(store: &Store) {
     let original = record("ci-pipeline", "secret-one");
-    store.api_keys.insert(&original, &secret("ci")).await.unwrap();
+    store
+        .api_keys
+        .insert(&original, &secret("ci"))
+        .await
+        .unwrap();
 
     let result = store
         .api_keys
@@ -142,7 +153,11 @@ pub async fn a_second_key_with_the_same_name_is_a_duplicate(store: &Store) {
 
 pub async fn a_second_key_with_the_same_hash_is_a_duplicate(store: &Store) {
     let original = record("ci-pipeline", "secret-one");
-    store.api_keys.insert(&original, &secret("ci")).await.unwrap();
+    store
+        .api_keys
+        .insert(&original, &secret("ci"))
+        .await
+        .unwrap();
 
     let result = store
         .api_keys

@@ -17,9 +17,7 @@ type Seen = Arc<Mutex<Vec<AxumHeaders>>>;
 
 /// A receiver on 127.0.0.1 that answers every POST to `/hook` with `answer`, and one that
 /// the redirect points at (`/target`), which must never be reached.
-async fn receiver(
-    answer: fn() -> axum::response::Response,
-) -> (String, Seen, Seen) {
+async fn receiver(answer: fn() -> axum::response::Response) -> (String, Seen, Seen) {
     let seen: Seen = Arc::default();
     let followed: Seen = Arc::default();
     let app = Router::new()
@@ -90,7 +88,13 @@ async fn a_2xx_is_delivered_with_the_standard_webhooks_headers() {
 async fn a_5xx_a_408_and_a_429_are_retried_with_the_receivers_hint() {
     let (base, _, _) = receiver(|| AxumStatus::INTERNAL_SERVER_ERROR.into_response()).await;
     let result = open().send(&callback(&format!("{base}/hook"))).await;
-    assert!(matches!(result, Err(SinkError::Retryable { retry_after: None, .. })));
+    assert!(matches!(
+        result,
+        Err(SinkError::Retryable {
+            retry_after: None,
+            ..
+        })
+    ));
 
     let (base, _, _) = receiver(|| AxumStatus::REQUEST_TIMEOUT.into_response()).await;
     let result = open().send(&callback(&format!("{base}/hook"))).await;
@@ -114,17 +118,18 @@ async fn another_4xx_is_permanent() {
 
 #[tokio::test]
 async fn a_redirect_is_permanent_and_not_followed() {
-    let (base, seen, followed) = receiver(|| {
-        (AxumStatus::FOUND, [("location", "/target")]).into_response()
-    })
-    .await;
+    let (base, seen, followed) =
+        receiver(|| (AxumStatus::FOUND, [("location", "/target")]).into_response()).await;
     let result = open().send(&callback(&format!("{base}/hook"))).await;
     assert!(
         matches!(&result, Err(SinkError::Permanent { reason }) if reason.contains("redirect")),
         "{result:?}"
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
-    assert!(followed.lock().unwrap().is_empty(), "the redirect was followed");
+    assert!(
+        followed.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
 }
 
 #[tokio::test]
@@ -135,9 +140,15 @@ async fn a_private_address_is_refused_at_send_time_without_the_setting() {
         ..WebhookSettings::default()
     })
     .unwrap();
-    for url in [format!("{base}/hook"), base.replace("127.0.0.1", "localhost") + "/hook"] {
+    for url in [
+        format!("{base}/hook"),
+        base.replace("127.0.0.1", "localhost") + "/hook",
+    ] {
         let result = strict.send(&callback(&url)).await;
-        assert!(matches!(result, Err(SinkError::Permanent { .. })), "{url}: {result:?}");
+        assert!(
+            matches!(result, Err(SinkError::Permanent { .. })),
+            "{url}: {result:?}"
+        );
     }
     assert!(seen.lock().unwrap().is_empty());
 }
@@ -155,8 +166,13 @@ async fn a_receiver_that_does_not_answer_in_time_is_retried() {
         }
     });
     drop(base);
-    let result = open().send(&callback(&format!("http://{silent}/hook"))).await;
-    assert!(matches!(result, Err(SinkError::Retryable { .. })), "{result:?}");
+    let result = open()
+        .send(&callback(&format!("http://{silent}/hook")))
+        .await;
+    assert!(
+        matches!(result, Err(SinkError::Retryable { .. })),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -167,7 +183,10 @@ fn retry_after_is_read_as_seconds_or_as_an_http_date() {
         headers.insert(RETRY_AFTER, value.parse().unwrap());
         headers
     };
-    assert_eq!(retry_after(&headers("120"), now), Some(Duration::from_secs(120)));
+    assert_eq!(
+        retry_after(&headers("120"), now),
+        Some(Duration::from_secs(120))
+    );
     assert_eq!(
         retry_after(&headers("Wed, 21 Oct 2015 07:30:00 GMT"), now),
         Some(Duration::from_secs(120))

@@ -59,7 +59,11 @@ fn secrets() -> WebhookSecrets {
     }
 }
 
-fn sink(subject: MockCallbackSubject, keys: MockApiKeyStore, sender: MockCallbackSender) -> CallbackSink {
+fn sink(
+    subject: MockCallbackSubject,
+    keys: MockApiKeyStore,
+    sender: MockCallbackSender,
+) -> CallbackSink {
     let mut clock = MockClock::new();
     clock
         .expect_now()
