@@ -2,6 +2,9 @@
 //! private-network setting is on wherever the receiver must be reached), and signatures
 //! checked here with code of the test's own, not the service's.
 
+// Helpers outside `#[test]` functions are test code too: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 use application::ports::{
     ApiKeyHash, ApiKeyRecord, RepositoryError, WebhookSecret, WebhookSecrets,
 };
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::Store;
 use super::fixtures::{identity, start_time};
@@ -21,10 +21,11 @@ fn secret(seed: &str) -> WebhookSecret {
     WebhookSecret::from_random(seed)
 }
 
-/// The secrets as text (secrets do not compare), previous with its deadline.
-fn exposed(
-    secrets: Option<WebhookSecrets>,
-) -> Option<(String, Option<(String, chrono::DateTime<chrono::Utc>)>)> {
+/// A client's secrets as text (secrets do not compare): the current one, and the previous
+/// one with the end of its grace.
+type Exposed = (String, Option<(String, DateTime<Utc>)>);
+
+fn exposed(secrets: Option<WebhookSecrets>) -> Option<Exposed> {
     secrets.map(|s| {
         (
             s.current.expose().to_owned(),
