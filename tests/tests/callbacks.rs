@@ -184,13 +184,22 @@ async fn wait_until_callbacks_settled(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_fails_twice_gets_three_signed_posts_with_one_id_then_no_more() {
+    three_signed_posts_with_one_id(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_too_a_receiver_that_fails_twice_gets_three_signed_posts() {
+    three_signed_posts_with_one_id(Backend::Postgres).await;
+}
+
+async fn three_signed_posts_with_one_id(backend: Backend) {
     let receiver = Receiver::start(vec![
         StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         StatusCode::OK.into_response(),
     ])
     .await;
-    let app = spawn(Backend::Sqlite, &private_receivers()).await;
+    let app = spawn(backend, &private_receivers()).await;
     let (ci, secret) = app.api_client("ci").await;
     let reviewer = app.api_key("reviewer").await;
 

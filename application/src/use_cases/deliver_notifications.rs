@@ -52,7 +52,8 @@ pub struct RelayPolicy {
     pub max_backoff: Duration,
     /// Independent workers delivering this sink's messages, each message to the lane of its
     /// aggregate. `1` (a chat platform: one destination, whose limits are shared) delivers
-    /// batch by batch.
+    /// batch by batch. With more, `batch_size` also bounds each lane's queue, a lane sends
+    /// one message at a time (`concurrency` is not used), and a rate limit pauses its lane.
     pub lanes: usize,
 }
 
