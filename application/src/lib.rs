@@ -7,17 +7,19 @@
 //! What belongs here: one module per use case under [`use_cases`], each with its own error enum;
 //! the driven ports under [`ports`] (async traits whose docs state their error contract); the
 //! [`UseCases`] bundle that inbound adapters hold; [`chat`], how each aggregate shows in chat
-//! and how chat actions reach its use cases, platform-neutral. What does not: SQL, HTTP,
+//! and how chat actions reach its use cases, platform-neutral; [`callback`], what each
+//! aggregate tells its requester when it settles. What does not: SQL, HTTP,
 //! Slack, tokio. This crate depends on `domain` and small abstractions only — the architecture test in
 //! `tests/` fails the build otherwise.
 //!
 //! With the `mocks` feature every port also exports a mockall `Mock*` type, for tests in other
 //! crates that check interactions ("the gateway was called once").
 
+pub mod callback;
 pub mod chat;
 pub mod ports;
 pub mod use_cases;
 
 mod wiring;
 
-pub use wiring::{Ports, Repositories, SinkRelay, UseCases};
+pub use wiring::{CALLBACK_EVENTS, Ports, Repositories, SinkRelay, UseCases};

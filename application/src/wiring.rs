@@ -2,17 +2,19 @@
 
 use std::sync::Arc;
 
+use crate::callback::CallbackSubjects;
+use crate::callback::approval::ApprovalCallbacks;
 use crate::chat::ChatSubjects;
 use crate::chat::alert::AlertChat;
 use crate::chat::approval::ApprovalChat;
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatPlatforms, Clock, IdGenerator, Outbox,
-    Sink,
+    AlertRepository, ApiKeyStore, ApprovalRepository, CallbackUrlGuard, ChatPlatforms, Clock,
+    IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
     DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
-    RelayPolicy, RemindApprovers, SettleAlert,
+    RelayPolicy, RemindApprovers, RotateWebhookSecret, SettleAlert,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -24,6 +26,8 @@ pub struct Ports {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Which chat destinations can be delivered to (the platform router).
     pub platforms: Arc<dyn ChatPlatforms>,
+    /// Which callback URLs may be called back (checked when a request is created).
+    pub callback_urls: Arc<dyn CallbackUrlGuard>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     /// Where outbox events go; each gets a relay of its own.
@@ -37,11 +41,13 @@ pub trait Repositories: ApprovalRepository + AlertRepository + Outbox + ApiKeySt
 impl<T> Repositories for T where T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore {}
 
 impl Ports {
-    /// Every port from `store`, with the platform router, the clock and the id source given,
-    /// and no sinks yet. Replace a field afterwards to decorate or fake one port.
+    /// Every port from `store`, with the platform router, the callback URL guard, the clock
+    /// and the id source given, and no sinks yet. Replace a field afterwards to decorate or
+    /// fake one port.
     pub fn over(
         store: Arc<dyn Repositories>,
         platforms: Arc<dyn ChatPlatforms>,
+        callback_urls: Arc<dyn CallbackUrlGuard>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
@@ -51,6 +57,7 @@ impl Ports {
             outbox: store.clone(),
             api_keys: store,
             platforms,
+            callback_urls,
             clock,
             ids,
             sinks: Vec::new(),
@@ -64,7 +71,18 @@ impl Ports {
             .with(ApprovalChat::new(self))
             .with(AlertChat::new(self))
     }
+
+    /// Every aggregate that calls its requester back when it settles, one line each; their
+    /// events are [`CALLBACK_EVENTS`].
+    pub fn callback_subjects(&self) -> CallbackSubjects {
+        CallbackSubjects::new().with(ApprovalCallbacks::new(self))
+    }
 }
+
+/// The events that call a requester back: those of every aggregate in
+/// [`Ports::callback_subjects`]. The store routes rows to the callback sink before any port
+/// exists, so the list is a constant; the composition root checks that the two agree.
+pub const CALLBACK_EVENTS: &[&str] = crate::callback::approval::SETTLED;
 
 /// A sink and the tuning of the relay that feeds it.
 #[derive(Clone)]
@@ -84,6 +102,7 @@ pub struct UseCases {
     pub expire_overdue: ExpireOverdue,
     pub remind_approvers: RemindApprovers,
     pub create_api_key: CreateApiKey,
+    pub rotate_webhook_secret: RotateWebhookSecret,
     pub authenticate: Authenticate,
     pub raise_alert: RaiseAlert,
     pub get_alert: GetAlert,
@@ -99,6 +118,7 @@ impl UseCases {
             create_approval: CreateApproval::new(
                 ports.approvals.clone(),
                 ports.platforms.clone(),
+                ports.callback_urls.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),
@@ -109,6 +129,11 @@ impl UseCases {
             expire_overdue: ExpireOverdue::new(ports.approvals.clone(), ports.clock.clone()),
             remind_approvers: RemindApprovers::new(ports.approvals.clone(), ports.clock.clone()),
             create_api_key: CreateApiKey::new(
+                ports.api_keys.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
+            rotate_webhook_secret: RotateWebhookSecret::new(
                 ports.api_keys.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),

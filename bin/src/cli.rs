@@ -2,6 +2,8 @@
 //! the optional configuration file (see [`crate::config`]); flags only choose what this
 //! process does.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -55,13 +57,44 @@ pub struct ServeArgs {
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ApiKeyCommand {
-    /// Create a key and print it once on standard output. Only its hash is stored.
+    /// Create a key and print it once on standard output. Only its hash is stored. The key
+    /// comes with a webhook secret (`whsec_…`) that signs its requests' callbacks.
     Create {
         /// The key's name: the identity its requests and decisions are recorded under
         /// (letters, digits and . _ : @ -).
         #[arg(long)]
         name: String,
+        /// Print `{"api_key", "webhook_secret", "name"}` as JSON instead of the key alone.
+        #[arg(long)]
+        json: bool,
     },
+    /// Give a key a new webhook secret and print it. The previous one keeps signing callbacks
+    /// (a second signature) for the grace period, so receivers can switch at their pace.
+    RotateWebhookSecret {
+        /// The key's name.
+        #[arg(long)]
+        name: String,
+        /// How long the previous secret still signs, e.g. `24h`, `30m`, `0s`.
+        #[arg(long, default_value = "24h", value_parser = parse_grace)]
+        grace: Duration,
+    },
+}
+
+/// A grace period: a whole number with a unit (`s`, `m`, `h`, `d`).
+fn parse_grace(raw: &str) -> Result<Duration, String> {
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 24h"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return Err(format!("{raw:?} needs a unit: s, m, h or d")),
+    };
+    Ok(Duration::from_secs(number.saturating_mul(unit)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -139,7 +172,45 @@ mod tests {
         assert_eq!(parse(&["service", "migrate"]), Some(Command::Migrate));
         assert_eq!(
             parse(&["service", "api-key", "create", "--name", "ci"]),
-            Some(Command::ApiKey(ApiKeyCommand::Create { name: "ci".into() }))
+            Some(Command::ApiKey(ApiKeyCommand::Create {
+                name: "ci".into(),
+                json: false
+            }))
+        );
+        assert_eq!(
+            parse(&["service", "api-key", "create", "--name", "ci", "--json"]),
+            Some(Command::ApiKey(ApiKeyCommand::Create {
+                name: "ci".into(),
+                json: true
+            }))
+        );
+        assert_eq!(
+            parse(&[
+                "service",
+                "api-key",
+                "rotate-webhook-secret",
+                "--name",
+                "ci"
+            ]),
+            Some(Command::ApiKey(ApiKeyCommand::RotateWebhookSecret {
+                name: "ci".into(),
+                grace: Duration::from_secs(24 * 60 * 60)
+            }))
+        );
+        assert_eq!(
+            parse(&[
+                "service",
+                "api-key",
+                "rotate-webhook-secret",
+                "--name",
+                "ci",
+                "--grace",
+                "90m"
+            ]),
+            Some(Command::ApiKey(ApiKeyCommand::RotateWebhookSecret {
+                name: "ci".into(),
+                grace: Duration::from_secs(90 * 60)
+            }))
         );
         assert_eq!(
             parse(&["service", "config", "check"]),

@@ -36,10 +36,11 @@ use secrecy::SecretString;
 
 use reader::{Reader, parse_addr, parse_log_filter, parse_log_format};
 use variables::{
-    ADDR, BODY_LIMIT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS, EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT,
-    IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, OUTBOX_RETENTION, PUBLIC_URL, RELAY_BATCH_SIZE,
-    RELAY_IDLE_INTERVAL, RELAY_LEASE, RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT,
-    RUST_LOG, SHUTDOWN_GRACE,
+    ADDR, BODY_LIMIT, CALLBACK_ALLOW_HTTP, CALLBACK_ALLOW_PRIVATE_NETWORKS, CALLBACK_MAX_BACKOFF,
+    CALLBACK_RETRY_BUDGET, CALLBACK_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
+    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT,
+    OUTBOX_RETENTION, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_LEASE,
+    RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
 };
 pub use variables::{VARIABLES, Variable, help};
 
@@ -55,6 +56,7 @@ pub struct Config {
     pub log: LogConfig,
     pub http: HttpConfig,
     pub relay: RelayConfig,
+    pub callback: CallbackConfig,
     pub expiry_sweep_interval: Duration,
     /// Delivered outbox rows older than this are deleted by the sweeper.
     pub outbox_retention: Duration,
@@ -159,6 +161,17 @@ pub struct RelayConfig {
     pub lease: Duration,
     /// How long a failing chat delivery is retried.
     pub retry_budget: Duration,
+}
+
+/// The callback sink: which URLs it may call, and how long it keeps trying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackConfig {
+    pub allow_private_networks: bool,
+    pub allow_http: bool,
+    /// One attempt, connecting included.
+    pub timeout: Duration,
+    pub retry_budget: Duration,
+    pub max_backoff: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +337,29 @@ impl Config {
                 Duration::from_secs(24 * 60 * 60),
             ),
         };
+        let callback = CallbackConfig {
+            allow_private_networks: env.setting(
+                &CALLBACK_ALLOW_PRIVATE_NETWORKS,
+                values::boolean,
+                false,
+            ),
+            allow_http: env.setting(&CALLBACK_ALLOW_HTTP, values::boolean, false),
+            timeout: env.setting(
+                &CALLBACK_TIMEOUT,
+                |raw| values::duration_at_least(raw, Duration::from_millis(100)),
+                Duration::from_secs(10),
+            ),
+            retry_budget: env.setting(
+                &CALLBACK_RETRY_BUDGET,
+                values::duration,
+                Duration::from_secs(24 * 60 * 60),
+            ),
+            max_backoff: env.setting(
+                &CALLBACK_MAX_BACKOFF,
+                values::duration,
+                Duration::from_secs(60 * 60),
+            ),
+        };
         let expiry_sweep_interval = env.setting(
             &EXPIRY_SWEEP_INTERVAL,
             values::duration,
@@ -347,6 +383,7 @@ impl Config {
                 log,
                 http,
                 relay,
+                callback,
                 expiry_sweep_interval,
                 outbox_retention,
                 shutdown_grace,

@@ -55,14 +55,39 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
         Command::Migrate => {
             service::open_store(config).await?;
         }
-        Command::ApiKey(ApiKeyCommand::Create { name }) => {
+        Command::ApiKey(ApiKeyCommand::Create { name, json }) => {
             let app = service::build(config).await?;
             let created = app.use_cases().create_api_key.execute(&name).await?;
-            // The key alone on stdout, so `KEY=$(<binary> api-key create --name ci)` works.
-            print(created.key.expose_secret());
+            if json {
+                print(
+                    &serde_json::json!({
+                        "api_key": created.key.expose_secret(),
+                        "webhook_secret": created.webhook_secret.expose(),
+                        "name": created.name.as_str(),
+                    })
+                    .to_string(),
+                );
+            } else {
+                // The key alone on stdout, so `KEY=$(<binary> api-key create --name ci)` works.
+                print(created.key.expose_secret());
+            }
             eprintln!(
-                "created API key {}: it is shown only this once; only its hash is stored",
+                "created API key {}: it is shown only this once; only its hash is stored \
+                 (its webhook secret: --json, or rotate-webhook-secret)",
                 created.name
+            );
+        }
+        Command::ApiKey(ApiKeyCommand::RotateWebhookSecret { name, grace }) => {
+            let app = service::build(config).await?;
+            let secret = app
+                .use_cases()
+                .rotate_webhook_secret
+                .execute(&name, grace)
+                .await?;
+            print(secret.expose());
+            eprintln!(
+                "rotated the webhook secret of {name}: the previous one also signs for {}",
+                humantime(grace)
             );
         }
         Command::Outbox(OutboxCommand::DeadLetters { sink, limit }) => {
@@ -108,6 +133,16 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
+}
+
+/// A grace period as people write it (`24h`, `90s`).
+fn humantime(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 #[allow(clippy::print_stdout, reason = "a command's output belongs on stdout")]

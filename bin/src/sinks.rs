@@ -8,9 +8,13 @@
 use std::sync::Arc;
 
 use adapter_nats::{JetStreamSink, NatsAuth, NatsReadiness, NatsSettings, NatsTls};
+use adapter_webhook::{AddressRule, WebhookGuard, WebhookSender, WebhookSettings};
 use application::SinkRelay;
+use application::callback::{CallbackSink, CallbackSubjects};
 use application::chat::{ChatSink, ChatSubjects};
-use application::ports::{CHAT_SINK, ChatGateway, DeliveryRoutes, EventSelection, Route, Sink};
+use application::ports::{
+    CALLBACK_SINK, CHAT_SINK, ChatGateway, Clock, DeliveryRoutes, EventSelection, Route, Sink,
+};
 use application::use_cases::RelayPolicy;
 
 use crate::config::{Config, NatsConfig, NatsCredentials};
@@ -55,6 +59,9 @@ pub(crate) struct SinkDeps {
     pub(crate) chat: Arc<dyn ChatGateway>,
     /// Every aggregate that shows in chat.
     pub(crate) subjects: ChatSubjects,
+    /// Every aggregate that calls its requester back.
+    pub(crate) callbacks: CallbackSubjects,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) connected: ConnectedSinks,
 }
 
@@ -78,6 +85,14 @@ pub(crate) fn registered(config: &Config) -> Vec<SinkEntry> {
         policy: relay_policy(config),
         build: chat,
     }];
+    sinks.push(SinkEntry {
+        route: Route {
+            sink: CALLBACK_SINK,
+            events: EventSelection::Only(application::CALLBACK_EVENTS),
+        },
+        policy: callback_policy(config),
+        build: callback,
+    });
     if config.nats.is_some() {
         sinks.push(SinkEntry {
             route: Route {
@@ -126,6 +141,52 @@ fn relay_policy(config: &Config) -> RelayPolicy {
         retry_budget: config.relay.retry_budget,
         ..RelayPolicy::default()
     }
+}
+
+/// Lanes of the callback relay: receivers that hang until the timeout hold up at most this
+/// many lanes, each only its own.
+const CALLBACK_LANES: usize = 8;
+
+/// Callbacks go to many receivers, each of which may be slow or down: they are delivered in
+/// lanes, so a receiver that hangs holds only its own, and the backoff grows to an hour over
+/// a day, as receivers of webhooks expect.
+fn callback_policy(config: &Config) -> RelayPolicy {
+    RelayPolicy {
+        lanes: CALLBACK_LANES,
+        retry_budget: config.callback.retry_budget,
+        max_backoff: config.callback.max_backoff,
+        ..relay_policy(config)
+    }
+}
+
+/// The webhook adapter's settings from the configuration.
+pub(crate) fn webhook_settings(config: &Config) -> WebhookSettings {
+    WebhookSettings {
+        timeout: config.callback.timeout,
+        rule: AddressRule {
+            allow_private_networks: config.callback.allow_private_networks,
+        },
+        allow_http: config.callback.allow_http,
+    }
+}
+
+/// The guard that vets callback URLs at creation, with the sender's rule.
+pub(crate) fn callback_guard(config: &Config) -> WebhookGuard {
+    let settings = webhook_settings(config);
+    WebhookGuard {
+        rule: settings.rule,
+        allow_http: settings.allow_http,
+    }
+}
+
+fn callback(config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
+    let sender = WebhookSender::new(&webhook_settings(config)).map_err(StartupError::Webhook)?;
+    Ok(Arc::new(CallbackSink::new(
+        deps.callbacks.clone(),
+        deps.store.clone(),
+        Arc::new(sender),
+        deps.clock.clone(),
+    )))
 }
 
 fn chat(_config: &Config, deps: &SinkDeps) -> Result<Arc<dyn Sink>, StartupError> {
@@ -184,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn chat_takes_every_event() {
+    fn chat_takes_every_event_and_callbacks_the_settling_ones() {
         let routes = routes(&config(&[]));
 
         assert_eq!(
@@ -195,17 +256,44 @@ mod tests {
             routes.sinks_for("invoice.paid").collect::<Vec<_>>(),
             [CHAT_SINK]
         );
+        assert_eq!(
+            routes.sinks_for("approval.approved").collect::<Vec<_>>(),
+            [CHAT_SINK, CALLBACK_SINK]
+        );
+    }
+
+    #[test]
+    fn the_callback_route_lists_every_registered_callback_event() {
+        let ports = application::Ports::over(
+            Arc::new(adapter_memory::MemoryStore::default()),
+            Arc::new(adapter_memory::EveryPlatform),
+            Arc::new(adapter_memory::AnyCallbackUrl),
+            Arc::new(adapter_memory::ManualClock::new(chrono::Utc::now())),
+            Arc::new(adapter_memory::SequentialIds::default()),
+        );
+        let registered: Vec<&str> = ports.callback_subjects().events().collect();
+        assert_eq!(registered, application::CALLBACK_EVENTS);
+    }
+
+    #[test]
+    fn callbacks_back_off_to_an_hour_over_a_day_by_default() {
+        let policy = callback_policy(&config(&[]));
+        assert_eq!(policy.max_backoff, Duration::from_secs(60 * 60));
+        assert_eq!(policy.retry_budget, Duration::from_secs(24 * 60 * 60));
+        assert_eq!(policy.base_backoff, RelayPolicy::default().base_backoff);
+        assert_eq!(policy.lanes, CALLBACK_LANES);
+        assert_eq!(relay_policy(&config(&[])).lanes, 1, "chat keeps one lane");
     }
 
     #[test]
     fn nats_takes_every_event_when_configured() {
-        assert_eq!(routes(&config(&[])).sinks().count(), 1);
+        assert_eq!(routes(&config(&[])).sinks().count(), 2);
 
         let routes = routes(&config(&[("NATS_URL", "nats://127.0.0.1:4222")]));
 
         assert_eq!(
             routes.sinks_for("approval.approved").collect::<Vec<_>>(),
-            [CHAT_SINK, JetStreamSink::NAME]
+            [CHAT_SINK, CALLBACK_SINK, JetStreamSink::NAME]
         );
     }
 

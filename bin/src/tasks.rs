@@ -41,12 +41,17 @@ const PURGE_BATCH: u32 = 1_000;
 /// crashed relay's messages are taken over quickly. Shutdown is only checked *between*
 /// rounds: a claimed batch is delivered to the end, so a message is never sent without its
 /// fate being recorded.
+///
+/// A sink whose policy asks for lanes runs in lanes instead (`tasks/lanes.rs`).
 pub async fn relay(
     deliver: DeliverNotifications,
     config: RelayConfig,
     clock: Arc<dyn Clock>,
     shutdown: CancellationToken,
 ) {
+    if deliver.policy().lanes > 1 {
+        return lanes::relay_in_lanes(deliver, config, clock, shutdown).await;
+    }
     let sink = deliver.sink();
     tracing::info!(
         sink,
@@ -289,6 +294,8 @@ pub fn backoff(failures: u32, base: Duration, max: Duration) -> Duration {
     let factor = 2u32.saturating_pow(failures.saturating_sub(1));
     base.saturating_mul(factor).min(max)
 }
+
+mod lanes;
 
 #[cfg(test)]
 mod tests;

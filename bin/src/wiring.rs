@@ -91,6 +91,8 @@ pub enum StartupError {
     Slack(#[source] SlackSetupError),
     #[error("cannot set up Discord")]
     Discord(#[source] DiscordSetupError),
+    #[error("cannot set up the callback sender")]
+    Webhook(#[source] adapter_webhook::WebhookSetupError),
     #[error("cannot set up NATS")]
     Nats(#[source] adapter_nats::NatsSetupError),
     #[error("the {0} sink is configured but its client was not started (use service::build)")]
@@ -156,6 +158,7 @@ pub(crate) fn wire(
     let mut ports = Ports::over(
         store.clone(),
         Arc::new(chat.clone()),
+        Arc::new(sinks::callback_guard(config)),
         clock.clone(),
         ids.clone(),
     );
@@ -167,6 +170,8 @@ pub(crate) fn wire(
             store: store.clone(),
             chat: Arc::new(chat),
             subjects: subjects.clone(),
+            callbacks: ports.callback_subjects(),
+            clock: clock.clone(),
             connected,
         },
     )?;

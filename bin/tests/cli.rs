@@ -249,6 +249,59 @@ fn api_key_create_prints_the_key_alone_on_stdout_and_refuses_a_taken_name() {
     );
 }
 
+#[test]
+fn api_key_create_json_prints_the_webhook_secret_and_rotation_prints_a_new_one() {
+    let (_dir, database) = scratch_database();
+    let env = [(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        database.as_str(),
+    )];
+
+    let output = run(
+        binary(&["api-key", "create", "--name", "ci", "--json"], &env),
+        Duration::from_secs(20),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["name"], "ci");
+    assert_eq!(created["api_key"].as_str().unwrap().len(), 43);
+    let first = created["webhook_secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"), "{first}");
+
+    let rotated = run(
+        binary(
+            &[
+                "api-key",
+                "rotate-webhook-secret",
+                "--name",
+                "ci",
+                "--grace",
+                "1h",
+            ],
+            &env,
+        ),
+        Duration::from_secs(20),
+    );
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let second = text(&rotated.stdout);
+    let second = second.trim_end();
+    assert!(second.starts_with("whsec_") && second != first, "{second}");
+    assert!(
+        !text(&rotated.stderr).contains("whsec_"),
+        "a secret on stderr"
+    );
+
+    let unknown = run(
+        binary(
+            &["api-key", "rotate-webhook-secret", "--name", "nobody"],
+            &env,
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no API key is named nobody"));
+}
+
 /// Starts a long-running subcommand with JSON logs and returns it with its log lines.
 fn spawn_logging(
     args: &[&str],

@@ -15,4 +15,4 @@ mod store;
 mod system;
 
 pub use store::{Contents, MemoryStore};
-pub use system::{EveryPlatform, ManualClock, SequentialIds};
+pub use system::{AnyCallbackUrl, EveryPlatform, ManualClock, SequentialIds};

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use application::ports::{
     ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, DeliveryRoutes,
     ListQuery, MessageRef, NewOutboxMessage, OutboxMessage, Receipt, RepositoryError,
+    WebhookSecret, WebhookSecrets,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ pub(crate) struct State {
     pub(crate) outbox: BTreeMap<i64, OutboxRow>,
     pub(crate) next_outbox_id: i64,
     api_keys: HashMap<Identity, ApiKeyRecord>,
+    webhook_secrets: HashMap<Identity, WebhookSecrets>,
     messages: HashMap<Uuid, MessageRef>,
     pub(crate) idempotency: Records,
     /// When set, the next call fails with this error (fault injection for tests).
@@ -228,7 +230,11 @@ impl State {
 
 #[async_trait]
 impl ApiKeyStore for MemoryStore {
-    async fn insert(&self, record: &ApiKeyRecord) -> Result<(), RepositoryError> {
+    async fn insert(
+        &self,
+        record: &ApiKeyRecord,
+        webhook_secret: &WebhookSecret,
+    ) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
         if state.api_keys.contains_key(&record.name)
             || state.api_keys.values().any(|r| r.hash == record.hash)
@@ -236,7 +242,45 @@ impl ApiKeyStore for MemoryStore {
             return Err(RepositoryError::Duplicate);
         }
         state.api_keys.insert(record.name.clone(), record.clone());
+        state.webhook_secrets.insert(
+            record.name.clone(),
+            WebhookSecrets {
+                current: webhook_secret.clone(),
+                previous: None,
+            },
+        );
         Ok(())
+    }
+
+    async fn webhook_secrets(
+        &self,
+        name: &Identity,
+    ) -> Result<Option<WebhookSecrets>, RepositoryError> {
+        Ok(self.guard()?.webhook_secrets.get(name).cloned())
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        name: &Identity,
+        secret: &WebhookSecret,
+        previous_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let mut state = self.guard()?;
+        if !state.api_keys.contains_key(name) {
+            return Ok(false);
+        }
+        let previous = state
+            .webhook_secrets
+            .remove(name)
+            .map(|replaced| (replaced.current, previous_until));
+        state.webhook_secrets.insert(
+            name.clone(),
+            WebhookSecrets {
+                current: secret.clone(),
+                previous,
+            },
+        );
+        Ok(true)
     }
 
     async fn find_by_hash(

@@ -1,6 +1,8 @@
-//! The stored form of an API key.
+//! The stored form of an API key and of its webhook secrets.
 
-use application::ports::{ApiKeyHash, ApiKeyRecord, RepositoryError};
+use application::ports::{
+    ApiKeyHash, ApiKeyRecord, RepositoryError, WebhookSecret, WebhookSecrets,
+};
 use chrono::{DateTime, Utc};
 use domain::Identity;
 
@@ -20,4 +22,25 @@ pub fn api_key_record(
         hash: ApiKeyHash::from_stored(hash),
         created_at,
     })
+}
+
+/// Rebuilds a client's webhook secrets from the `webhook_secret` columns of its row;
+/// `None` when it has no current secret.
+///
+/// # Errors
+/// `Corrupt` when a stored secret is not of the `whsec_` form.
+pub fn webhook_secrets(
+    current: Option<&str>,
+    previous: Option<(&str, DateTime<Utc>)>,
+) -> Result<Option<WebhookSecrets>, RepositoryError> {
+    let parse = |text| WebhookSecret::parse(text).map_err(|e| corrupt("webhook secret", e));
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    Ok(Some(WebhookSecrets {
+        current: parse(current)?,
+        previous: previous
+            .map(|(text, until)| parse(text).map(|secret| (secret, until)))
+            .transpose()?,
+    }))
 }

@@ -34,7 +34,7 @@ mod idempotency;
 mod readiness;
 
 pub use alerts::AlertRow;
-pub use api_keys::api_key_record;
+pub use api_keys::{api_key_record, webhook_secrets};
 pub use approvals::ApprovalRow;
 pub use concurrency::version_matched;
 pub use errors::{corrupt, translate};

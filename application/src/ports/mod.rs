@@ -7,6 +7,7 @@
 mod alert_repository;
 mod api_keys;
 mod approval_repository;
+mod callback;
 mod chat_gateway;
 mod chat_messages;
 mod chat_platforms;
@@ -18,8 +19,11 @@ mod store_error;
 mod system;
 
 pub use alert_repository::AlertRepository;
-pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
+pub use api_keys::{
+    ApiKeyHash, ApiKeyRecord, ApiKeyStore, InvalidWebhookSecret, WebhookSecret, WebhookSecrets,
+};
 pub use approval_repository::{ApprovalRepository, ListQuery};
+pub use callback::{Callback, CallbackSender, CallbackUrlGuard, CallbackUrlRefused};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use chat_platforms::{ChatPlatforms, PlatformNotConnected};
@@ -29,7 +33,7 @@ pub use outbox::{
     OutboxMessage, Route, SinkStats,
 };
 pub use readiness::Readiness;
-pub use sink::{CHAT_SINK, Sink, SinkError};
+pub use sink::{CALLBACK_SINK, CHAT_SINK, Sink, SinkError};
 pub use store_error::RepositoryError;
 pub use system::{Clock, IdGenerator};
 
@@ -39,6 +43,8 @@ pub use alert_repository::MockAlertRepository;
 pub use api_keys::MockApiKeyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use approval_repository::MockApprovalRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use callback::{MockCallbackSender, MockCallbackUrlGuard};
 #[cfg(any(test, feature = "mocks"))]
 pub use chat_gateway::MockChatGateway;
 #[cfg(any(test, feature = "mocks"))]

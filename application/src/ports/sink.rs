@@ -18,6 +18,9 @@ use super::{OutboxMessage, RepositoryError};
 /// for a chat platform), and the one that rows written before the fan-out belong to.
 pub const CHAT_SINK: &str = "chat";
 
+/// The name of the callback sink, which tells requesters the outcome at their callback URL.
+pub const CALLBACK_SINK: &str = "callback";
+
 /// Why a delivery failed, classified by what the relay should do next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SinkError {

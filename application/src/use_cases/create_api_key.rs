@@ -1,17 +1,23 @@
-//! Create an API key for a REST client. The key is shown once and stored only as a hash.
+//! Create an API key for a REST client, with its webhook signing secret. The key is shown
+//! once and stored only as a hash; the secret is stored, since every callback is signed
+//! with it.
 
 use std::sync::Arc;
 
 use domain::{Identity, ValidationError};
 use secrecy::SecretString;
 
-use crate::ports::{ApiKeyHash, ApiKeyRecord, ApiKeyStore, Clock, IdGenerator, RepositoryError};
+use crate::ports::{
+    ApiKeyHash, ApiKeyRecord, ApiKeyStore, Clock, IdGenerator, RepositoryError, WebhookSecret,
+};
 
 /// A freshly created key. `key` is the only copy of the secret there will ever be.
 #[derive(Debug)]
 pub struct CreatedApiKey {
     pub name: Identity,
     pub key: SecretString,
+    /// Signs the callbacks of this client's requests; its receivers verify with it.
+    pub webhook_secret: WebhookSecret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,10 +56,12 @@ impl CreateApiKey {
             hash: ApiKeyHash::of(&key),
             created_at: self.clock.now(),
         };
-        match self.keys.insert(&record).await {
+        let webhook_secret = WebhookSecret::from_random(&self.ids.new_secret());
+        match self.keys.insert(&record, &webhook_secret).await {
             Ok(()) => Ok(CreatedApiKey {
                 name,
                 key: SecretString::from(key),
+                webhook_secret,
             }),
             Err(RepositoryError::Duplicate) => Err(CreateApiKeyError::Duplicate(name)),
             Err(e) => Err(CreateApiKeyError::Store(e)),
@@ -77,17 +85,24 @@ mod tests {
         clock.expect_now().returning(Utc::now);
         let mut keys = MockApiKeyStore::new();
         keys.expect_insert()
-            .withf(|record| record.hash == ApiKeyHash::of("s3cret") && record.name.as_str() == "ci")
+            .withf(|record, secret| {
+                record.hash == ApiKeyHash::of("s3cret")
+                    && record.name.as_str() == "ci"
+                    && secret.expose() == WebhookSecret::from_random("s3cret").expose()
+            })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let created = CreateApiKey::new(Arc::new(keys), Arc::new(clock), Arc::new(ids))
             .execute("ci")
             .await
             .unwrap();
         assert_eq!(created.key.expose_secret(), "s3cret");
+        assert!(created.webhook_secret.expose().starts_with("whsec_"));
+        let debug = format!("{created:?}");
+        assert!(!debug.contains("s3cret"), "Debug must redact the key");
         assert!(
-            !format!("{created:?}").contains("s3cret"),
-            "Debug must redact the key"
+            !debug.contains(created.webhook_secret.expose()),
+            "Debug must redact the webhook secret"
         );
     }
 }

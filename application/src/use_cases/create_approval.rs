@@ -10,7 +10,8 @@ use domain::{
 
 use super::answer::{Answer, receipt};
 use crate::ports::{
-    ApprovalRepository, ChatPlatforms, Clock, IdGenerator, PlatformNotConnected, RepositoryError,
+    ApprovalRepository, CallbackUrlGuard, CallbackUrlRefused, ChatPlatforms, Clock, IdGenerator,
+    PlatformNotConnected, RepositoryError,
 };
 
 /// The raw input of a new request, as any inbound adapter received it. Validation happens
@@ -37,6 +38,10 @@ pub enum CreateApprovalError {
     /// The destination is on a chat platform this service is not connected to.
     #[error(transparent)]
     PlatformNotConnected(#[from] PlatformNotConnected),
+    /// The callback URL is well formed but may not be called (its scheme, or where it
+    /// resolves to).
+    #[error(transparent)]
+    CallbackUrlRefused(#[from] CallbackUrlRefused),
     #[error(transparent)]
     Store(RepositoryError),
 }
@@ -45,6 +50,7 @@ pub enum CreateApprovalError {
 pub struct CreateApproval {
     approvals: Arc<dyn ApprovalRepository>,
     platforms: Arc<dyn ChatPlatforms>,
+    callback_urls: Arc<dyn CallbackUrlGuard>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -53,12 +59,14 @@ impl CreateApproval {
     pub fn new(
         approvals: Arc<dyn ApprovalRepository>,
         platforms: Arc<dyn ChatPlatforms>,
+        callback_urls: Arc<dyn CallbackUrlGuard>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             approvals,
             platforms,
+            callback_urls,
             clock,
             ids,
         }
@@ -69,8 +77,8 @@ impl CreateApproval {
     ///
     /// # Errors
     /// `Invalid` naming the first field that broke a rule, `PlatformNotConnected` for a
-    /// destination on a platform without credentials (nothing is stored for either), or
-    /// `Store`.
+    /// destination on a platform without credentials, `CallbackUrlRefused` for a callback
+    /// URL the service may not call (nothing is stored for any of them), or `Store`.
     #[tracing::instrument(skip_all, fields(requester = %requester))]
     pub async fn execute(
         &self,
@@ -80,6 +88,9 @@ impl CreateApproval {
     ) -> Result<ApprovalRequest, CreateApprovalError> {
         let new = parse(requester, input)?;
         self.platforms.check(&new.destination)?;
+        if let Some(url) = &new.callback_url {
+            self.callback_urls.check(url).await?;
+        }
         let mut approval = ApprovalRequest::open(
             ApprovalId::from_uuid(self.ids.new_id()),
             new,
@@ -154,8 +165,8 @@ mod tests {
 
     use super::*;
     use crate::ports::{
-        MockApprovalRepository, MockChatPlatforms, MockClock, MockIdGenerator, Receipt,
-        StoredResponse,
+        MockApprovalRepository, MockCallbackUrlGuard, MockChatPlatforms, MockClock,
+        MockIdGenerator, Receipt, StoredResponse,
     };
     use crate::use_cases::answer;
 
@@ -184,12 +195,40 @@ mod tests {
                 None => Ok(()),
             }
         });
+        let mut callback_urls = MockCallbackUrlGuard::new();
+        callback_urls.expect_check().returning(|url| {
+            if url.as_str().contains("127.0.0.1") {
+                Err(CallbackUrlRefused {
+                    reason: "loopback".into(),
+                })
+            } else {
+                Ok(())
+            }
+        });
         CreateApproval::new(
             Arc::new(repo),
             Arc::new(platforms),
+            Arc::new(callback_urls),
             Arc::new(clock),
             Arc::new(ids),
         )
+    }
+
+    #[tokio::test]
+    async fn a_refused_callback_url_is_refused_before_anything_is_stored() {
+        let mut repo = MockApprovalRepository::new();
+        repo.expect_save().never();
+        let input = CreateApprovalInput {
+            callback_url: Some("http://127.0.0.1:8080/hook".into()),
+            ..input()
+        };
+        let result = use_case(repo)
+            .execute(Identity::parse("ci").unwrap(), input, None)
+            .await;
+        assert!(matches!(
+            result,
+            Err(CreateApprovalError::CallbackUrlRefused(_))
+        ));
     }
 
     #[tokio::test]

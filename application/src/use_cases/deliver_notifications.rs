@@ -15,6 +15,12 @@
 //!   exponential backoff, for as long as the sink's retry budget (a time span) lasts;
 //! - **permanent**, or the budget spent — the message is dead-lettered, which no longer holds
 //!   up its aggregate; an operator can re-drive it (`<binary> outbox retry`).
+//!
+//! A sink whose receivers are many and independent (the requesters' callback URLs) runs in
+//! [`lanes`](RelayPolicy::lanes): the loop hands each claimed message to one of several
+//! workers, chosen by a stable hash of its aggregate ([`RelayPolicy::lane`]), and each
+//! worker delivers its messages one at a time with [`deliver_one`](DeliverNotifications::deliver_one).
+//! A receiver that hangs until the timeout then holds only its own lane.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +50,11 @@ pub struct RelayPolicy {
     pub base_backoff: Duration,
     /// Upper bound of the computed delay (a destination's own hint may exceed it).
     pub max_backoff: Duration,
+    /// Independent workers delivering this sink's messages, each message to the lane of its
+    /// aggregate. `1` (a chat platform: one destination, whose limits are shared) delivers
+    /// batch by batch. With more, `batch_size` also bounds each lane's queue, a lane sends
+    /// one message at a time (`concurrency` is not used), and a rate limit pauses its lane.
+    pub lanes: usize,
 }
 
 impl Default for RelayPolicy {
@@ -57,7 +68,18 @@ impl Default for RelayPolicy {
             retry_budget: Duration::from_secs(24 * 60 * 60),
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
+            lanes: 1,
         }
+    }
+}
+
+impl RelayPolicy {
+    /// The lane of an aggregate's messages: the same for every message of one aggregate,
+    /// so they stay in order, and spread evenly over the lanes.
+    pub fn lane(&self, aggregate_id: uuid::Uuid) -> usize {
+        let (high, low) = aggregate_id.as_u64_pair();
+        let lanes = self.lanes.max(1) as u64;
+        usize::try_from(mix(high ^ mix(low)) % lanes).unwrap_or(0)
     }
 }
 
@@ -89,6 +111,11 @@ impl Batch {
 
     fn ids(&self) -> Vec<i64> {
         self.messages.iter().map(|message| message.id).collect()
+    }
+
+    /// The leased messages, for a loop that hands them out one by one (lanes).
+    pub fn into_messages(self) -> Vec<OutboxMessage> {
+        self.messages
     }
 }
 
@@ -212,6 +239,49 @@ impl DeliverNotifications {
     pub async fn execute(&self) -> Result<DeliveryReport, RepositoryError> {
         let batch = self.claim().await?;
         self.deliver(&batch).await
+    }
+
+    /// Delivers one claimed message and records its fate: a lane's unit of work. A rate
+    /// limit shows as `paused_until`, for the lane to wait out.
+    ///
+    /// # Errors
+    /// A store failure recording the fate; the message's lease then runs out as usual.
+    #[tracing::instrument(skip_all, fields(sink = self.sink.name(), outbox_id = message.id))]
+    pub async fn deliver_one(
+        &self,
+        message: &OutboxMessage,
+    ) -> Result<DeliveryReport, RepositoryError> {
+        let mut report = DeliveryReport {
+            claimed: 1,
+            ..DeliveryReport::default()
+        };
+        let fate = self.attempt(message).await;
+        self.record(message, fate, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Extends the leases of these messages (a lane loop's heartbeat).
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached; the leases then run out as usual.
+    pub async fn extend_ids(&self, ids: &[i64]) -> Result<(), RepositoryError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let until = later(self.clock.now(), self.policy.lease);
+        self.outbox.extend(ids, until).await
+    }
+
+    /// Ends the leases of these messages, due again now, without counting an attempt: for
+    /// messages a lane cannot take yet, and at shutdown.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store cannot be reached; the leases then simply run out.
+    pub async fn release_ids(&self, ids: &[i64]) -> Result<(), RepositoryError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.outbox.release(ids, self.clock.now()).await
     }
 
     /// Ends the leases of a batch this relay will not deliver (shutdown), without counting

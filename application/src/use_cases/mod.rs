@@ -18,6 +18,7 @@ mod get_approval;
 mod list_approvals;
 mod raise_alert;
 mod remind_approvers;
+mod rotate_webhook_secret;
 mod settle_alert;
 mod sweep;
 
@@ -35,6 +36,7 @@ pub use get_approval::{GetApproval, GetApprovalError};
 pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, Page};
 pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
 pub use remind_approvers::RemindApprovers;
+pub use rotate_webhook_secret::{RotateWebhookSecret, RotateWebhookSecretError};
 pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
 
 /// How often a use case reloads and retries after losing an optimistic-concurrency race

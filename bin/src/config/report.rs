@@ -11,6 +11,10 @@ use super::variables::{
     SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
 };
 use super::variables::{
+    CALLBACK_ALLOW_HTTP, CALLBACK_ALLOW_PRIVATE_NETWORKS, CALLBACK_MAX_BACKOFF,
+    CALLBACK_RETRY_BUDGET, CALLBACK_TIMEOUT,
+};
+use super::variables::{
     DISCORD_API_BASE_URL, DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN, DISCORD_PUBLIC_KEY,
     DISCORD_TIMEOUT,
 };
@@ -73,6 +77,26 @@ impl Config {
             (
                 RELAY_RETRY_BUDGET.name,
                 format_duration(self.relay.retry_budget),
+            ),
+            (
+                CALLBACK_ALLOW_PRIVATE_NETWORKS.name,
+                self.callback.allow_private_networks.to_string(),
+            ),
+            (
+                CALLBACK_ALLOW_HTTP.name,
+                self.callback.allow_http.to_string(),
+            ),
+            (
+                CALLBACK_TIMEOUT.name,
+                format_duration(self.callback.timeout),
+            ),
+            (
+                CALLBACK_RETRY_BUDGET.name,
+                format_duration(self.callback.retry_budget),
+            ),
+            (
+                CALLBACK_MAX_BACKOFF.name,
+                format_duration(self.callback.max_backoff),
             ),
             (
                 OUTBOX_RETENTION.name,

@@ -38,6 +38,15 @@ pub(super) fn duration_at_least(raw: &str, min: Duration) -> Result<Duration, St
 }
 
 /// `65536`, `64KiB`, `1MiB`: bytes, optionally with a binary unit.
+/// `true` or `false` (also `1`/`0`, `yes`/`no`, in any case).
+pub(super) fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err("must be true or false".to_owned()),
+    }
+}
+
 pub(super) fn byte_size(raw: &str) -> Result<usize, String> {
     const HINT: &str = "expected a size in bytes such as 65536, 64KiB or 1MiB";
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
@@ -133,6 +142,13 @@ mod tests {
             assert!(duration(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(duration("0s"), Err("must be greater than zero".to_owned()));
+    }
+
+    #[test]
+    fn booleans_are_true_or_false() {
+        assert_eq!(boolean("TRUE"), Ok(true));
+        assert_eq!(boolean("0"), Ok(false));
+        assert!(boolean("maybe").is_err());
     }
 
     #[test]

@@ -126,6 +126,34 @@ pub const RELAY_RETRY_BUDGET: Variable = plain(
     "24h",
     "how long a failing chat delivery is retried before it is dead-lettered",
 );
+pub const CALLBACK_ALLOW_PRIVATE_NETWORKS: Variable = plain(
+    concat!(
+        env!("SERVICE_ENV_PREFIX"),
+        "_CALLBACK_ALLOW_PRIVATE_NETWORKS"
+    ),
+    "false",
+    "true = callback URLs may reach loopback and private networks (never a metadata endpoint)",
+);
+pub const CALLBACK_ALLOW_HTTP: Variable = plain(
+    concat!(env!("SERVICE_ENV_PREFIX"), "_CALLBACK_ALLOW_HTTP"),
+    "false",
+    "true = callback URLs may use plain http besides https",
+);
+pub const CALLBACK_TIMEOUT: Variable = plain(
+    concat!(env!("SERVICE_ENV_PREFIX"), "_CALLBACK_TIMEOUT"),
+    "10s",
+    "longest wait for a callback receiver's answer; no answer in time means a retry",
+);
+pub const CALLBACK_RETRY_BUDGET: Variable = plain(
+    concat!(env!("SERVICE_ENV_PREFIX"), "_CALLBACK_RETRY_BUDGET"),
+    "24h",
+    "how long a failing callback is retried before it is dead-lettered",
+);
+pub const CALLBACK_MAX_BACKOFF: Variable = plain(
+    concat!(env!("SERVICE_ENV_PREFIX"), "_CALLBACK_MAX_BACKOFF"),
+    "1h",
+    "longest gap between two attempts at a failing callback",
+);
 pub const OUTBOX_RETENTION: Variable = plain(
     concat!(env!("SERVICE_ENV_PREFIX"), "_OUTBOX_RETENTION"),
     "168h",
@@ -239,7 +267,7 @@ pub const NATS_CERT: Variable = plain(
 pub const NATS_KEY: Variable = plain("NATS_KEY", "", "PEM key of NATS_CERT");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 43] = [
+pub const VARIABLES: [Variable; 48] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -260,6 +288,11 @@ pub const VARIABLES: [Variable; 43] = [
     RELAY_MAX_BACKOFF,
     RELAY_LEASE,
     RELAY_RETRY_BUDGET,
+    CALLBACK_ALLOW_PRIVATE_NETWORKS,
+    CALLBACK_ALLOW_HTTP,
+    CALLBACK_TIMEOUT,
+    CALLBACK_RETRY_BUDGET,
+    CALLBACK_MAX_BACKOFF,
     OUTBOX_RETENTION,
     EXPIRY_SWEEP_INTERVAL,
     SLACK_BOT_TOKEN,

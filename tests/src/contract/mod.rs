@@ -146,6 +146,10 @@ macro_rules! contract_tests {
             an_unknown_hash_finds_nothing,
             a_second_key_with_the_same_name_is_a_duplicate,
             a_second_key_with_the_same_hash_is_a_duplicate,
+            a_new_key_has_its_webhook_secret_and_no_previous_one,
+            rotating_keeps_the_replaced_secret_until_the_grace_ends,
+            a_second_rotation_forgets_the_first_secret,
+            an_unknown_client_has_no_secrets_and_cannot_rotate,
         ]);
         $crate::contract_tests!(@suite $backend, chat_messages: [
             a_recorded_message_is_found_by_its_aggregate,

@@ -126,6 +126,22 @@ impl TestApp {
         created.key.expose_secret().to_owned()
     }
 
+    /// Creates an API key named `name`; returns it and its webhook secret (`whsec_…`).
+    pub async fn api_client(&self, name: &str) -> (String, String) {
+        let created = self.use_cases.create_api_key.execute(name).await.unwrap();
+        (
+            created.key.expose_secret().to_owned(),
+            created.webhook_secret.expose().to_owned(),
+        )
+    }
+
+    /// Rotates the webhook secret of the client `name`, the old one signing for `grace`;
+    /// returns the new one.
+    pub async fn rotate_webhook_secret(&self, name: &str, grace: Duration) -> String {
+        let rotated = self.use_cases.rotate_webhook_secret.execute(name, grace);
+        rotated.await.unwrap().expose().to_owned()
+    }
+
     /// `POST {path}` with a JSON body as the holder of `key`; returns the status and body.
     pub async fn post(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
         let response = self

@@ -164,7 +164,11 @@ pub(crate) fn callback_url() -> Object {
         )))
         .examples([json!("https://ci.example.com/hooks/42")])
         .description(Some(format!(
-            "An http(s) URL to notify when the request settles, up to {} characters.",
+            "Where to POST a signed event (Standard Webhooks) when the request settles: an \
+             https URL (http only where the service allows it), up to {} characters. A URL \
+             whose host resolves to a loopback, private, link-local or metadata address is \
+             refused with 422 (`callback-url-refused`) unless the service allows private \
+             networks.",
             CallbackUrl::MAX_CHARS
         )))
 }

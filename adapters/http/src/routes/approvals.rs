@@ -33,8 +33,8 @@ use crate::state::AppState;
 use dto::{ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams};
 pub(crate) use errors::PROBLEM_TYPES;
 use errors::{
-    APPROVAL_EXPIRED, APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, CONFLICTING_VERDICT, NOT_PENDING,
-    NOT_REQUESTER, SELF_APPROVAL,
+    APPROVAL_EXPIRED, APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, CALLBACK_URL_REFUSED,
+    CONFLICTING_VERDICT, NOT_PENDING, NOT_REQUESTER, SELF_APPROVAL,
 };
 
 /// The routes of approval requests, with their tag in the OpenAPI document.
@@ -119,6 +119,7 @@ impl IntoResponses for CreateProblems {
                 ProblemType::VALIDATION,
                 ProblemType::UNSATISFIABLE_POLICY,
                 ProblemType::PLATFORM_NOT_CONNECTED,
+                CALLBACK_URL_REFUSED,
             ],
         ])
     }

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
-use adapter_memory::{Contents, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
+use adapter_memory::{
+    AnyCallbackUrl, Contents, EveryPlatform, ManualClock, MemoryStore, SequentialIds,
+};
 use application::ports::{IdempotencyStore, Readiness};
 use application::{Ports, UseCases};
 use axum::Router;
@@ -72,6 +74,7 @@ impl TestApp {
         let mut ports = Ports::over(
             store.clone(),
             Arc::new(EveryPlatform),
+            Arc::new(AnyCallbackUrl),
             clock.clone(),
             ids.clone(),
         );

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
+use adapter_memory::{AnyCallbackUrl, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
 use application::ports::ApprovalRepository;
 use application::use_cases::CreateApprovalInput;
@@ -79,6 +79,7 @@ impl TestSlack {
         let ports = Ports::over(
             store.clone(),
             Arc::new(EveryPlatform),
+            Arc::new(AnyCallbackUrl),
             clock.clone(),
             Arc::new(SequentialIds::default()),
         );

@@ -326,3 +326,52 @@ async fn after_a_rate_limit_the_next_batch_starts_with_a_single_probe() {
 
     assert!(second.paused_until.is_some());
 }
+
+#[test]
+fn an_aggregate_always_lands_in_the_same_lane_and_lanes_are_all_used() {
+    let policy = RelayPolicy {
+        lanes: 8,
+        ..RelayPolicy::default()
+    };
+    let mut used = [0usize; 8];
+    for n in 0..800u128 {
+        let id = uuid::Uuid::from_u128(n << 64 | n);
+        let lane = policy.lane(id);
+        assert_eq!(lane, policy.lane(id));
+        used[lane] += 1;
+    }
+    assert!(used.iter().all(|&count| count > 50), "{used:?}");
+    let single = RelayPolicy::default();
+    assert_eq!(single.lane(uuid::Uuid::max()), 0);
+}
+
+#[tokio::test]
+async fn one_message_of_a_lane_is_delivered_and_its_fate_recorded_like_a_batchs() {
+    let mut outbox = MockOutbox::new();
+    outbox.expect_claim().never();
+    let mut sink = MockSink::new();
+    sink.expect_name().return_const("test");
+    let mut f = Fixture {
+        outbox,
+        sink,
+        policy: RelayPolicy::default(),
+        clock: now(),
+    };
+    f.sink
+        .expect_deliver()
+        .times(1)
+        .returning(|_| Err(retryable("HTTP 503", Some(Duration::from_secs(30)))));
+    f.outbox
+        .expect_reschedule()
+        .with(
+            eq(7),
+            eq(now() + chrono::Duration::seconds(30)),
+            eq("HTTP 503"),
+        )
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+
+    let report = f.relay().deliver_one(&message(7, 0)).await.unwrap();
+
+    assert_eq!((report.claimed, report.retried), (1, 1));
+}

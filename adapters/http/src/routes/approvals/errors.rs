@@ -56,6 +56,14 @@ pub(crate) const CONFLICTING_VERDICT: ProblemType = ProblemType::new(&Spec::new(
     "Verdict cannot be changed",
 ));
 
+/// The callback URL is well formed but may not be called back: not `https`, or its host
+/// resolves to a loopback, private, link-local, metadata or other non-public address.
+pub(crate) const CALLBACK_URL_REFUSED: ProblemType = ProblemType::new(&Spec::new(
+    concat!(env!("PROBLEM_BASE_URL"), "callback-url-refused"),
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "Callback URL refused",
+));
+
 /// Every problem type of the approval routes, for the document and its tests.
 pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     NOT_REQUESTER,
@@ -65,6 +73,7 @@ pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     SELF_APPROVAL,
     APPROVAL_EXPIRED,
     CONFLICTING_VERDICT,
+    CALLBACK_URL_REFUSED,
 ];
 
 impl From<CreateApprovalError> for Problem {
@@ -72,6 +81,9 @@ impl From<CreateApprovalError> for Problem {
         match error {
             CreateApprovalError::Invalid(e) => e.into(),
             CreateApprovalError::PlatformNotConnected(e) => e.into(),
+            CreateApprovalError::CallbackUrlRefused(e) => {
+                Problem::new(CALLBACK_URL_REFUSED, e.to_string())
+            }
             CreateApprovalError::Store(e) => e.into(),
         }
     }
