@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatPlatforms, Clock, IdGenerator, Outbox,
-    Sink,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChangeFeed, ChatPlatforms, Clock,
+    IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
     DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
-    RelayPolicy, RemindApprovers, SettleAlert,
+    RelayPolicy, RemindApprovers, SettleAlert, WaitForOutcome,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -19,6 +19,8 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Announcements of saved aggregates, which long-polls wait on.
+    pub changes: Arc<dyn ChangeFeed>,
     /// Which chat destinations can be delivered to (the platform router).
     pub platforms: Arc<dyn ChatPlatforms>,
     pub clock: Arc<dyn Clock>,
@@ -39,6 +41,7 @@ pub struct SinkRelay {
 pub struct UseCases {
     pub create_approval: CreateApproval,
     pub get_approval: GetApproval,
+    pub wait_for_outcome: WaitForOutcome,
     pub list_approvals: ListApprovals,
     pub decide: Decide,
     pub cancel_approval: CancelApproval,
@@ -64,6 +67,7 @@ impl UseCases {
                 ports.ids.clone(),
             ),
             get_approval: GetApproval::new(ports.approvals.clone()),
+            wait_for_outcome: WaitForOutcome::new(ports.approvals.clone(), ports.changes.clone()),
             list_approvals: ListApprovals::new(ports.approvals.clone()),
             decide: Decide::new(ports.approvals.clone(), ports.clock.clone()),
             cancel_approval: CancelApproval::new(ports.approvals.clone(), ports.clock.clone()),

@@ -17,7 +17,7 @@ use application::chat::alert::AlertChat;
 use application::chat::approval::ApprovalChat;
 use application::chat::{ChatRouter, ChatSubjects};
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChatMessages, Clock, IdGenerator,
+    AlertRepository, ApiKeyStore, ApprovalRepository, ChangeFeed, ChatMessages, Clock, IdGenerator,
     IdempotencyStore, Outbox, Readiness, RepositoryError,
 };
 use application::{Ports, UseCases};
@@ -44,6 +44,7 @@ pub trait Store:
     + ChatMessages
     + IdempotencyStore
     + Readiness
+    + ChangeFeed
 {
 }
 
@@ -55,6 +56,7 @@ impl<T> Store for T where
         + ChatMessages
         + IdempotencyStore
         + Readiness
+        + ChangeFeed
 {
 }
 
@@ -178,6 +180,7 @@ pub(crate) fn wire(
         alerts: store.clone(),
         outbox: store.clone(),
         api_keys: store.clone(),
+        changes: store.clone(),
         platforms: Arc::new(chat.clone()),
         clock: clock.clone(),
         ids: ids.clone(),
@@ -206,6 +209,8 @@ pub(crate) fn wire(
         clock: clock.clone(),
     };
 
+    // Cancelled by `App::serve` when shutdown begins, so that waiting long-polls answer.
+    let long_polls = tokio_util::sync::CancellationToken::new();
     let api = adapter_http::router(
         ApiState {
             use_cases: use_cases.clone(),
@@ -214,6 +219,7 @@ pub(crate) fn wire(
             clock: clock.clone(),
             ids,
             metrics: metrics.clone(),
+            shutdown: long_polls.clone(),
         },
         &HttpSettings {
             body_limit_bytes: config.http.body_limit,
@@ -221,6 +227,7 @@ pub(crate) fn wire(
             request_timeout: config.http.request_timeout,
             public_base_url: config.public_url.clone(),
             max_in_flight: usize::try_from(config.http.max_in_flight).unwrap_or(usize::MAX),
+            max_waiters: usize::try_from(config.http.max_waiters).unwrap_or(usize::MAX),
             idempotency_ttl: config.http.idempotency_ttl,
         },
     );
@@ -242,6 +249,7 @@ pub(crate) fn wire(
         subjects,
         background,
         metrics,
+        long_polls,
         schedule: Schedule {
             relay: config.relay,
             expiry_sweep_interval: config.expiry_sweep_interval,

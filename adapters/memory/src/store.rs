@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use adapter_change_hub::ChangeHub;
 use application::ports::{
     AlertRepository, ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages,
     DeadLetter, DeadLetterSelection, DeliveryRoutes, ListQuery, MessageRef, NewOutboxMessage,
@@ -18,6 +19,10 @@ use domain::{
 use uuid::Uuid;
 
 use crate::idempotency::Records;
+
+/// The `aggregate_type` of outbox rows written for approvals, and the kind their saves are
+/// announced under.
+const AGGREGATE_TYPE: &str = "approval";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RowStatus {
@@ -54,6 +59,8 @@ pub(crate) struct State {
 pub struct MemoryStore {
     state: Mutex<State>,
     routes: DeliveryRoutes,
+    /// Who waits on which aggregate; every saved approval is announced to it.
+    pub(crate) changes: ChangeHub,
 }
 
 impl Default for MemoryStore {
@@ -74,6 +81,7 @@ impl MemoryStore {
         Self {
             state: Mutex::default(),
             routes,
+            changes: ChangeHub::new(),
         }
     }
 
@@ -135,13 +143,17 @@ impl ApprovalRepository for MemoryStore {
         }
         let rows = NewOutboxMessage::from_events(
             &self.routes,
-            "approval",
+            AGGREGATE_TYPE,
             approval.id().as_uuid(),
             events,
         )?;
         state.approvals.insert(approval.id(), approval.clone());
         state.append_outbox(rows);
         state.answer(receipt);
+        drop(state);
+        // After the change is visible, so a woken reader sees it.
+        self.changes
+            .announce(AGGREGATE_TYPE, approval.id().as_uuid());
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 mod alert_repository;
 mod api_keys;
 mod approval_repository;
+mod change_feed;
 mod chat_gateway;
 mod chat_messages;
 mod chat_platforms;
@@ -20,6 +21,7 @@ mod system;
 pub use alert_repository::AlertRepository;
 pub use api_keys::{ApiKeyHash, ApiKeyRecord, ApiKeyStore};
 pub use approval_repository::{ApprovalRepository, ListQuery};
+pub use change_feed::{ChangeFeed, Subscription};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use chat_platforms::{ChatPlatforms, PlatformNotConnected};
@@ -39,6 +41,8 @@ pub use alert_repository::MockAlertRepository;
 pub use api_keys::MockApiKeyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use approval_repository::MockApprovalRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use change_feed::MockChangeFeed;
 #[cfg(any(test, feature = "mocks"))]
 pub use chat_gateway::MockChatGateway;
 #[cfg(any(test, feature = "mocks"))]

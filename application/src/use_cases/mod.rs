@@ -20,6 +20,7 @@ mod raise_alert;
 mod remind_approvers;
 mod settle_alert;
 mod sweep;
+mod wait_for_outcome;
 
 pub use answer::Answer;
 pub use authenticate::{Authenticate, AuthenticateError};
@@ -36,6 +37,7 @@ pub use list_approvals::{ListApprovals, ListApprovalsError, ListApprovalsInput, 
 pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
 pub use remind_approvers::RemindApprovers;
 pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
+pub use wait_for_outcome::{APPROVAL_KIND, WaitForOutcome};
 
 /// How often a use case reloads and retries after losing an optimistic-concurrency race
 /// before it reports the conflict. Two people clicking at once is normal; five in a row

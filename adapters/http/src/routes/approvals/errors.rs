@@ -56,6 +56,13 @@ pub(crate) const CONFLICTING_VERDICT: ProblemType = ProblemType::new(&Spec::new(
     "Verdict cannot be changed",
 ));
 
+/// The `wait` of a long-poll is not a duration of at most 60 s (`30s`, `1m`, `45`).
+pub(crate) const INVALID_WAIT: ProblemType = ProblemType::new(&Spec::new(
+    concat!(env!("PROBLEM_BASE_URL"), "invalid-wait"),
+    StatusCode::BAD_REQUEST,
+    "Invalid wait",
+));
+
 /// Every problem type of the approval routes, for the document and its tests.
 pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     NOT_REQUESTER,
@@ -65,6 +72,7 @@ pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     SELF_APPROVAL,
     APPROVAL_EXPIRED,
     CONFLICTING_VERDICT,
+    INVALID_WAIT,
 ];
 
 impl From<CreateApprovalError> for Problem {
