@@ -23,6 +23,9 @@ mod file;
 mod reader;
 mod report;
 mod values;
+
+/// `500ms`, `30s`, `5m`, `2h`: the durations of the settings, for flags too.
+pub(crate) use values::duration;
 mod variables;
 
 use std::collections::HashMap;

@@ -29,6 +29,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 /// What a test may replace; everything else is the in-memory default.
@@ -42,6 +43,8 @@ pub struct Overrides {
     pub alerts: Option<Arc<dyn AlertRepository>>,
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub metrics: Option<PrometheusHandle>,
+    /// Cancel it to end waiting long-polls, as shutdown does.
+    pub shutdown: CancellationToken,
 }
 
 /// The router over a fresh in-memory store, with three API keys: `ci` (the requester of most
@@ -75,6 +78,7 @@ impl TestApp {
             alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
             outbox: store.clone(),
             api_keys: store.clone(),
+            changes: store.clone(),
             platforms: Arc::new(EveryPlatform),
             clock: clock.clone(),
             ids: ids.clone(),
@@ -94,6 +98,7 @@ impl TestApp {
             clock: clock.clone(),
             ids,
             metrics: overrides.metrics,
+            shutdown: overrides.shutdown,
             use_cases,
         };
         Self {

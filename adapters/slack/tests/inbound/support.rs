@@ -83,6 +83,7 @@ impl TestSlack {
             alerts: store.clone(),
             outbox: store.clone(),
             api_keys: store.clone(),
+            changes: store.clone(),
             platforms: Arc::new(EveryPlatform),
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
