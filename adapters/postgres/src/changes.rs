@@ -13,6 +13,7 @@
 //! nothing for [`KEEPALIVE`] pings its connection, so a connection that died silently is
 //! noticed rather than waited on forever; reconnecting backs off exponentially with jitter.
 
+use std::fmt;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -39,7 +40,6 @@ const PING_TIMEOUT: Duration = Duration::from_secs(5);
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(10));
 
 /// This process's side of the feed: the hub, and what the listener connects with.
-#[derive(Debug)]
 pub(crate) struct Changes {
     hub: ChangeHub,
     options: PgConnectOptions,
@@ -54,6 +54,15 @@ impl Changes {
             options: (*pool.connect_options()).clone(),
             listening: Once::new(),
         })
+    }
+}
+
+/// By hand: the connect options hold the database password.
+impl fmt::Debug for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Changes")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
     }
 }
 
