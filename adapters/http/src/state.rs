@@ -54,8 +54,8 @@ pub struct HttpSettings {
     /// answered at once with 503 `overloaded` and `Retry-After: 1`. Long-polls do not count
     /// against `max_in_flight`. Values below 1 count as 1.
     ///
-    /// Default 4096: a parked wait holds no store connection and a few kilobytes (a
-    /// thousand cost about 10 MB, `docs/performance.md`), so the limit guards memory and
+    /// Default 4096: a parked wait holds no store connection, only its connection's memory
+    /// (a thousand cost about 45 MB, `docs/performance.md`), so the limit guards memory and
     /// file descriptors against a runaway client, not the store.
     pub max_waiters: usize,
     /// How long a used `Idempotency-Key` is remembered, from its first use: retries within
