@@ -20,4 +20,4 @@ pub mod use_cases;
 
 mod wiring;
 
-pub use wiring::{Ports, SinkRelay, UseCases};
+pub use wiring::{Ports, Repositories, SinkRelay, UseCases};

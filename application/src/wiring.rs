@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::chat::ChatSubjects;
+use crate::chat::alert::AlertChat;
+use crate::chat::approval::ApprovalChat;
 use crate::ports::{
     AlertRepository, ApiKeyStore, ApprovalRepository, ChangeFeed, ChatPlatforms, Clock,
     IdGenerator, Outbox, Sink,
@@ -27,6 +30,50 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
     /// Where outbox events go; each gets a relay of its own.
     pub sinks: Vec<SinkRelay>,
+}
+
+/// Every repository, the outbox and the change feed, as one store offers them: each store
+/// adapter implements them all, so [`Ports::over`] takes the store whole and no caller lists
+/// the repositories.
+pub trait Repositories:
+    ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChangeFeed
+{
+}
+
+impl<T> Repositories for T where
+    T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChangeFeed
+{
+}
+
+impl Ports {
+    /// Every port from `store`, with the platform router, the clock and the id source given,
+    /// and no sinks yet. Replace a field afterwards to decorate or fake one port.
+    pub fn over(
+        store: Arc<dyn Repositories>,
+        platforms: Arc<dyn ChatPlatforms>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            approvals: store.clone(),
+            alerts: store.clone(),
+            outbox: store.clone(),
+            api_keys: store.clone(),
+            changes: store,
+            platforms,
+            clock,
+            ids,
+            sinks: Vec::new(),
+        }
+    }
+
+    /// Every aggregate that shows in chat, one line each: what the chat sink renders and the
+    /// platforms' buttons and commands act on.
+    pub fn chat_subjects(&self) -> ChatSubjects {
+        ChatSubjects::new()
+            .with(ApprovalChat::new(self))
+            .with(AlertChat::new(self))
+    }
 }
 
 /// A sink and the tuning of the relay that feeds it.

@@ -13,14 +13,12 @@ use adapter_http::{ApiState, HttpSettings};
 use adapter_postgres::{PoolSettings, PostgresStore};
 use adapter_slack::{SlackGateway, SlackSettings, SlackSetupError, SlackState};
 use adapter_sqlite::SqliteStore;
-use application::chat::alert::AlertChat;
-use application::chat::approval::ApprovalChat;
-use application::chat::{ChatRouter, ChatSubjects};
+use application::chat::ChatRouter;
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, ChangeFeed, ChatMessages, Clock, IdGenerator,
-    IdempotencyStore, Outbox, Readiness, RepositoryError,
+    ApprovalRepository, ChatMessages, Clock, IdGenerator, IdempotencyStore, Readiness,
+    RepositoryError,
 };
-use application::{Ports, UseCases};
+use application::{Ports, Repositories, UseCases};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 
@@ -36,29 +34,9 @@ use crate::telemetry;
 /// PostgreSQL, the in-memory fakes) implements all of them on one storage, and one store
 /// behind every port is what makes a save, its outbox rows and its idempotency receipt a
 /// single transaction.
-pub trait Store:
-    ApprovalRepository
-    + AlertRepository
-    + Outbox
-    + ApiKeyStore
-    + ChatMessages
-    + IdempotencyStore
-    + Readiness
-    + ChangeFeed
-{
-}
+pub trait Store: Repositories + ChatMessages + IdempotencyStore + Readiness {}
 
-impl<T> Store for T where
-    T: ApprovalRepository
-        + AlertRepository
-        + Outbox
-        + ApiKeyStore
-        + ChatMessages
-        + IdempotencyStore
-        + Readiness
-        + ChangeFeed
-{
-}
+impl<T> Store for T where T: Repositories + ChatMessages + IdempotencyStore + Readiness {}
 
 /// The opened database, as the ports see it.
 #[derive(Clone)]
@@ -175,21 +153,14 @@ pub(crate) fn wire(
         inner: store.clone(),
         saved: saved.clone(),
     });
-    let mut ports = Ports {
-        approvals: approvals.clone(),
-        alerts: store.clone(),
-        outbox: store.clone(),
-        api_keys: store.clone(),
-        changes: store.clone(),
-        platforms: Arc::new(chat.clone()),
-        clock: clock.clone(),
-        ids: ids.clone(),
-        sinks: Vec::new(),
-    };
-    // Every aggregate that shows in chat, one line each.
-    let subjects = ChatSubjects::new()
-        .with(ApprovalChat::new(&ports))
-        .with(AlertChat::new(&ports));
+    let mut ports = Ports::over(
+        store.clone(),
+        Arc::new(chat.clone()),
+        clock.clone(),
+        ids.clone(),
+    );
+    ports.approvals = approvals.clone();
+    let subjects = ports.chat_subjects();
     ports.sinks = sinks::relays(
         config,
         &SinkDeps {

@@ -16,19 +16,20 @@ mod approval;
 mod event;
 mod identity;
 mod validation;
+mod values;
 
 pub use alert::{
     Alert, AlertError, AlertEvent, AlertId, AlertState, AlertStatus, DedupKey, NewAlert, Severity,
     TransitionOutcome, UnknownSeverity,
 };
 pub use approval::{
-    ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError,
-    ChatDestination, Comment, DecideOutcome, Decision, DecisionError, Description, ExpireError,
-    Metadata, NewApproval, Policy, RemindAfter, RemindError, Reminder, RequiredApprovals, Status,
-    Title, Ttl, UnknownStatus, Verdict,
+    ApprovalEvent, ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, CancelError, Comment,
+    DecideOutcome, Decision, DecisionError, ExpireError, Metadata, NewApproval, Policy,
+    RemindAfter, RemindError, Reminder, RequiredApprovals, Status, Ttl, UnknownStatus, Verdict,
 };
 pub use event::DomainEvent;
 pub use identity::Identity;
 pub use validation::{
     CONTROL_CHARACTERS, FORMAT_CHARACTERS, LINE_BREAKS_AND_TAB, ValidationError, Violation,
 };
+pub use values::{ChatDestination, Description, Title};

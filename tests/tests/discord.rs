@@ -4,11 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
-use application::chat::ChatSubjects;
-use application::chat::alert::AlertChat;
-use application::chat::approval::ApprovalChat;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
@@ -302,28 +297,23 @@ async fn the_slash_command_decides_with_the_same_grammar_as_slack() {
 #[tokio::test]
 async fn register_commands_puts_the_command_built_from_the_vocabularies() {
     let discord = FakeDiscord::start().await;
-    let store = Arc::new(adapter_memory::MemoryStore::new());
-    let ports = application::Ports {
-        approvals: store.clone(),
-        alerts: store.clone(),
-        outbox: store.clone(),
-        api_keys: store.clone(),
-        changes: store,
-        platforms: Arc::new(adapter_memory::EveryPlatform),
-        clock: Arc::new(adapter_memory::ManualClock::new(chrono::Utc::now())),
-        ids: Arc::new(adapter_memory::SequentialIds::default()),
-        sinks: Vec::new(),
-    };
-    let subjects = ChatSubjects::new()
-        .with(ApprovalChat::new(&ports))
-        .with(AlertChat::new(&ports));
+    // The service's own wiring registers every aggregate that shows in chat.
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("service.db");
+    let config = service::Config::from_env([(
+        concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
+        database.to_str().unwrap(),
+    )])
+    .unwrap();
+    let app = service::build(&config).await.unwrap();
+    let subjects = app.chat_subjects();
     let settings = adapter_discord::DiscordSettings {
         application_id: Some(APPLICATION_ID.into()),
         api_base_url: discord.uri(),
         ..adapter_discord::DiscordSettings::new(DISCORD_TOKEN.into(), discord.public_key())
     };
 
-    adapter_discord::register_commands(&settings, &subjects)
+    adapter_discord::register_commands(&settings, subjects)
         .await
         .unwrap();
 
@@ -335,10 +325,15 @@ async fn register_commands_puts_the_command_built_from_the_vocabularies() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        verbs,
-        ["approve", "reject", "ack", "resolve", "status", "help"]
-    );
+    // Each aggregate's verbs in the order they were registered, then the shared ones.
+    let registered: Vec<&str> = subjects
+        .iter()
+        .flat_map(|subject| subject.vocabulary().commands)
+        .map(|command| command.verb)
+        .chain(["status", "help"])
+        .collect();
+    assert_eq!(verbs, registered);
+    assert_eq!(verbs[..2], ["approve", "reject"]);
 }
 
 #[tokio::test]

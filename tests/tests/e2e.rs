@@ -11,25 +11,8 @@ use serde_json::{Value, json};
 use tests::e2e::{Answer, Backend, FakeSlack, POST, TestApp, UPDATE};
 use wiremock::ResponseTemplate;
 
-/// Instantiates each story once per backend, as `sqlite::<story>` and `postgres::<story>`.
-macro_rules! on_every_backend {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $story() { super::$story(tests::e2e::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $story() { super::$story(tests::e2e::Backend::Postgres).await }
-            )*
-        }
-    };
-}
-
-on_every_backend!(
+tests::on_every_backend!(
     a_button_click_approves_and_the_message_loses_its_buttons,
-    a_repeated_alert_updates_its_message_instead_of_posting_again,
     slack_failures_delay_notifications_but_lose_and_repeat_none,
     a_permanent_slack_error_dead_letters_the_notification,
     the_click_is_acknowledged_while_slack_is_still_holding_a_call,
@@ -105,50 +88,6 @@ async fn a_button_click_approves_and_the_message_loses_its_buttons(backend: Back
 
     app.wait_until_outbox_drained().await;
     assert_eq!(app.slack.calls(POST).await.len(), 1, "posted exactly once");
-}
-
-async fn a_repeated_alert_updates_its_message_instead_of_posting_again(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let monitor = app.api_key("monitor").await;
-    let alert = json!({
-        "severity": "critical",
-        "summary": "db-1 disk 97% full",
-        "destination": "C0ALERTS",
-        "dedup_key": "disk-full:db-1",
-    });
-
-    let (status, first) = app.post(&monitor, "/v1/alerts", alert.clone()).await;
-    assert_eq!(status, 201, "{first}");
-    app.slack.wait_for(POST, 1).await;
-
-    let (status, repeat) = app.post(&monitor, "/v1/alerts", alert.clone()).await;
-    assert_eq!(status, 200, "{repeat}");
-    assert_eq!(repeat["id"], first["id"]);
-    assert_eq!(repeat["count"], 2);
-    app.wait_until_outbox_drained().await;
-    let updates = app.slack.wait_for(UPDATE, 1).await;
-    assert!(
-        updates.last().unwrap().to_string().contains('2'),
-        "shows the count"
-    );
-    assert_eq!(
-        app.slack.calls(POST).await.len(),
-        1,
-        "a repeat posts nothing new"
-    );
-
-    // Resolving from Slack frees the dedup key: the next occurrence is a new alert.
-    let id = first["id"].as_str().unwrap();
-    let (status, _) = app.click("U0ONCALL", "alert_resolve", id).await;
-    assert_eq!(status, 200);
-    let (_, resolved) = app.get(&monitor, &format!("/v1/alerts/{id}")).await;
-    assert_eq!(resolved["status"], "resolved");
-    assert_eq!(resolved["resolved_by"], "slack:U0ONCALL");
-
-    let (status, fresh) = app.post(&monitor, "/v1/alerts", alert).await;
-    assert_eq!(status, 201, "{fresh}");
-    assert_ne!(fresh["id"], first["id"]);
-    app.slack.wait_for(POST, 2).await;
 }
 
 async fn slack_failures_delay_notifications_but_lose_and_repeat_none(backend: Backend) {

@@ -67,12 +67,6 @@ pub(crate) const V1_POST: &[ProblemType] = &[
                        in chat."
     ),
     tags(
-        (name = "approvals", description = "Ask for a decision, follow it, take part in it."),
-        (
-            name = "alerts",
-            description = "Tell people something is wrong, once per problem; acknowledge and \
-                           resolve it."
-        ),
         (
             name = "operations",
             description = "Probes, metrics and this document; no API key needed."

@@ -11,10 +11,12 @@
 //!
 //! What does not belong here: anything durable. A process restart forgets everything.
 
+mod alerts;
 mod changes;
 mod idempotency;
+mod outbox;
 mod store;
 mod system;
 
-pub use store::MemoryStore;
+pub use store::{Contents, MemoryStore};
 pub use system::{EveryPlatform, ManualClock, SequentialIds};

@@ -121,9 +121,11 @@ async fn a_missing_stream_is_created_with_the_event_subjects_and_the_duplicate_w
         "a fresh test stream must not exist yet"
     );
     let sink = test.sink_without_stream().await;
-    let raised = event(1, Uuid::now_v7(), "alert.raised");
+    let requested = event(1, Uuid::now_v7(), "approval.requested");
 
-    retrying_store_race(|| sink.deliver(&raised)).await.unwrap();
+    retrying_store_race(|| sink.deliver(&requested))
+        .await
+        .unwrap();
 
     let info = test.stream().await.get_info().await.unwrap();
     assert_eq!(
@@ -176,7 +178,7 @@ async fn an_event_larger_than_the_server_accepts_is_permanent() {
     let test = TestStream::new().await;
     let sink = test.sink().await;
     let max_payload = test.jetstream.client().server_info().max_payload;
-    let mut huge = event(1, Uuid::now_v7(), "alert.raised");
+    let mut huge = event(1, Uuid::now_v7(), "approval.requested");
     huge.payload = serde_json::json!({ "summary": "x".repeat(max_payload + 1) });
 
     let outcome = sink.deliver(&huge).await;

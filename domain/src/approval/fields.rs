@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validation::{ValidationError, Violation, multi_line, single_line, string_newtype};
+use crate::validation::{ValidationError, Violation, multi_line, string_newtype};
 
 /// Identifies an approval request. UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -29,39 +29,6 @@ impl fmt::Display for ApprovalId {
     }
 }
 
-/// What is being approved, in one line: 1–200 characters, trimmed, no control or invisible
-/// formatting characters (see [`FORMAT_CHARACTERS`](crate::FORMAT_CHARACTERS)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Title(String);
-
-impl Title {
-    pub const MAX_CHARS: usize = 200;
-
-    /// # Errors
-    /// `Empty`, `TooLong`, `ControlCharacter` or `FormatCharacter`.
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        single_line("title", raw, Self::MAX_CHARS).map(Self)
-    }
-}
-string_newtype!(Title);
-
-/// Free text for the approvers: up to 4000 characters, line breaks allowed, may be empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Description(String);
-
-impl Description {
-    pub const MAX_CHARS: usize = 4000;
-
-    /// # Errors
-    /// `TooLong`, `ControlCharacter` (other than line breaks and tabs) or `FormatCharacter`.
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        multi_line("description", raw, Self::MAX_CHARS).map(Self)
-    }
-}
-string_newtype!(Description);
-
 /// An approver's optional remark on a decision: up to 1000 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -77,37 +44,6 @@ impl Comment {
     }
 }
 string_newtype!(Comment);
-
-/// Where the request is announced: a Slack channel id (`C0123456789`, or explicitly
-/// `slack:C0123456789`) or a Discord channel (`discord:<channel id>`). Which platforms are
-/// connected is not the domain's business; the application checks that at creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ChatDestination(String);
-
-impl ChatDestination {
-    pub const MAX_CHARS: usize = 80;
-    /// The characters allowed besides ASCII letters and digits.
-    pub const PUNCTUATION: &[char] = &['#', '.', '_', '-', ':'];
-
-    /// # Errors
-    /// `Empty`, `TooLong`, or `Format` when a character is outside `A-Z a-z 0-9 # . _ - :`.
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        const FIELD: &str = "destination";
-        let value = single_line(FIELD, raw, Self::MAX_CHARS)?;
-        if !value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || Self::PUNCTUATION.contains(&c))
-        {
-            return Err(ValidationError::new(
-                FIELD,
-                Violation::Format("may only contain letters, digits and # . _ - :"),
-            ));
-        }
-        Ok(Self(value))
-    }
-}
-string_newtype!(ChatDestination);
 
 /// Opaque caller data kept with the request: a JSON object of at most 8 KiB, with no NUL
 /// character (U+0000) in any key or string.
@@ -281,33 +217,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn title_is_trimmed_and_bounded() {
-        assert_eq!(
-            Title::parse("  deploy v7 ").map(String::from),
-            Ok("deploy v7".into())
-        );
-        assert!(Title::parse(&"x".repeat(200)).is_ok());
-        assert!(Title::parse(&"x".repeat(201)).is_err());
-        assert!(Title::parse("tab\there").is_err());
-    }
-
-    #[test]
-    fn description_may_be_empty_but_not_too_long() {
-        assert!(Description::parse("").is_ok());
-        assert!(Description::parse("line one\nline two").is_ok());
-        assert!(Description::parse(&"x".repeat(4001)).is_err());
-    }
-
-    #[test]
-    fn destination_accepts_channel_ids_only() {
-        assert!(ChatDestination::parse("C0123456789").is_ok());
-        assert!(ChatDestination::parse("#deploys").is_ok());
-        assert!(ChatDestination::parse("discord:80351110224678912").is_ok());
-        assert!(ChatDestination::parse("two words").is_err());
-        assert!(ChatDestination::parse("<script>").is_err());
-    }
 
     #[test]
     fn metadata_must_be_a_small_object() {

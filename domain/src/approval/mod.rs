@@ -6,9 +6,7 @@ mod policy;
 mod request;
 
 pub use event::ApprovalEvent;
-pub use fields::{
-    ApprovalId, CallbackUrl, ChatDestination, Comment, Description, Metadata, Title, Ttl,
-};
+pub use fields::{ApprovalId, CallbackUrl, Comment, Metadata, Ttl};
 pub use policy::{Policy, RemindAfter, RequiredApprovals};
 pub use request::{
     ApprovalRequest, ApprovalState, CancelError, DecideOutcome, Decision, DecisionError,

@@ -7,11 +7,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ApprovalEvent, ApprovalId, CallbackUrl, ChatDestination, Comment, Description, Metadata,
-    Policy, Title, Ttl,
-};
-use crate::Identity;
+use super::{ApprovalEvent, ApprovalId, CallbackUrl, Comment, Metadata, Policy, Ttl};
+use crate::{ChatDestination, Description, Identity, Title};
 
 /// Where a request is in its life. Only `Pending` moves; every other status is final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use application::ports::RepositoryError;
+use application::ports::{Claim, IdGenerator, RepositoryError};
 use application::use_cases::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
 use chrono::Duration;
 use domain::{
@@ -14,7 +14,28 @@ use domain::{
 use tokio::sync::Barrier;
 
 use super::Store;
-use super::fixtures::{Fixture, drain, event_types_of, identity, new_alert};
+use super::fixtures::{Fixture, drain, event_types_of, identity};
+use super::idempotency::{answer, receipt, request};
+
+/// A minimal valid alert by `monitor` with this dedup key.
+pub fn new_alert(dedup_key: &str) -> NewAlert {
+    NewAlert {
+        severity: Severity::Warning,
+        summary: Title::parse("db-1 disk 91% full").unwrap(),
+        details: Description::default(),
+        destination: ChatDestination::parse("C0123456789").unwrap(),
+        dedup_key: DedupKey::parse(dedup_key).unwrap(),
+        raised_by: identity("monitor"),
+    }
+}
+
+impl Fixture {
+    /// Raises the alert `new` now, with the next id, without storing it. Its `Raised` event is
+    /// still pending.
+    pub fn open_alert(&self, new: NewAlert) -> Alert {
+        Alert::raise(AlertId::from_uuid(self.ids.new_id()), new, self.now())
+    }
+}
 
 /// An alert with every field set to a non-default value, so a round trip proves each one is
 /// stored.
@@ -400,4 +421,22 @@ fn summary(results: &[Result<(Alert, Raised), RaiseAlertError>]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The receipt makes a raise and its answer one, as it does for every aggregate's save.
+pub async fn a_save_with_a_receipt_answers_the_key_with_the_change(store: &Store) {
+    let fixture = Fixture::default();
+    let ci = identity("ci-pipeline");
+    let (held, _) = request(store, &ci, "k-alert", "fp", fixture.now()).await;
+    let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
+    let events = alert.take_events();
+    store
+        .alerts
+        .save(&alert, &events, Some(receipt(&held, "/v1/alerts/1")))
+        .await
+        .unwrap();
+    assert_eq!(
+        request(store, &ci, "k-alert", "fp", fixture.now()).await.1,
+        Claim::Completed(answer(201, "/v1/alerts/1"))
+    );
 }

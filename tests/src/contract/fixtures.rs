@@ -8,8 +8,8 @@ use adapter_memory::{ManualClock, SequentialIds};
 use application::ports::{CHAT_SINK, Clock, IdGenerator, Outbox, OutboxMessage};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
-    Alert, AlertId, ApprovalId, ApprovalRequest, ChatDestination, DedupKey, Description, Identity,
-    Metadata, NewAlert, NewApproval, Policy, RequiredApprovals, Severity, Title, Ttl, Verdict,
+    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
+    Policy, RequiredApprovals, Title, Ttl, Verdict,
 };
 use uuid::Uuid;
 
@@ -47,18 +47,6 @@ pub fn new_approval(required: i64) -> NewApproval {
     }
 }
 
-/// A minimal valid alert by `monitor` with this dedup key.
-pub fn new_alert(dedup_key: &str) -> NewAlert {
-    NewAlert {
-        severity: Severity::Warning,
-        summary: Title::parse("db-1 disk 91% full").unwrap(),
-        details: Description::default(),
-        destination: ChatDestination::parse("C0123456789").unwrap(),
-        dedup_key: DedupKey::parse(dedup_key).unwrap(),
-        raised_by: identity("monitor"),
-    }
-}
-
 /// A clock that only moves when told to, and ids that count up (time-ordered like UUID v7).
 /// Both are shared, so use cases under test can draw from them too.
 pub struct Fixture {
@@ -84,12 +72,6 @@ impl Fixture {
     /// pending.
     pub fn open(&self, new: NewApproval) -> ApprovalRequest {
         ApprovalRequest::open(ApprovalId::from_uuid(self.ids.new_id()), new, self.now())
-    }
-
-    /// Raises the alert `new` now, with the next id, without storing it. Its `Raised` event is
-    /// still pending.
-    pub fn open_alert(&self, new: NewAlert) -> Alert {
-        Alert::raise(AlertId::from_uuid(self.ids.new_id()), new, self.now())
     }
 
     /// Opens and stores a request, with its `Requested` event.

@@ -120,6 +120,7 @@ macro_rules! contract_tests {
             a_failed_save_writes_no_outbox_rows,
             each_event_becomes_one_outbox_row_in_order,
             concurrent_raises_of_one_key_open_one_alert_and_count_every_raise,
+            a_save_with_a_receipt_answers_the_key_with_the_change,
         ]);
         $crate::contract_tests!(@suite $backend, outbox: [
             claim_leases_due_messages_oldest_first,

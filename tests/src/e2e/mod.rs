@@ -7,10 +7,30 @@
 
 mod fake_discord;
 mod fake_slack;
+mod platform;
 mod test_app;
 
 pub use fake_discord::{
     APPLICATION_ID, CHANNEL, Call, DISCORD_TOKEN, Endpoint, FakeDiscord, Scripted,
 };
 pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
+pub use platform::{PLATFORMS, Platform, spawn};
 pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp, discord_click};
+
+/// Instantiates each story — an `async fn(Backend)` in the calling module — once per backend,
+/// as the tests `sqlite::<story>` and `postgres::<story>`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story($crate::e2e::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story($crate::e2e::Backend::Postgres).await }
+            )*
+        }
+    };
+}

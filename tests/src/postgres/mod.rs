@@ -20,3 +20,10 @@ mod server;
 
 pub use database::TestDatabase;
 pub use server::server_url;
+
+/// A local port nothing listens on, for a server that is gone: the port is bound and
+/// released again, so a connection there is refused.
+pub async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}

@@ -13,7 +13,9 @@ use application::use_cases::{AlertAction, Raised};
 use axum::Json;
 use axum::extract::State;
 use domain::{Alert, AlertId, Identity, TransitionOutcome};
-use utoipa::IntoResponses;
+use utoipa::{IntoResponses, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -27,6 +29,22 @@ use crate::state::AppState;
 use dto::{AlertResponse, RaiseAlertBody, RaisedAlertResponse};
 pub(crate) use errors::PROBLEM_TYPES;
 use errors::{ALERT_NOT_FOUND, ALERT_RESOLVED};
+
+/// The routes of alerts, with their tag in the OpenAPI document.
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    #[derive(OpenApi)]
+    #[openapi(tags((
+        name = "alerts",
+        description = "Tell people something is wrong, once per problem; acknowledge and resolve it."
+    )))]
+    struct Tag;
+
+    OpenApiRouter::with_openapi(Tag::openapi())
+        .routes(routes!(raise))
+        .routes(routes!(get))
+        .routes(routes!(acknowledge))
+        .routes(routes!(resolve))
+}
 
 impl PathIdentifier for AlertId {
     const WHAT: &'static str = "the alert id";

@@ -16,7 +16,9 @@ use application::use_cases::{DecideInput, Decided, ListApprovalsInput};
 use axum::Json;
 use axum::extract::State;
 use domain::{ApprovalId, ApprovalRequest};
-use utoipa::IntoResponses;
+use utoipa::{IntoResponses, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -37,6 +39,22 @@ use errors::{
     APPROVAL_EXPIRED, APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, CONFLICTING_VERDICT, INVALID_WAIT,
     NOT_PENDING, NOT_REQUESTER, SELF_APPROVAL,
 };
+
+/// The routes of approval requests, with their tag in the OpenAPI document.
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    #[derive(OpenApi)]
+    #[openapi(tags((
+        name = "approvals",
+        description = "Ask for a decision, follow it, take part in it."
+    )))]
+    struct Tag;
+
+    OpenApiRouter::with_openapi(Tag::openapi())
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(decide))
+        .routes(routes!(cancel))
+}
 
 impl PathIdentifier for ApprovalId {
     const WHAT: &'static str = "the approval id";

@@ -6,6 +6,15 @@ use serde_json::{Value, json};
 
 use crate::support::{Overrides, TestApp, new_approval};
 
+/// The approval routes' operations, as the OpenAPI document must list them.
+pub(crate) const OPERATIONS: &[(&str, &str)] = &[
+    ("GET", "/v1/approvals"),
+    ("GET", "/v1/approvals/{id}"),
+    ("POST", "/v1/approvals"),
+    ("POST", "/v1/approvals/{id}/cancel"),
+    ("POST", "/v1/approvals/{id}/decisions"),
+];
+
 fn id_of(approval: &Value) -> String {
     approval["id"].as_str().unwrap().to_owned()
 }
@@ -195,13 +204,13 @@ async fn repeating_a_decision_is_a_harmless_no_op() {
     let path = format!("/v1/approvals/{id}/decisions");
     let approve = json!({ "verdict": "approve" });
     let first = app.post(&path, &app.alice, &approve).await;
-    let before = app.snapshot().await;
+    let before = app.snapshot();
 
     let retry = app.post(&path, &app.alice, &approve).await;
 
     assert_eq!(retry.status, StatusCode::OK);
     assert_eq!(retry.json(), first.json());
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(app.snapshot(), before);
 }
 
 #[tokio::test]

@@ -22,3 +22,7 @@ mod openapi;
 mod operations;
 #[path = "../support/mod.rs"]
 mod support;
+
+/// The operations of every aggregate's routes, each listed by its own test module; the
+/// OpenAPI test checks that the document describes exactly these and the shared ones.
+const AGGREGATE_OPERATIONS: [&[(&str, &str)]; 2] = [approvals::OPERATIONS, alerts::OPERATIONS];

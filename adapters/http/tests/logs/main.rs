@@ -14,7 +14,11 @@
 )]
 
 #[path = "../support/mod.rs"]
-#[allow(dead_code, reason = "shared with the api tests, which use all of it")]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "shared with the api tests, which use all of it"
+)]
 mod support;
 
 use std::io;

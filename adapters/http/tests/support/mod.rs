@@ -1,36 +1,33 @@
-//! The test app and its helpers.
+//! The test app and its helpers: the generic ones here, each aggregate's in its own module.
 
-use std::collections::BTreeSet;
+mod approvals;
+mod cases;
+
+pub use approvals::{new_approval, pending_request};
+pub use cases::{Case, assert_refused_changing_nothing, case, invalid};
+
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use adapter_http::{ApiState, HttpSettings, router, with_edge};
-use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
-use application::ports::{
-    AlertRepository, ApprovalRepository, IdempotencyStore, ListQuery, OutboxMessage, Readiness,
-    Receipt, RepositoryError,
-};
+use adapter_memory::{Contents, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
+use application::ports::{IdempotencyStore, Readiness};
 use application::{Ports, UseCases};
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode, request};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{
-    Alert, AlertId, ApprovalEvent, ApprovalId, ApprovalRequest, ChatDestination, DedupKey,
-    Description, Identity, Metadata, NewAlert, NewApproval, Policy, RequiredApprovals, Severity,
-    Title, Ttl,
-};
 use http_body_util::BodyExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+/// Changes a test makes to the ports before the app is built.
+pub type EditPorts = Box<dyn FnOnce(&mut Ports)>;
 
 /// What a test may replace; everything else is the in-memory default.
 #[derive(Default)]
@@ -39,8 +36,8 @@ pub struct Overrides {
     /// The store behind every port, for a test that wraps it (see [`ControlledSaves`]).
     pub store: Option<Arc<MemoryStore>>,
     pub readiness: Option<Arc<dyn Readiness>>,
-    pub approvals: Option<Arc<dyn ApprovalRepository>>,
-    pub alerts: Option<Arc<dyn AlertRepository>>,
+    /// Replaces ports of the in-memory store with fakes or decorations of the test's own.
+    pub ports: Option<EditPorts>,
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub metrics: Option<PrometheusHandle>,
     /// Cancel it to end waiting long-polls, as shutdown does.
@@ -73,19 +70,17 @@ impl TestApp {
             .unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let clock = Arc::new(ManualClock::new(start_time()));
         let ids = Arc::new(SequentialIds::default());
-        let ports = Ports {
-            approvals: overrides.approvals.unwrap_or_else(|| store.clone()),
-            alerts: overrides.alerts.unwrap_or_else(|| store.clone()),
-            outbox: store.clone(),
-            api_keys: store.clone(),
-            changes: store.clone(),
-            platforms: Arc::new(EveryPlatform),
-            clock: clock.clone(),
-            ids: ids.clone(),
-            // No sinks: what a request changes waits in the outbox (which the tests read);
-            // delivering it is the relay's job, tested with the sinks.
-            sinks: Vec::new(),
-        };
+        // No sinks: what a request changes waits in the outbox (which the tests read);
+        // delivering it is the relay's job, tested with the sinks.
+        let mut ports = Ports::over(
+            store.clone(),
+            Arc::new(EveryPlatform),
+            clock.clone(),
+            ids.clone(),
+        );
+        if let Some(replace) = overrides.ports {
+            replace(&mut ports);
+        }
         let use_cases = UseCases::new(&ports);
         let key = async |name: &str| {
             let created = use_cases.create_api_key.execute(name).await.unwrap();
@@ -111,19 +106,9 @@ impl TestApp {
         }
     }
 
-    /// The app over a store whose approval saves the test can fail or hold (see
-    /// [`ControlledSaves`]), with `settings`.
-    pub async fn with_controlled_saves(settings: HttpSettings) -> (Self, Arc<ControlledSaves>) {
-        let store = Arc::new(MemoryStore::new());
-        let saves = ControlledSaves::new(store.clone());
-        let app = Self::with(Overrides {
-            settings,
-            store: Some(store),
-            approvals: Some(saves.clone()),
-            ..Overrides::default()
-        })
-        .await;
-        (app, saves)
+    /// Everything the API could have changed, to compare before and after a call.
+    pub fn snapshot(&self) -> Contents {
+        self.store.contents()
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -150,114 +135,40 @@ impl TestApp {
         self.send(call(Method::POST, path, key).body(Body::empty()).unwrap())
             .await
     }
+}
 
-    /// Creates an approval through the API and returns its JSON.
-    pub async fn create(&self, key: &str, body: Value) -> Value {
-        let response = self.post("/v1/approvals", key, &body).await;
-        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
-        response.json()
+/// A request builder with this `Authorization` header value, or none.
+pub fn authorized(method: Method, path: &str, authorization: Option<&str>) -> request::Builder {
+    let builder = Request::builder().method(method).uri(path);
+    match authorization {
+        Some(value) => builder.header(AUTHORIZATION, value),
+        None => builder,
     }
+}
 
-    /// Raises an alert through the API and returns its JSON; asserts that it opened a new one.
-    pub async fn raise(&self, key: &str, body: Value) -> Value {
-        let response = self.post("/v1/alerts", key, &body).await;
-        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
-        response.json()
-    }
-
-    /// Everything the API could have changed: the requests, the alerts and the outbox.
-    pub async fn snapshot(&self) -> Snapshot {
-        let all = ListQuery {
-            status: None,
-            after: None,
-            limit: u32::MAX,
-        };
-        let outbox = self.store.outbox_messages();
-        // The alert port has no listing, but every alert is in the outbox: opening one saves
-        // its `alert.raised` event in the same write.
-        let alert_ids: BTreeSet<AlertId> = outbox
-            .iter()
-            .filter(|(message, _)| message.aggregate_type == "alert")
-            .map(|(message, _)| AlertId::from_uuid(message.aggregate_id))
-            .collect();
-        let mut alerts = Vec::new();
-        for id in alert_ids {
-            alerts.extend(AlertRepository::get(&*self.store, id).await.unwrap());
-        }
-        Snapshot {
-            approvals: ApprovalRepository::list(&*self.store, &all).await.unwrap(),
-            alerts,
-            outbox,
+/// Sends the requests `requests` builds once per kind of bad credential (none, a bare
+/// scheme, Basic, an unknown key) and asserts that each is a 401 with a `Bearer`
+/// challenge, and that none of them changed anything.
+pub async fn assert_bad_keys_refused(
+    app: &TestApp,
+    requests: impl Fn(Option<&str>) -> Vec<Request<Body>>,
+) {
+    let before = app.snapshot();
+    let unknown = format!("Bearer {}x", app.ci);
+    let basic = "Basic Y2k6c2VjcmV0";
+    for authorization in [None, Some("Bearer"), Some(basic), Some(unknown.as_str())] {
+        for request in requests(authorization) {
+            let route = format!("{} {}", request.method(), request.uri());
+            let response = app.send(request).await;
+            response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+            assert_eq!(
+                response.header("www-authenticate"),
+                "Bearer",
+                "{route} with {authorization:?}"
+            );
         }
     }
-}
-
-#[derive(Debug, PartialEq)]
-pub struct Snapshot {
-    pub approvals: Vec<ApprovalRequest>,
-    pub alerts: Vec<Alert>,
-    pub outbox: Vec<(OutboxMessage, bool)>,
-}
-
-/// A pending request by `ci`, as a store would return it.
-pub fn pending_request(id: ApprovalId) -> ApprovalRequest {
-    let requester = Identity::parse("ci").unwrap();
-    let policy = Policy::new(
-        RequiredApprovals::default(),
-        BTreeSet::new(),
-        false,
-        &requester,
-    )
-    .unwrap();
-    let mut approval = ApprovalRequest::open(
-        id,
-        NewApproval {
-            title: Title::parse("deploy").unwrap(),
-            description: Description::default(),
-            requester,
-            destination: ChatDestination::parse("C0123456789").unwrap(),
-            metadata: Metadata::default(),
-            callback_url: None,
-            policy,
-            ttl: Ttl::default(),
-        },
-        start_time(),
-    );
-    approval.take_events();
-    approval
-}
-
-/// An open alert raised by `ci`, as a store would return it.
-pub fn open_alert(id: AlertId) -> Alert {
-    let mut alert = Alert::raise(
-        id,
-        NewAlert {
-            severity: Severity::Warning,
-            summary: Title::parse("disk 91% full on db-1").unwrap(),
-            details: Description::default(),
-            destination: ChatDestination::parse("C0123456789").unwrap(),
-            dedup_key: DedupKey::parse("disk-full:db-1").unwrap(),
-            raised_by: Identity::parse("ci").unwrap(),
-        },
-        start_time(),
-    );
-    alert.take_events();
-    alert
-}
-
-/// The smallest valid create body.
-pub fn new_approval(title: &str) -> Value {
-    json!({ "title": title, "destination": "C0123456789" })
-}
-
-/// The smallest valid raise body.
-pub fn new_alert(dedup_key: &str) -> Value {
-    json!({
-        "severity": "warning",
-        "summary": "disk 91% full on db-1",
-        "destination": "C0123456789",
-        "dedup_key": dedup_key,
-    })
+    assert_eq!(app.snapshot(), before);
 }
 
 /// A request with `Authorization: Bearer <key>`.
@@ -344,87 +255,6 @@ impl TestResponse {
             return Err(format!("title or detail missing: {problem}"));
         }
         Ok(problem)
-    }
-}
-
-/// The in-memory store's approvals, with two hooks on `save` for tests that need a request
-/// to fail or to stay in flight at a point they choose.
-pub struct ControlledSaves {
-    store: Arc<MemoryStore>,
-    fail_next: Mutex<Option<RepositoryError>>,
-    hold_next: AtomicBool,
-    released: Semaphore,
-}
-
-impl ControlledSaves {
-    pub fn new(store: Arc<MemoryStore>) -> Arc<Self> {
-        Arc::new(Self {
-            store,
-            fail_next: Mutex::new(None),
-            hold_next: AtomicBool::new(false),
-            released: Semaphore::new(0),
-        })
-    }
-
-    /// The next `save` fails with `error` and writes nothing.
-    pub fn fail_next_save(&self, error: RepositoryError) {
-        *self.fail_next.lock().unwrap() = Some(error);
-    }
-
-    /// The next `save` waits until [`release`](Self::release); later ones go straight
-    /// through, so a test that goes wrong fails instead of hanging.
-    pub fn hold_next_save(&self) {
-        self.hold_next.store(true, Ordering::SeqCst);
-    }
-
-    pub fn release(&self) {
-        self.released.add_permits(1);
-    }
-}
-
-#[async_trait]
-impl ApprovalRepository for ControlledSaves {
-    async fn get(&self, id: ApprovalId) -> Result<Option<ApprovalRequest>, RepositoryError> {
-        ApprovalRepository::get(&*self.store, id).await
-    }
-
-    async fn save(
-        &self,
-        approval: &ApprovalRequest,
-        events: &[ApprovalEvent],
-        receipt: Option<Receipt>,
-    ) -> Result<(), RepositoryError> {
-        if let Some(error) = self.fail_next.lock().unwrap().take() {
-            return Err(error);
-        }
-        if self.hold_next.swap(false, Ordering::SeqCst) {
-            self.released.acquire().await.unwrap().forget();
-        }
-        ApprovalRepository::save(&*self.store, approval, events, receipt).await
-    }
-
-    async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {
-        ApprovalRepository::list(&*self.store, query).await
-    }
-
-    async fn overdue(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ApprovalId>, RepositoryError> {
-        self.store.overdue(now, limit).await
-    }
-
-    async fn reminders_due(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ApprovalId>, RepositoryError> {
-        self.store.reminders_due(now, limit).await
-    }
-
-    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
-        self.store.next_deadline().await
     }
 }
 

@@ -5,17 +5,14 @@ use std::sync::Arc;
 
 use adapter_memory::{EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
-use application::chat::ChatSubjects;
-use application::chat::alert::AlertChat;
-use application::chat::approval::ApprovalChat;
-use application::ports::{AlertRepository, ApprovalRepository};
-use application::use_cases::{CreateApprovalInput, RaiseAlertInput};
+use application::ports::ApprovalRepository;
+use application::use_cases::CreateApprovalInput;
 use application::{Ports, UseCases};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Alert, AlertId, AlertStatus, ApprovalId, ApprovalRequest, Identity, Status};
+use domain::{ApprovalId, ApprovalRequest, Identity, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -24,7 +21,6 @@ use tower::ServiceExt;
 pub const SIGNING_SECRET: &str = "test-signing-secret";
 pub const APP_ID: &str = "A0TESTAPP";
 pub const REQUESTER: &str = "ci-pipeline";
-pub const MONITOR: &str = "monitor";
 
 /// How the app under test is configured.
 pub struct Config {
@@ -46,7 +42,7 @@ impl Default for Config {
 pub struct TestSlack {
     pub store: Arc<MemoryStore>,
     pub clock: Arc<ManualClock>,
-    use_cases: UseCases,
+    pub use_cases: UseCases,
     router: Router,
 }
 
@@ -78,23 +74,16 @@ impl TestSlack {
     pub fn with(config: Config) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::new(config.now));
-        let ports = Ports {
-            approvals: store.clone(),
-            alerts: store.clone(),
-            outbox: store.clone(),
-            api_keys: store.clone(),
-            changes: store.clone(),
-            platforms: Arc::new(EveryPlatform),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            // No sinks: Slack routes answer without calling Slack; the message update waits in
-            // the outbox (which the tests read) for the relay.
-            sinks: Vec::new(),
-        };
+        // No sinks: Slack routes answer without calling Slack; the message update waits in
+        // the outbox (which the tests read) for the relay.
+        let ports = Ports::over(
+            store.clone(),
+            Arc::new(EveryPlatform),
+            clock.clone(),
+            Arc::new(SequentialIds::default()),
+        );
         let use_cases = UseCases::new(&ports);
-        let subjects = ChatSubjects::new()
-            .with(ApprovalChat::new(&ports))
-            .with(AlertChat::new(&ports));
+        let subjects = ports.chat_subjects();
         let settings = SlackSettings {
             app_id: config.app_id.map(str::to_owned),
             ..SlackSettings::new("xoxb-test".into(), config.signing_secret.into())
@@ -146,42 +135,6 @@ impl TestSlack {
         assert_eq!(approval.status(), Status::Pending);
         assert!(approval.decisions().is_empty());
         assert_eq!(self.event_types(), ["approval.requested"]);
-    }
-
-    /// An open critical alert raised by `monitor` with dedup key `disk:db-1`.
-    pub async fn raise_alert(&self) -> Alert {
-        let (alert, _) = self
-            .use_cases
-            .raise_alert
-            .execute(
-                Identity::parse(MONITOR).unwrap(),
-                RaiseAlertInput {
-                    severity: "critical".into(),
-                    summary: "db-1 disk 97%".into(),
-                    details: Some("/var/lib/postgres is almost full".into()),
-                    destination: "C0123456789".into(),
-                    dedup_key: "disk:db-1".into(),
-                },
-                None,
-            )
-            .await
-            .unwrap();
-        alert
-    }
-
-    pub async fn alert(&self, id: AlertId) -> Alert {
-        AlertRepository::get(self.store.as_ref(), id)
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    /// Asserts that the alert is still open, with only its `Raised` event.
-    pub async fn assert_alert_untouched(&self, id: AlertId) {
-        let alert = self.alert(id).await;
-        assert_eq!(alert.status(), AlertStatus::Open);
-        assert_eq!(alert.state().acknowledged_by, None);
-        assert_eq!(self.event_types(), ["alert.raised"]);
     }
 
     /// The event types in the outbox, oldest first.

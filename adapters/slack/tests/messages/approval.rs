@@ -11,7 +11,9 @@ use domain::{
 };
 use serde_json::{Value, json};
 
-use crate::{CONFIRM_TITLE_MAX, MESSAGE_TEXT_MAX, SECTION_TEXT_MAX, action_ids, sent, text_of};
+use crate::sent::{
+    CONFIRM_TITLE_MAX, MESSAGE_TEXT_MAX, SECTION_TEXT_MAX, action_ids, sent, text_of,
+};
 
 fn id(raw: &str) -> Identity {
     Identity::parse(raw).unwrap()

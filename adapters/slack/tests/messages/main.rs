@@ -1,60 +1,9 @@
-//! What Slack receives for each kind of message: the Block Kit of approval requests and
-//! alerts in every state, as the gateway posts it to a fake Slack.
+//! What Slack receives for an approval request's message in every state, as the gateway
+//! posts it to a fake Slack. Each other aggregate's messages are tested in its own target.
 
 // Test code: a panic is a failed test with a clear message, not a crashed service, and the
 // clippy.toml allowances for tests only cover `#[test]` functions, not their helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod alert;
 mod approval;
-
-use adapter_slack::{SlackGateway, SlackSettings};
-use application::chat::ChatMessage;
-use application::ports::ChatGateway;
-use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-// Block Kit limits, in characters.
-const SECTION_TEXT_MAX: usize = 3000;
-const CONFIRM_TITLE_MAX: usize = 100;
-const MESSAGE_TEXT_MAX: usize = 4000;
-
-/// The `text` and `blocks` Slack receives when `message` is posted.
-pub async fn sent(message: &ChatMessage) -> Value {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "channel": "C1", "ts": "1.2"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let gateway = SlackGateway::new(&SlackSettings {
-        api_base_url: format!("{}/api", server.uri()),
-        ..SlackSettings::new("xoxb-test".into(), "signing-secret".into())
-    })
-    .unwrap();
-    gateway.post(message).await.unwrap();
-    let requests = server.received_requests().await.unwrap();
-    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
-    json!({"text": body["text"], "blocks": body["blocks"]})
-}
-
-pub fn text_of(block: &Value) -> &str {
-    block["text"]["text"].as_str().unwrap()
-}
-
-/// The `action_id` of every button.
-pub fn action_ids(message: &Value) -> Vec<&str> {
-    message["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().unwrap())
-        .map(|e| e["action_id"].as_str().unwrap())
-        .collect()
-}
+mod sent;

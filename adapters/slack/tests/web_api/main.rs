@@ -11,64 +11,20 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use adapter_slack::{SlackGateway, SlackSettings};
-use application::chat::alert::alert_message;
 use application::chat::approval::approval_message;
-use application::ports::{ChatError, ChatGateway, MessageRef};
+use application::ports::{ChatError, ChatGateway};
 use chrono::{TimeZone, Utc};
 use domain::{
-    Alert, AlertId, ApprovalId, ApprovalRequest, ChatDestination, DedupKey, Description, Identity,
-    Metadata, NewAlert, NewApproval, Policy, RequiredApprovals, Severity, Title, Ttl, Verdict,
+    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
+    Policy, RequiredApprovals, Title, Ttl, Verdict,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{bearer_token, body_partial_json, header, method, path};
-use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, ResponseTemplate};
 
-const TOKEN: &str = "xoxb-test";
-const CHANNEL: &str = "C0123456789";
-const TS: &str = "1700000000.000100";
+mod fake_web_api;
 
-/// Accepts only a body that is a well-formed message call: JSON with a channel, a non-empty
-/// fallback `text`, non-empty `blocks` that each have a type, and for updates a `ts`.
-struct MessageCall {
-    update: bool,
-}
-
-impl Match for MessageCall {
-    fn matches(&self, request: &Request) -> bool {
-        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
-            return false;
-        };
-        let text = |key: &str| body[key].as_str().is_some_and(|s| !s.is_empty());
-        let blocks = body["blocks"]
-            .as_array()
-            .is_some_and(|b| !b.is_empty() && b.iter().all(|b| b["type"].is_string()));
-        text("channel") && text("text") && blocks && (!self.update || text("ts"))
-    }
-}
-
-/// A call to Web API `name` as this gateway must make it.
-fn slack_method(name: &str) -> MockBuilder {
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{name}")))
-        .and(bearer_token(TOKEN))
-        .and(header("content-type", "application/json; charset=utf-8"))
-        .and(MessageCall {
-            update: name == "chat.update",
-        })
-}
-
-fn gateway(server: &MockServer) -> SlackGateway {
-    gateway_with_timeout(server, SlackSettings::DEFAULT_TIMEOUT)
-}
-
-fn gateway_with_timeout(server: &MockServer, timeout: Duration) -> SlackGateway {
-    SlackGateway::new(&SlackSettings {
-        api_base_url: format!("{}/api", server.uri()),
-        timeout,
-        ..SlackSettings::new(TOKEN.into(), "signing-secret".into())
-    })
-    .unwrap()
-}
+use fake_web_api::*;
 
 fn approval(title: &str, description: &str) -> ApprovalRequest {
     let requester = Identity::parse("ci-pipeline").unwrap();
@@ -100,69 +56,6 @@ fn approval(title: &str, description: &str) -> ApprovalRequest {
 
 fn pending() -> ApprovalRequest {
     approval("Deploy api v1.4.2", "to production")
-}
-
-/// An open critical alert.
-fn alert() -> Alert {
-    let mut alert = Alert::raise(
-        AlertId::from_uuid(uuid::Uuid::from_u128(
-            0x0190_0000_0000_7000_8000_0000_0000_00a1,
-        )),
-        NewAlert {
-            severity: Severity::Critical,
-            summary: Title::parse("db-1 disk 97%").unwrap(),
-            details: Description::parse("/var/lib/postgres is almost full").unwrap(),
-            destination: ChatDestination::parse(CHANNEL).unwrap(),
-            dedup_key: DedupKey::parse("disk:db-1").unwrap(),
-            raised_by: Identity::parse("monitor").unwrap(),
-        },
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-    );
-    alert.take_events();
-    alert
-}
-
-/// `(action_id, value)` of every button in the body's blocks.
-fn buttons(body: &Value) -> Vec<(String, String)> {
-    body["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().unwrap())
-        .map(|b| {
-            (
-                b["action_id"].as_str().unwrap().to_owned(),
-                b["value"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn message_ref() -> MessageRef {
-    MessageRef {
-        channel: CHANNEL.into(),
-        message_id: TS.into(),
-    }
-}
-
-fn ok_posted() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "ok": true,
-        "channel": CHANNEL,
-        "ts": TS,
-        "message": {"type": "message", "subtype": "bot_message", "bot_id": "B0BOT", "ts": TS, "text": "…"}
-    }))
-}
-
-fn slack_error(code: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": code}))
-}
-
-async fn only_body(server: &MockServer) -> Value {
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
-    serde_json::from_slice(&requests[0].body).unwrap()
 }
 
 #[tokio::test]
@@ -251,108 +144,6 @@ async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
         blocks[2]["text"]["text"],
         ":white_check_mark: *Approved* by <@U0ALICE>"
     );
-}
-
-#[tokio::test]
-async fn posting_an_alert_sends_acknowledge_and_resolve_buttons() {
-    let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .and(body_partial_json(
-            json!({"channel": CHANNEL, "unfurl_links": false, "unfurl_media": false}),
-        ))
-        .respond_with(ok_posted())
-        .expect(1)
-        .mount(&server)
-        .await;
-    let alert = alert();
-
-    let posted = gateway(&server).post(&alert_message(&alert)).await.unwrap();
-
-    assert_eq!(posted, message_ref());
-    let body = only_body(&server).await;
-    assert_eq!(body["text"], "Critical alert: db-1 disk 97%");
-    assert_eq!(
-        body["blocks"][0]["text"]["text"],
-        ":red_circle: Critical · *db-1 disk 97%*\n/var/lib/postgres is almost full"
-    );
-    let id = alert.id().to_string();
-    assert_eq!(
-        buttons(&body),
-        [
-            ("alert_acknowledge".to_owned(), id.clone()),
-            ("alert_resolve".to_owned(), id)
-        ]
-    );
-}
-
-#[tokio::test]
-async fn updating_a_resolved_alert_shows_who_resolved_it_and_no_buttons() {
-    let server = MockServer::start().await;
-    slack_method("chat.update")
-        .and(body_partial_json(json!({"channel": CHANNEL, "ts": TS})))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "channel": CHANNEL, "ts": TS, "text": "…"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let mut alert = alert();
-    alert.resolve(
-        Identity::parse("slack:U0ALICE").unwrap(),
-        Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
-    );
-    alert.take_events();
-
-    gateway(&server)
-        .update(&message_ref(), &alert_message(&alert))
-        .await
-        .unwrap();
-
-    let body = only_body(&server).await;
-    assert_eq!(body["text"], "Resolved critical alert: db-1 disk 97%");
-    assert!(buttons(&body).is_empty());
-    let outcome = body["blocks"][2]["text"]["text"].as_str().unwrap();
-    assert!(
-        outcome.starts_with(":white_check_mark: *Resolved* by <@U0ALICE>"),
-        "{outcome}"
-    );
-}
-
-#[tokio::test]
-async fn alert_calls_classify_errors_like_approval_calls() {
-    let server = MockServer::start().await;
-    let gateway = gateway(&server);
-    for (name, code, retryable) in [
-        ("chat.postMessage", "channel_not_found", false),
-        ("chat.postMessage", "ratelimited", true),
-        ("chat.update", "message_not_found", false),
-        ("chat.update", "service_unavailable", true),
-    ] {
-        server.reset().await;
-        slack_method(name)
-            .respond_with(slack_error(code))
-            .expect(1)
-            .mount(&server)
-            .await;
-
-        let error = if name == "chat.update" {
-            gateway
-                .update(&message_ref(), &alert_message(&alert()))
-                .await
-                .unwrap_err()
-        } else {
-            gateway.post(&alert_message(&alert())).await.unwrap_err()
-        };
-
-        assert!(error.to_string().contains(code), "{name} {code}: {error}");
-        assert_eq!(
-            !matches!(error, ChatError::Permanent { .. }),
-            retryable,
-            "{name} {code}: {error}"
-        );
-        server.verify().await;
-    }
 }
 
 #[tokio::test]

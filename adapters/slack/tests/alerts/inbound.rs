@@ -1,17 +1,60 @@
 //! Alerts from Slack: Acknowledge and Resolve buttons, the `ack` and `resolve` commands, and
 //! `status` on an alert id.
 
-use application::ports::RepositoryError;
+use application::ports::{AlertRepository, RepositoryError};
+use application::use_cases::RaiseAlertInput;
 use axum::http::StatusCode;
-use domain::{AlertStatus, Identity};
+use domain::{Alert, AlertId, AlertStatus, Identity};
 
 use crate::support::TestSlack;
+
+/// Who raises the alerts of these tests.
+const MONITOR: &str = "monitor";
 
 const ACKNOWLEDGE: &str = "alert_acknowledge";
 const RESOLVE: &str = "alert_resolve";
 const UNKNOWN_ID: &str = "01900000-0000-7000-8000-00000000dead";
 /// When `TestSlack` raises its alert: 2026-01-01 09:00 UTC.
 const RAISED_AT: &str = "<!date^1767258000^{date_short_pretty} at {time}|2026-01-01 09:00 UTC>";
+
+/// The alert side of the test app; the rest is in `support.rs`.
+impl TestSlack {
+    /// An open critical alert raised by `monitor` with dedup key `disk:db-1`.
+    pub async fn raise_alert(&self) -> Alert {
+        let (alert, _) = self
+            .use_cases
+            .raise_alert
+            .execute(
+                Identity::parse(MONITOR).unwrap(),
+                RaiseAlertInput {
+                    severity: "critical".into(),
+                    summary: "db-1 disk 97%".into(),
+                    details: Some("/var/lib/postgres is almost full".into()),
+                    destination: "C0123456789".into(),
+                    dedup_key: "disk:db-1".into(),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        alert
+    }
+
+    pub async fn alert(&self, id: AlertId) -> Alert {
+        AlertRepository::get(self.store.as_ref(), id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Asserts that the alert is still open, with only its `Raised` event.
+    pub async fn assert_alert_untouched(&self, id: AlertId) {
+        let alert = self.alert(id).await;
+        assert_eq!(alert.status(), AlertStatus::Open);
+        assert_eq!(alert.state().acknowledged_by, None);
+        assert_eq!(self.event_types(), ["alert.raised"]);
+    }
+}
 
 fn slack_user(user: &str) -> Option<Identity> {
     Some(Identity::parse(&format!("slack:{user}")).unwrap())
@@ -269,4 +312,33 @@ async fn a_store_failure_while_looking_for_an_alert_asks_to_try_again() {
 
     assert!(answer.ephemeral_text().contains("Please try again."));
     slack.assert_alert_untouched(alert.id()).await;
+}
+
+#[tokio::test]
+async fn the_shared_command_texts_include_the_alert() {
+    let slack = TestSlack::start();
+    let usage = slack.command("U0BOB", "help").await.ephemeral_text();
+    assert!(
+        usage.starts_with("Decide approval requests and handle alerts from Slack:"),
+        "{usage}"
+    );
+    for line in [
+        concat!("`/", env!("SERVICE_NAME"), " ack &lt;alert id&gt;`"),
+        concat!("`/", env!("SERVICE_NAME"), " resolve &lt;alert id&gt;`"),
+    ] {
+        assert!(usage.contains(line), "{usage} lacks {line}");
+    }
+    let unknown = slack
+        .command("U0BOB", &format!("status {UNKNOWN_ID}"))
+        .await
+        .ephemeral_text();
+    assert_eq!(
+        unknown,
+        format!("No approval request or alert has the id `{UNKNOWN_ID}`.")
+    );
+    let no_id = slack.command("U0BOB", "status").await.ephemeral_text();
+    assert!(
+        no_id.starts_with("Which request or alert? Give its id."),
+        "{no_id}"
+    );
 }

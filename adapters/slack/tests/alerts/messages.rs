@@ -8,7 +8,9 @@ use domain::{
 };
 use serde_json::{Value, json};
 
-use crate::{CONFIRM_TITLE_MAX, MESSAGE_TEXT_MAX, SECTION_TEXT_MAX, action_ids, sent, text_of};
+use crate::sent::{
+    CONFIRM_TITLE_MAX, MESSAGE_TEXT_MAX, SECTION_TEXT_MAX, action_ids, sent, text_of,
+};
 
 const ID: &str = "01900000-0000-7000-8000-0000000000a1";
 /// 2026-01-01 09:00 UTC and 09:40 UTC.

@@ -1,9 +1,22 @@
-//! The happy paths of `/v1/alerts`: open, repeat, acknowledge, resolve, open again.
+//! The happy paths of `/v1/alerts`: open, repeat, acknowledge, resolve, open again. What the
+//! routes refuse is in `refusals`.
+
+mod refusals;
+mod support;
+
+/// The alert routes' operations, as the OpenAPI document must list them.
+pub(crate) const OPERATIONS: &[(&str, &str)] = &[
+    ("GET", "/v1/alerts/{id}"),
+    ("POST", "/v1/alerts"),
+    ("POST", "/v1/alerts/{id}/acknowledge"),
+    ("POST", "/v1/alerts/{id}/resolve"),
+];
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, new_alert};
+use self::support::new_alert;
+use crate::support::TestApp;
 
 fn id_of(alert: &Value) -> String {
     alert["id"].as_str().unwrap().to_owned()
@@ -97,7 +110,7 @@ async fn the_same_key_while_open_counts_a_repeat_with_200_and_the_latest_text() 
     assert_eq!(body["created_at"], "2026-01-01T09:00:00Z");
     assert_eq!(body["last_raised_at"], "2026-01-01T09:03:00Z");
     assert_eq!(body["version"], 2);
-    assert_eq!(app.snapshot().await.alerts.len(), 1);
+    assert_eq!(app.alert_count(), 1);
     assert_eq!(events(&app), ["alert.raised", "alert.repeated"]);
 }
 
@@ -122,11 +135,11 @@ async fn acknowledge_and_resolve_record_who_and_when_and_repeating_them_changes_
     assert_eq!(acknowledged["acknowledged_at"], "2026-01-01T09:05:00Z");
     assert_eq!(acknowledged["version"], 2);
 
-    let before = app.snapshot().await;
+    let before = app.snapshot();
     let again = app.post_empty(&acknowledge, &app.bob).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json(), acknowledged);
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(app.snapshot(), before);
 
     app.clock.advance(chrono::Duration::minutes(5));
     let resolved = app.post_empty(&resolve, &app.bob).await;
@@ -138,11 +151,11 @@ async fn acknowledge_and_resolve_record_who_and_when_and_repeating_them_changes_
     assert_eq!(resolved["resolved_at"], "2026-01-01T09:10:00Z");
     assert_eq!(resolved["version"], 3);
 
-    let before = app.snapshot().await;
+    let before = app.snapshot();
     let again = app.post_empty(&resolve, &app.alice).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json(), resolved);
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(app.snapshot(), before);
 
     assert_eq!(
         app.get(&format!("/v1/alerts/{id}"), &app.ci).await.json(),
@@ -194,5 +207,18 @@ async fn after_resolve_the_same_key_opens_a_new_alert() {
     let old = app.get(&format!("/v1/alerts/{old}"), &app.ci).await.json();
     assert_eq!(old["status"], "resolved");
     assert_eq!(old["count"], 1);
-    assert_eq!(app.snapshot().await.alerts.len(), 2);
+    assert_eq!(app.alert_count(), 2);
+}
+
+#[tokio::test]
+async fn the_alert_schema_states_the_rules_the_server_applies() {
+    let app = TestApp::new().await;
+    let document = crate::openapi::document(&app).await;
+    for field in ["summary", "dedup_key"] {
+        assert_eq!(
+            crate::openapi::bounds(&document, "NewAlert", field),
+            [Some(1), Some(200), None, None],
+            "{field}"
+        );
+    }
 }
