@@ -39,8 +39,14 @@ pub(crate) struct GateClient {
 
 impl GateClient {
     /// # Errors
-    /// A description when the key cannot be sent as a header or no client can be built.
+    /// A description when `base` is not an http(s) URL, the key cannot be sent as a header,
+    /// or no client can be built.
     pub(crate) fn new(base: &str, api_key: &SecretString) -> Result<Self, String> {
+        // Checked once here: a malformed URL is a usage error, not an outage to wait out.
+        match url::Url::parse(base) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+            _ => return Err(format!("--url {base:?} is not an http(s) URL")),
+        }
         install_crypto_provider();
         let mut authorization =
             HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
@@ -180,6 +186,15 @@ mod tests {
                 !is_transient(StatusCode::from_u16(status).unwrap()),
                 "{status}"
             );
+        }
+    }
+
+    #[test]
+    fn only_an_http_url_makes_a_client() {
+        let key = SecretString::from("key");
+        assert!(GateClient::new("https://gate.example.com/", &key).is_ok());
+        for bad in ["gate.example.com", "ftp://gate.example.com", "http://"] {
+            assert!(GateClient::new(bad, &key).is_err(), "{bad}");
         }
     }
 
