@@ -148,7 +148,8 @@ check_leftovers() {
     local file
     for file in "${RENDERED[@]}"; do
         [[ -f "$dir/$file" ]] || fail "$file is missing"
-        if grep -nE '\{\{|\{%' "$dir/$file"; then
+        # `${{ … }}` is a GitHub Actions expression (the README's CI example), not Liquid.
+        if grep -nE '(^|[^$])\{\{|\{%' "$dir/$file"; then
             fail "unrendered Liquid in $file"
         fi
     done

@@ -8,13 +8,13 @@ use crate::chat::ChatSubjects;
 use crate::chat::alert::AlertChat;
 use crate::chat::approval::ApprovalChat;
 use crate::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, CallbackUrlGuard, ChatPlatforms, Clock,
-    IdGenerator, Outbox, Sink,
+    AlertRepository, ApiKeyStore, ApprovalRepository, CallbackUrlGuard, ChangeFeed, ChatPlatforms,
+    Clock, IdGenerator, Outbox, Sink,
 };
 use crate::use_cases::{
     Authenticate, CancelApproval, CreateApiKey, CreateApproval, DeadLetters, Decide,
     DeliverNotifications, ExpireOverdue, GetAlert, GetApproval, ListApprovals, RaiseAlert,
-    RelayPolicy, RemindApprovers, RotateWebhookSecret, SettleAlert,
+    RelayPolicy, RemindApprovers, RotateWebhookSecret, SettleAlert, WaitForOutcome,
 };
 
 /// Every driven port, chosen by the composition root (`bin/`) or by a test.
@@ -24,6 +24,8 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Announcements of saved aggregates, which long-polls wait on.
+    pub changes: Arc<dyn ChangeFeed>,
     /// Which chat destinations can be delivered to (the platform router).
     pub platforms: Arc<dyn ChatPlatforms>,
     /// Which callback URLs may be called back (checked when a request is created).
@@ -34,11 +36,18 @@ pub struct Ports {
     pub sinks: Vec<SinkRelay>,
 }
 
-/// Every repository and the outbox, as one store offers them: each store adapter implements
-/// them all, so [`Ports::over`] takes the store whole and no caller lists the repositories.
-pub trait Repositories: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore {}
+/// Every repository, the outbox and the change feed, as one store offers them: each store
+/// adapter implements them all, so [`Ports::over`] takes the store whole and no caller lists
+/// the repositories.
+pub trait Repositories:
+    ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChangeFeed
+{
+}
 
-impl<T> Repositories for T where T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore {}
+impl<T> Repositories for T where
+    T: ApprovalRepository + AlertRepository + Outbox + ApiKeyStore + ChangeFeed
+{
+}
 
 impl Ports {
     /// Every port from `store`, with the platform router, the callback URL guard, the clock
@@ -55,7 +64,8 @@ impl Ports {
             approvals: store.clone(),
             alerts: store.clone(),
             outbox: store.clone(),
-            api_keys: store,
+            api_keys: store.clone(),
+            changes: store,
             platforms,
             callback_urls,
             clock,
@@ -96,6 +106,7 @@ pub struct SinkRelay {
 pub struct UseCases {
     pub create_approval: CreateApproval,
     pub get_approval: GetApproval,
+    pub wait_for_outcome: WaitForOutcome,
     pub list_approvals: ListApprovals,
     pub decide: Decide,
     pub cancel_approval: CancelApproval,
@@ -123,6 +134,7 @@ impl UseCases {
                 ports.ids.clone(),
             ),
             get_approval: GetApproval::new(ports.approvals.clone()),
+            wait_for_outcome: WaitForOutcome::new(ports.approvals.clone(), ports.changes.clone()),
             list_approvals: ListApprovals::new(ports.approvals.clone()),
             decide: Decide::new(ports.approvals.clone(), ports.clock.clone()),
             cancel_approval: CancelApproval::new(ports.approvals.clone(), ports.clock.clone()),

@@ -8,6 +8,7 @@
 //! cargo run --release -p bench               # the full run, 10–20 minutes on 2 cores
 //! cargo run --release -p bench -- --quick    # a smoke run, about 2 minutes
 //! cargo run --release -p bench -- discord-ack # Discord click ack latency, 200 clicks
+//! cargo run --release -p bench -- long-poll --waiters 1000 # what waiting long-polls cost
 //! ```
 //!
 //! Everything is driven from the outside — the `hexagate` binary, its CLI, its HTTP API —
@@ -24,6 +25,7 @@ mod events;
 mod fake_slack;
 mod flat;
 mod load;
+mod long_poll;
 mod machine;
 mod pgbench;
 mod report;
@@ -93,6 +95,9 @@ enum Command {
     /// Measure how fast hexagate answers signed Discord button clicks (the ack Discord
     /// wants within 3 s): p50/p99/max over `--clicks` clicks, each deciding a request.
     DiscordAck(discord_ack::DiscordAckArgs),
+    /// Measure what `--waiters` concurrent long-polls cost on PostgreSQL (memory, pool
+    /// connections, database sessions) and how fast a decision wakes each.
+    LongPoll(long_poll::LongPollArgs),
 }
 
 #[tokio::main]
@@ -105,6 +110,7 @@ async fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Some(Command::Flat(args)) => flat::serve(args).await,
         Some(Command::DiscordAck(args)) => discord_ack::run(args, cli.hexagate).await,
+        Some(Command::LongPoll(args)) => long_poll::run(args, cli.hexagate, &cli.postgres).await,
         None => benchmark(cli).await,
     };
     match outcome {

@@ -183,12 +183,22 @@ impl Process {
         ))
     }
 
+    /// The process's resident set right now, in bytes.
+    pub fn rss(&self) -> Result<u64, Error> {
+        self.status_kib("VmRSS:").map(|kib| kib * 1024)
+    }
+
     /// The largest resident set the process has had, in bytes.
     pub fn peak_rss(&self) -> Result<u64, Error> {
+        self.status_kib("VmHWM:").map(|kib| kib * 1024)
+    }
+
+    /// A `… kB` field of `/proc/PID/status`.
+    fn status_kib(&self, field: &str) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let kib = status
+        status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|rest| {
                 rest.trim()
                     .trim_end_matches("kB")
@@ -196,8 +206,7 @@ impl Process {
                     .parse::<u64>()
                     .ok()
             })
-            .ok_or("no VmHWM in /proc/PID/status")?;
-        Ok(kib * 1024)
+            .ok_or_else(|| format!("no {field} in /proc/PID/status").into())
     }
 
     /// Kills the process and waits for it to be gone. Every store here is thrown away after

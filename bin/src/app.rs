@@ -75,6 +75,8 @@ pub struct App {
     pub(crate) background: Background,
     /// The recorder `/metrics` renders; `None` when metrics are off.
     pub(crate) metrics: Option<PrometheusHandle>,
+    /// Ends the waits of long-polls; cancelled when shutdown begins.
+    pub(crate) long_polls: CancellationToken,
     pub(crate) schedule: Schedule,
 }
 
@@ -98,7 +100,8 @@ impl App {
 
     /// Serves HTTP on `listener` and runs `workers` until `shutdown` is cancelled, then
     /// drains: no new connections, in-flight requests and the relay's current batch finish,
-    /// all within the shutdown grace period.
+    /// all within the shutdown grace period. Waiting long-polls answer at once with the
+    /// current state, so they do not hold the drain for up to a minute.
     ///
     /// Tests bind `127.0.0.1:0`, read the port from the listener, and cancel the token to
     /// stop.
@@ -134,7 +137,11 @@ impl App {
                 Ok(())
             });
         }
-        let stop = shutdown.clone().cancelled_owned();
+        let (stop, long_polls) = (shutdown.clone(), self.long_polls);
+        let stop = async move {
+            stop.cancelled().await;
+            long_polls.cancel();
+        };
         tasks.spawn(async move {
             axum::serve(listener, self.router)
                 .with_graceful_shutdown(stop)

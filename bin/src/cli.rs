@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::gate::GateArgs;
+
 #[derive(Debug, Parser)]
 #[command(
     name = env!("SERVICE_NAME"),
@@ -40,6 +42,10 @@ pub enum Command {
     /// Set up the Discord application.
     #[command(subcommand)]
     Discord(DiscordCommand),
+    /// Ask for an approval and wait for it: the CI step. Exits 0 approved, 1 rejected,
+    /// 2 expired or cancelled, 3 when --timeout runs out while pending, 4 on errors; prints
+    /// the request as JSON. The API key comes from the environment (see `gate --help`).
+    Gate(Box<GateArgs>),
 }
 
 impl Default for Command {
@@ -258,6 +264,23 @@ mod tests {
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn gate_parses() {
+        let Some(Command::Gate(args)) = parse(&[
+            "service",
+            "gate",
+            "--url",
+            "http://x",
+            "--title",
+            "t",
+            "--destination",
+            "C1",
+        ]) else {
+            panic!("not gate");
+        };
+        assert_eq!(args.title.as_deref(), Some("t"));
     }
 
     #[test]

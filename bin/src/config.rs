@@ -23,6 +23,9 @@ mod file;
 mod reader;
 mod report;
 mod values;
+
+/// `500ms`, `30s`, `5m`, `2h`: the durations of the settings, for flags too.
+pub(crate) use values::duration;
 mod variables;
 
 use std::collections::HashMap;
@@ -38,7 +41,7 @@ use reader::{Reader, parse_addr, parse_log_filter, parse_log_format};
 use variables::{
     ADDR, BODY_LIMIT, CALLBACK_ALLOW_HTTP, CALLBACK_ALLOW_PRIVATE_NETWORKS, CALLBACK_MAX_BACKOFF,
     CALLBACK_RETRY_BUDGET, CALLBACK_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
-    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT,
+    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, MAX_WAITERS,
     OUTBOX_RETENTION, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_LEASE,
     RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
 };
@@ -148,6 +151,7 @@ pub struct HttpConfig {
     pub header_limit: usize,
     pub request_timeout: Duration,
     pub max_in_flight: u32,
+    pub max_waiters: u32,
     pub idempotency_ttl: Duration,
 }
 
@@ -305,6 +309,7 @@ impl Config {
                 Duration::from_secs(10),
             ),
             max_in_flight: env.setting(&MAX_IN_FLIGHT, |raw| values::bounded(raw, 1, 100_000), 512),
+            max_waiters: env.setting(&MAX_WAITERS, |raw| values::bounded(raw, 1, 1_000_000), 4096),
             idempotency_ttl: env.setting(
                 &IDEMPOTENCY_TTL,
                 values::duration,

@@ -34,6 +34,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod gate;
 pub mod service_metrics;
 pub mod shutdown;
 pub mod system;

@@ -16,6 +16,12 @@ use tokio_util::sync::CancellationToken;
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = Cli::parse().command.unwrap_or_default();
+    // `gate` is a client: it reads none of the service's settings.
+    if let Command::Gate(args) = command {
+        return service::gate::run(*args, &|name| std::env::var(name).ok())
+            .await
+            .into();
+    }
     let config = match Config::from_env(std::env::vars_os()) {
         Ok(config) => config,
         Err(error) => return fail(&error),
@@ -117,6 +123,8 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn Error>> {
             eprintln!("{retried} dead letter(s) put back in line");
         }
         Command::Config(ConfigCommand::Check) => print(&config.report()),
+        // `main` runs it before reading the configuration; never reached.
+        Command::Gate(_) => return Err("gate does not read the service's configuration".into()),
         Command::Discord(DiscordCommand::RegisterCommands) => {
             let Some(discord) = &config.discord else {
                 return Err("Discord is not configured: set DISCORD_BOT_TOKEN, \

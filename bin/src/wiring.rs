@@ -185,6 +185,8 @@ pub(crate) fn wire(
         clock: clock.clone(),
     };
 
+    // Cancelled by `App::serve` when shutdown begins, so that waiting long-polls answer.
+    let long_polls = tokio_util::sync::CancellationToken::new();
     let api = adapter_http::router(
         ApiState {
             use_cases: use_cases.clone(),
@@ -193,6 +195,7 @@ pub(crate) fn wire(
             clock: clock.clone(),
             ids,
             metrics: metrics.clone(),
+            shutdown: long_polls.clone(),
         },
         &HttpSettings {
             body_limit_bytes: config.http.body_limit,
@@ -200,6 +203,7 @@ pub(crate) fn wire(
             request_timeout: config.http.request_timeout,
             public_base_url: config.public_url.clone(),
             max_in_flight: usize::try_from(config.http.max_in_flight).unwrap_or(usize::MAX),
+            max_waiters: usize::try_from(config.http.max_waiters).unwrap_or(usize::MAX),
             idempotency_ttl: config.http.idempotency_ttl,
         },
     );
@@ -221,6 +225,7 @@ pub(crate) fn wire(
         subjects,
         background,
         metrics,
+        long_polls,
         schedule: Schedule {
             relay: config.relay,
             expiry_sweep_interval: config.expiry_sweep_interval,

@@ -65,7 +65,7 @@ const COMPOSITION_ROOTS: &[&str] = &[env!("SERVICE_NAME"), "tests"];
 /// Workspace packages that adapters share: adapter-side code (they may use drivers and
 /// frameworks) that is not an adapter itself, whatever its path. Listed by name, so a new one
 /// is a decision someone wrote down, not an accident of where a crate was put.
-const SUPPORT_CRATES: &[&str] = &["sql-support"];
+const SUPPORT_CRATES: &[&str] = &["sql-support", "adapter-change-hub"];
 
 /// The resolved dependency graph, reduced to what the rules need.
 #[derive(Debug, Default)]

@@ -17,7 +17,8 @@
 //!
 //! Where to look: the middleware order and why → `middleware.rs`; the idempotency flow →
 //! `idempotency/mod.rs`; request ids → `request_id.rs`; metric names →
-//! `request_metrics.rs`; the shared error types → `problem.rs`; every route and aggregate →
+//! `request_metrics.rs`; long-polls (`?wait=`) → `long_poll.rs`; the shared error types →
+//! `problem.rs`; every route and aggregate →
 //! `routes/mod.rs`.
 //!
 //! ## Composing the server
@@ -40,6 +41,7 @@ mod dto;
 mod errors;
 mod extract;
 mod idempotency;
+mod long_poll;
 mod middleware;
 mod openapi;
 mod problem;
@@ -66,7 +68,7 @@ pub use state::{ApiState, HttpSettings};
 pub fn router(state: ApiState, settings: &HttpSettings) -> Router {
     let idempotency = Arc::new(idempotency::Idempotency::new(&state, settings));
     let v1 = routes::v1().route_layer(from_fn_with_state(idempotency, idempotency::enforce));
-    let v1 = middleware::shed_load(v1, settings.max_in_flight);
+    let v1 = middleware::shed_load(v1, settings.max_in_flight, settings.max_waiters);
     let (routes, paths) = v1.merge(routes::operations()).split_for_parts();
     let mut document = openapi::frame(settings);
     document.merge(paths);

@@ -9,33 +9,36 @@
 //!   problem+json for every error, a timeout, and a body limit. [`shed_load`] and the
 //!   idempotency layer sit inside it, on the `/v1` routes only.
 //!
+//! Long-polls (`long_poll.rs`) pass the same layers, but the timeout grants them their wait
+//! on top of the normal limit, and load shedding counts them against `max_waiters` instead
+//! of `max_in_flight`.
+//!
 //! So a `/v1` request passes, outermost first: sensitive-header marking → request id →
 //! trace span → metrics → panic catcher → header limit → problem conversion → timeout → body
 //! limit → load shedding → idempotency → handler.
 
 use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::BoxError;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{Request, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::load_shed::LoadShedLayer;
-use tower::load_shed::error::Overloaded;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::long_poll::{self, MAX_WAIT};
 use crate::problem::{Problem, ProblemType, is_problem};
 use crate::request_id::{self, RequestId};
 use crate::request_metrics::{self, UNMATCHED};
@@ -77,10 +80,7 @@ pub(crate) fn api(routes: Router, settings: &HttpSettings) -> Router {
             ))
             .layer(map_response(problem_for_bare_errors))
             // Bounds the whole exchange, slow uploads included; the client may retry a 408.
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                settings.request_timeout,
-            ))
+            .layer(from_fn_with_state(settings.request_timeout, limit_time))
             // Refuses an oversized Content-Length before reading a byte, and caps bodies
             // without one while they stream in (the JSON extractor then reports 413).
             .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
@@ -89,40 +89,66 @@ pub(crate) fn api(routes: Router, settings: &HttpSettings) -> Router {
     )
 }
 
-/// Refuses requests beyond `max_in_flight` at once with a 503 `overloaded` problem, at once
-/// rather than queued: a queue only turns overload into timeouts, while a fast 503 with
-/// `Retry-After` lets the client or load balancer back off or go elsewhere.
+/// Refuses requests beyond `max_in_flight` at once (long-polls: beyond `max_waiters`) with
+/// a 503 `overloaded` problem, at once rather than queued: a queue only turns overload into
+/// timeouts, while a fast 503 with `Retry-After` lets the client or load balancer back off
+/// or go elsewhere.
 ///
-/// The limit is global: `Router::layer` wraps each route separately, and tower's plain
-/// `ConcurrencyLimitLayer` would give every route its own semaphore — N per route, not N.
-pub(crate) fn shed_load<S>(routes: OpenApiRouter<S>, max_in_flight: usize) -> OpenApiRouter<S>
+/// The limits are global: `Router::layer` wraps each route separately, so the semaphores
+/// live in the layer's shared state rather than in a layer per route.
+pub(crate) fn shed_load<S>(
+    routes: OpenApiRouter<S>,
+    max_in_flight: usize,
+    max_waiters: usize,
+) -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    routes.layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(async |error: BoxError| {
-                overloaded_problem(&error)
-            }))
-            // Asks the limit for a permit and fails at once when none is free.
-            .layer(LoadShedLayer::new())
-            .layer(GlobalConcurrencyLimitLayer::new(max_in_flight.max(1))),
-    )
+    let limits = Arc::new(Limits {
+        in_flight: Arc::new(Semaphore::new(max_in_flight.max(1))),
+        waiters: Arc::new(Semaphore::new(max_waiters.max(1))),
+    });
+    routes.layer(from_fn_with_state(limits, admit))
 }
 
-fn overloaded_problem(error: &BoxError) -> Problem {
-    if error.is::<Overloaded>() {
-        // Debug, not warn: under overload a line per shed request would add to the load,
-        // and the 503s already show in the response log line and in the metrics.
-        tracing::debug!("shed a request: too many in flight");
-        Problem::new(
-            ProblemType::OVERLOADED,
-            "the service is handling too many requests; retry shortly",
+/// The permits of [`shed_load`]: one for each request at work, one for each long-poll.
+struct Limits {
+    in_flight: Arc<Semaphore>,
+    waiters: Arc<Semaphore>,
+}
+
+async fn admit(State(limits): State<Arc<Limits>>, request: Request<Body>, next: Next) -> Response {
+    let (permits, detail) = if long_poll::is_long_poll(&request) {
+        (
+            &limits.waiters,
+            "too many long-polls are waiting; retry shortly, or read without wait",
         )
     } else {
-        // The layers below are infallible; anything else is a wiring bug.
-        tracing::error!(%error, "unexpected error from the load-shedding layers");
-        Problem::internal()
+        (
+            &limits.in_flight,
+            "the service is handling too many requests; retry shortly",
+        )
+    };
+    let Ok(_permit) = permits.clone().try_acquire_owned() else {
+        // Debug, not warn: under overload a line per shed request would add to the load,
+        // and the 503s already show in the response log line and in the metrics.
+        tracing::debug!(detail, "shed a request");
+        return Problem::new(ProblemType::OVERLOADED, detail).into_response();
+    };
+    next.run(request).await
+}
+
+/// Answers a bare 408 (made a problem above) when the request takes longer than `limit`,
+/// or, for a long-poll, than `limit` plus the longest wait.
+async fn limit_time(State(limit): State<Duration>, request: Request<Body>, next: Next) -> Response {
+    let limit = if long_poll::is_long_poll(&request) {
+        limit + MAX_WAIT
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_elapsed) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
 }
 

@@ -7,6 +7,7 @@ use application::UseCases;
 use application::ports::{Clock, IdGenerator, IdempotencyStore, Readiness};
 use axum::http::HeaderValue;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
 use utoipa::openapi::OpenApi;
 
 /// Tunables of the REST adapter, filled by the composition root from configuration. Each
@@ -49,6 +50,14 @@ pub struct HttpSettings {
     /// 512 × 64 KiB = 32 MiB. Past it, queueing would only turn every request into a
     /// timeout; refusing fast lets the client or load balancer go elsewhere.
     pub max_in_flight: usize,
+    /// Most long-polls (`GET …?wait=`) waiting at once in this process; beyond it one is
+    /// answered at once with 503 `overloaded` and `Retry-After: 1`. Long-polls do not count
+    /// against `max_in_flight`. Values below 1 count as 1.
+    ///
+    /// Default 4096: a parked wait holds no store connection, only its connection's memory
+    /// (a thousand cost about 45 MB, `docs/performance.md`), so the limit guards memory and
+    /// file descriptors against a runaway client, not the store.
+    pub max_waiters: usize,
     /// How long a used `Idempotency-Key` is remembered, from its first use: retries within
     /// it replay the first answer, later ones run as new requests. The IETF draft asks a
     /// service to publish this; the OpenAPI document states it.
@@ -66,6 +75,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(10),
             public_base_url: None,
             max_in_flight: 512,
+            max_waiters: 4096,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
         }
     }
@@ -85,6 +95,9 @@ pub struct ApiState {
     /// root (see [`crate::prometheus_recorder`]). `None` serves `/metrics` as a 404, for
     /// processes that export metrics some other way or not at all.
     pub metrics: Option<PrometheusHandle>,
+    /// Cancelled when the process shuts down: waiting long-polls then answer at once with
+    /// the current state, so the drain does not wait out their waits.
+    pub shutdown: CancellationToken,
 }
 
 /// The router's state: [`ApiState`] plus what the adapter derived from its settings. Shared
@@ -94,6 +107,7 @@ pub(crate) struct AppState {
     pub(crate) use_cases: UseCases,
     pub(crate) readiness: Arc<dyn Readiness>,
     pub(crate) metrics: Option<PrometheusHandle>,
+    pub(crate) shutdown: CancellationToken,
     /// The API's own description, served at `/openapi.json`.
     pub(crate) openapi: OpenApi,
     /// Prepended to the path of a created resource in `Location`: the base URL without its
@@ -107,6 +121,7 @@ impl AppState {
             use_cases: api.use_cases,
             readiness: api.readiness,
             metrics: api.metrics,
+            shutdown: api.shutdown,
             openapi,
             location_base: location_base(settings.public_base_url.as_deref()),
         }

@@ -6,9 +6,13 @@
 //! against them beside SQLite and Postgres to prove it. Use them in tests that check *state*
 //! ("after deciding, the request is approved") and for demos.
 //!
+//! Saved approvals are announced on an in-process change feed (`changes.rs`), which is all
+//! a store with no other process behind it needs.
+//!
 //! What does not belong here: anything durable. A process restart forgets everything.
 
 mod alerts;
+mod changes;
 mod idempotency;
 mod outbox;
 mod store;

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use adapter_change_hub::ChangeHub;
 use application::ports::{
     ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApprovalRepository, ChatMessages, DeliveryRoutes,
     ListQuery, MessageRef, NewOutboxMessage, OutboxMessage, Receipt, RepositoryError,
@@ -16,6 +17,10 @@ use uuid::Uuid;
 
 use crate::idempotency::Records;
 use crate::outbox::{OutboxRow, RowStatus};
+
+/// The `aggregate_type` of outbox rows written for approvals, and the kind their saves are
+/// announced under.
+const AGGREGATE_TYPE: &str = "approval";
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -46,6 +51,8 @@ pub struct Contents {
 pub struct MemoryStore {
     state: Mutex<State>,
     pub(crate) routes: DeliveryRoutes,
+    /// Who waits on which aggregate; every saved approval is announced to it.
+    pub(crate) changes: ChangeHub,
 }
 
 impl Default for MemoryStore {
@@ -66,6 +73,7 @@ impl MemoryStore {
         Self {
             state: Mutex::default(),
             routes,
+            changes: ChangeHub::new(),
         }
     }
 
@@ -142,13 +150,17 @@ impl ApprovalRepository for MemoryStore {
         }
         let rows = NewOutboxMessage::from_events(
             &self.routes,
-            "approval",
+            AGGREGATE_TYPE,
             approval.id().as_uuid(),
             events,
         )?;
         state.approvals.insert(approval.id(), approval.clone());
         state.append_outbox(rows);
         state.answer(receipt);
+        drop(state);
+        // After the change is visible, so a woken reader sees it.
+        self.changes
+            .announce(AGGREGATE_TYPE, approval.id().as_uuid());
         Ok(())
     }
 

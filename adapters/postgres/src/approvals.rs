@@ -9,11 +9,13 @@ use sql_support::{ApprovalRow, version_matched};
 use uuid::Uuid;
 
 use crate::PostgresStore;
+use crate::changes;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
 
-/// The `aggregate_type` of outbox rows written for approvals.
+/// The `aggregate_type` of outbox rows written for approvals, and the kind their saves are
+/// announced under.
 const AGGREGATE_TYPE: &str = "approval";
 
 #[async_trait]
@@ -137,8 +139,9 @@ impl ApprovalRepository for PostgresStore {
             .map_err(translate)?;
             version_matched(updated.rows_affected())?;
         }
-        // Its events, in the same transaction.
+        // Its events, in the same transaction, and the news of it, sent when it commits.
         outbox.insert(&mut tx).await?;
+        changes::notify(&mut *tx, AGGREGATE_TYPE, row.id).await?;
         tx.commit().await.map_err(translate)
     }
 

@@ -5,8 +5,10 @@
 //! [`AlertRepository`](application::ports::AlertRepository),
 //! [`Outbox`](application::ports::Outbox), [`ApiKeyStore`](application::ports::ApiKeyStore),
 //! [`ChatMessages`](application::ports::ChatMessages),
-//! [`IdempotencyStore`](application::ports::IdempotencyStore) and
-//! [`Readiness`](application::ports::Readiness). The contract suites in `tests/` run the same
+//! [`IdempotencyStore`](application::ports::IdempotencyStore),
+//! [`Readiness`](application::ports::Readiness) and
+//! [`ChangeFeed`](application::ports::ChangeFeed) (`NOTIFY` with each save, one `LISTEN`
+//! per process: `changes.rs`). The contract suites in `tests/` run the same
 //! tests against it, the SQLite store and the in-memory fakes.
 //!
 //! What belongs here: SQL, the schema ([`MIGRATOR`], from `migrations/`), the pool, and what
@@ -31,6 +33,7 @@
 mod alerts;
 mod api_keys;
 mod approvals;
+mod changes;
 mod chat_messages;
 mod errors;
 mod idempotency;

@@ -1,6 +1,7 @@
 //! The store itself: connecting, migrating, and telling whether it is ready.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
@@ -10,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::MIGRATOR;
+use crate::changes::Changes;
 use crate::errors::{is_undefined_table, translate};
 
 /// How the connection pool behaves. The composition root fills it from configuration.
@@ -40,6 +42,8 @@ pub struct PostgresStore {
     pub(crate) pool: PgPool,
     /// Which sinks get which event: the outbox rows a save writes.
     pub(crate) routes: DeliveryRoutes,
+    /// This process's end of the change feed (`changes.rs`).
+    pub(crate) changes: Arc<Changes>,
 }
 
 impl PostgresStore {
@@ -94,6 +98,7 @@ impl PostgresStore {
     /// creator installed that check.
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
+            changes: Changes::of(&pool),
             pool,
             routes: DeliveryRoutes::default(),
         }

@@ -5,8 +5,9 @@
 //! [`AlertRepository`](application::ports::AlertRepository),
 //! [`Outbox`](application::ports::Outbox), [`ApiKeyStore`](application::ports::ApiKeyStore),
 //! [`ChatMessages`](application::ports::ChatMessages),
-//! [`IdempotencyStore`](application::ports::IdempotencyStore) and
-//! [`Readiness`](application::ports::Readiness). It is what `cargo run` uses with no
+//! [`IdempotencyStore`](application::ports::IdempotencyStore),
+//! [`Readiness`](application::ports::Readiness) and
+//! [`ChangeFeed`](application::ports::ChangeFeed). It is what `cargo run` uses with no
 //! configuration: one local file, created if missing, in WAL mode. The contract suites in
 //! `tests/` hold it to exactly the behaviour of the PostgreSQL store and the in-memory fakes.
 //!
@@ -17,6 +18,11 @@
 //! [`RepositoryError`](application::ports::RepositoryError) — lives once in `sql-support`.
 //! What does not belong here: business rules, configuration parsing, and running migrations
 //! on its own — the composition root calls [`SqliteStore::migrate`].
+//!
+//! **Change feed.** A saved approval is announced after its commit to an in-process hub
+//! (`changes.rs`), which wakes the long-polls of this process. Another process writing the
+//! same file (a relay, a CLI command) wakes nobody here; their waits end at their timeout
+//! with the current state. Several serving instances want PostgreSQL.
 //!
 //! **Why runtime-checked queries here** (`sqlx::query` / `query_as` with `FromRow` rows) when
 //! the PostgreSQL adapter uses the compile-time checked macros: `cargo sqlx prepare
@@ -42,6 +48,7 @@
 mod alerts;
 mod api_keys;
 mod approvals;
+mod changes;
 mod chat_messages;
 mod errors;
 mod idempotency;

@@ -3,6 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use adapter_change_hub::ChangeHub;
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sql_support::{PoolStats, check_migrations};
@@ -36,6 +37,8 @@ pub struct SqliteStore {
     shared: bool,
     /// Which sinks get which event: the outbox rows a save writes.
     pub(crate) routes: DeliveryRoutes,
+    /// Who in this process waits on which aggregate; every saved approval is announced to it.
+    pub(crate) changes: ChangeHub,
 }
 
 impl SqliteStore {
@@ -92,6 +95,7 @@ impl SqliteStore {
                 writer: pool,
                 shared: true,
                 routes: DeliveryRoutes::default(),
+                changes: ChangeHub::new(),
             });
         }
         let options = options.journal_mode(SqliteJournalMode::Wal);
@@ -112,6 +116,7 @@ impl SqliteStore {
             writer,
             shared: false,
             routes: DeliveryRoutes::default(),
+            changes: ChangeHub::new(),
         })
     }
 

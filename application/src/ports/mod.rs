@@ -8,6 +8,7 @@ mod alert_repository;
 mod api_keys;
 mod approval_repository;
 mod callback;
+mod change_feed;
 mod chat_gateway;
 mod chat_messages;
 mod chat_platforms;
@@ -24,6 +25,7 @@ pub use api_keys::{
 };
 pub use approval_repository::{ApprovalRepository, ListQuery};
 pub use callback::{Callback, CallbackSender, CallbackUrlGuard, CallbackUrlRefused};
+pub use change_feed::{ChangeFeed, Subscription};
 pub use chat_gateway::{ChatError, ChatGateway, MessageRef};
 pub use chat_messages::ChatMessages;
 pub use chat_platforms::{ChatPlatforms, PlatformNotConnected};
@@ -45,6 +47,8 @@ pub use api_keys::MockApiKeyStore;
 pub use approval_repository::MockApprovalRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use callback::{MockCallbackSender, MockCallbackUrlGuard};
+#[cfg(any(test, feature = "mocks"))]
+pub use change_feed::MockChangeFeed;
 #[cfg(any(test, feature = "mocks"))]
 pub use chat_gateway::MockChatGateway;
 #[cfg(any(test, feature = "mocks"))]

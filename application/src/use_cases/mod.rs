@@ -21,6 +21,7 @@ mod remind_approvers;
 mod rotate_webhook_secret;
 mod settle_alert;
 mod sweep;
+mod wait_for_outcome;
 
 pub use answer::Answer;
 pub use authenticate::{Authenticate, AuthenticateError};
@@ -38,6 +39,7 @@ pub use raise_alert::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
 pub use remind_approvers::RemindApprovers;
 pub use rotate_webhook_secret::{RotateWebhookSecret, RotateWebhookSecretError};
 pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
+pub use wait_for_outcome::{APPROVAL_KIND, WaitForOutcome};
 
 /// How often a use case reloads and retries after losing an optimistic-concurrency race
 /// before it reports the conflict. Two people clicking at once is normal; five in a row

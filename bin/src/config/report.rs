@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::variables::{
     ADDR, BODY_LIMIT, CONFIG_FILE, DATABASE_URL, DB_ACQUIRE_TIMEOUT, DB_MAX_CONNECTIONS,
-    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT,
+    EXPIRY_SWEEP_INTERVAL, HEADER_LIMIT, IDEMPOTENCY_TTL, LOG_FORMAT, MAX_IN_FLIGHT, MAX_WAITERS,
     OUTBOX_RETENTION, PUBLIC_URL, RELAY_BATCH_SIZE, RELAY_IDLE_INTERVAL, RELAY_LEASE,
     RELAY_MAX_BACKOFF, RELAY_RETRY_BUDGET, REQUEST_TIMEOUT, RUST_LOG, SHUTDOWN_GRACE,
     SLACK_API_BASE_URL, SLACK_APP_ID, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TIMEOUT,
@@ -59,6 +59,7 @@ impl Config {
                 format_duration(self.http.request_timeout),
             ),
             (MAX_IN_FLIGHT.name, self.http.max_in_flight.to_string()),
+            (MAX_WAITERS.name, self.http.max_waiters.to_string()),
             (
                 IDEMPOTENCY_TTL.name,
                 format_duration(self.http.idempotency_ttl),

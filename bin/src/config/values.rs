@@ -10,7 +10,7 @@ use url::Url;
 /// `500ms`, `30s`, `5m`, `1h`: a whole number and a unit, no spaces. Zero is refused because
 /// every duration here is an interval or a timeout, where zero means a hot loop or an
 /// instant failure.
-pub(super) fn duration(raw: &str) -> Result<Duration, String> {
+pub(crate) fn duration(raw: &str) -> Result<Duration, String> {
     const HINT: &str = "expected a duration such as 500ms, 30s, 5m or 1h";
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);

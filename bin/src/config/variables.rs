@@ -90,6 +90,11 @@ pub const MAX_IN_FLIGHT: Variable = plain(
     "512",
     "most /v1 requests handled at once; beyond it requests get 503",
 );
+pub const MAX_WAITERS: Variable = plain(
+    concat!(env!("SERVICE_ENV_PREFIX"), "_MAX_WAITERS"),
+    "4096",
+    "most long-polls (GET …?wait=) waiting at once; beyond it they get 503",
+);
 pub const IDEMPOTENCY_TTL: Variable = plain(
     concat!(env!("SERVICE_ENV_PREFIX"), "_IDEMPOTENCY_TTL"),
     "24h",
@@ -267,7 +272,7 @@ pub const NATS_CERT: Variable = plain(
 pub const NATS_KEY: Variable = plain("NATS_KEY", "", "PEM key of NATS_CERT");
 
 /// Every variable, in the order `--help` and `config check` show them.
-pub const VARIABLES: [Variable; 48] = [
+pub const VARIABLES: [Variable; 49] = [
     CONFIG_FILE,
     ADDR,
     PUBLIC_URL,
@@ -281,6 +286,7 @@ pub const VARIABLES: [Variable; 48] = [
     HEADER_LIMIT,
     REQUEST_TIMEOUT,
     MAX_IN_FLIGHT,
+    MAX_WAITERS,
     IDEMPOTENCY_TTL,
     SHUTDOWN_GRACE,
     RELAY_BATCH_SIZE,

@@ -12,6 +12,7 @@
 )]
 
 pub mod nats;
+pub mod process;
 
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

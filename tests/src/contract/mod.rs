@@ -12,6 +12,7 @@
 pub mod alert_repository;
 pub mod api_keys;
 pub mod approval_repository;
+pub mod change_feed;
 pub mod chat_messages;
 pub mod fixtures;
 pub mod idempotency;
@@ -22,8 +23,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use application::ports::{
-    AlertRepository, ApiKeyStore, ApprovalRepository, CHAT_SINK, ChatMessages, DeliveryRoutes,
-    EventSelection, IdempotencyStore, Outbox, Readiness, Route,
+    AlertRepository, ApiKeyStore, ApprovalRepository, CHAT_SINK, ChangeFeed, ChatMessages,
+    DeliveryRoutes, EventSelection, IdempotencyStore, Outbox, Readiness, Route,
 };
 
 /// The second sink of every contract store: it takes only settled approvals, so the outbox
@@ -54,6 +55,7 @@ pub struct Store {
     pub messages: Arc<dyn ChatMessages>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
+    pub changes: Arc<dyn ChangeFeed>,
     /// Whatever keeps the storage alive (a temporary directory, a test database). Declared
     /// last so it is dropped after the ports that use it.
     _storage: Box<dyn Any + Send + Sync>,
@@ -71,7 +73,8 @@ impl Store {
             api_keys: store.clone(),
             messages: store.clone(),
             idempotency: store.clone(),
-            readiness: store,
+            readiness: store.clone(),
+            changes: store,
             _storage: Box::new(storage),
         }
     }
@@ -175,6 +178,10 @@ macro_rules! contract_tests {
             a_key_answered_by_a_save_cannot_be_answered_again,
             concurrent_identical_requests_execute_once,
             a_stalled_save_racing_its_takeover_lets_exactly_one_run,
+        ]);
+        $crate::contract_tests!(@suite $backend, change_feed: [
+            an_announcement_wakes_the_subscribers_of_that_aggregate,
+            saving_an_approval_wakes_its_subscribers,
         ]);
         $crate::contract_tests!(@suite $backend, readiness: [
             a_migrated_store_is_ready,

@@ -1,4 +1,4 @@
-//! `/v1/approvals`: create, read, list, decide, cancel.
+//! `/v1/approvals`: create, read (or wait for the outcome: `?wait=`), list, decide, cancel.
 //!
 //! Each handler's `#[utoipa::path]` is its OpenAPI entry, and the `…Problems` type after it
 //! lists the problem types it can answer with beyond those of every `/v1` route.
@@ -25,16 +25,19 @@ use crate::auth::Authenticated;
 use crate::cursor;
 use crate::extract::{JsonBody, PathId, PathIdentifier, QueryParams};
 use crate::idempotency::HeldKey;
+use crate::long_poll;
 use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
 use crate::problem::{Problem, ProblemType};
 use crate::reply::Reply;
 use crate::state::AppState;
 
-use dto::{ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, ListParams};
+use dto::{
+    ApprovalPageResponse, ApprovalResponse, CreateApprovalBody, DecisionBody, GetParams, ListParams,
+};
 pub(crate) use errors::PROBLEM_TYPES;
 use errors::{
     APPROVAL_EXPIRED, APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, CALLBACK_URL_REFUSED,
-    CONFLICTING_VERDICT, NOT_PENDING, NOT_REQUESTER, SELF_APPROVAL,
+    CONFLICTING_VERDICT, INVALID_WAIT, NOT_PENDING, NOT_REQUESTER, SELF_APPROVAL,
 };
 
 /// The routes of approval requests, with their tag in the OpenAPI document.
@@ -125,22 +128,44 @@ impl IntoResponses for CreateProblems {
     }
 }
 
-/// Fetch one approval request with its decisions.
+/// Fetch one approval request with its decisions; with `wait`, once it settles.
+///
+/// With `wait` this is a long-poll: a pipeline waiting for a decision loops on it, and
+/// hears the outcome within moments of the decision, without polling.
 #[utoipa::path(
     get,
     path = "/v1/approvals/{id}",
     tag = "approvals",
     operation_id = "get_approval",
     security(("api_key" = [])),
-    params(("id" = uuid::Uuid, Path, description = "The approval request's id")),
+    params(("id" = uuid::Uuid, Path, description = "The approval request's id"), GetParams),
     responses((status = OK, description = "The request", body = ApprovalResponse), GetProblems),
 )]
 pub(super) async fn get(
     State(app): State<Arc<AppState>>,
     _: Authenticated,
     PathId(id): PathId<ApprovalId>,
+    QueryParams(params): QueryParams<GetParams>,
 ) -> Result<Json<ApprovalResponse>, Problem> {
-    let approval = app.use_cases.get_approval.execute(id).await?;
+    let wait = params
+        .wait
+        .as_deref()
+        .map(long_poll::parse_wait)
+        .transpose()
+        .map_err(|error| Problem::new(INVALID_WAIT, error.to_string()))?;
+    let approval = match wait {
+        Some(wait) if !wait.is_zero() => {
+            let shutdown = app.shutdown.clone();
+            let give_up = async move {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => {}
+                }
+            };
+            app.use_cases.wait_for_outcome.execute(id, give_up).await?
+        }
+        _ => app.use_cases.get_approval.execute(id).await?,
+    };
     Ok(Json(ApprovalResponse::from(&approval)))
 }
 
@@ -148,7 +173,15 @@ pub(super) struct GetProblems;
 
 impl IntoResponses for GetProblems {
     fn responses() -> Responses {
-        problem_responses(&[V1, &[ProblemType::INVALID_PATH, APPROVAL_NOT_FOUND]])
+        problem_responses(&[
+            V1,
+            &[
+                ProblemType::INVALID_PATH,
+                ProblemType::INVALID_QUERY,
+                INVALID_WAIT,
+                APPROVAL_NOT_FOUND,
+            ],
+        ])
     }
 }
 

@@ -16,6 +16,7 @@ mod approvals;
 mod auth;
 mod bad_input;
 mod idempotency;
+mod long_poll;
 mod observability;
 mod openapi;
 mod operations;

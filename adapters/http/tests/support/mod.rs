@@ -25,6 +25,7 @@ use http_body_util::BodyExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 /// Changes a test makes to the ports before the app is built.
@@ -41,6 +42,8 @@ pub struct Overrides {
     pub ports: Option<EditPorts>,
     pub idempotency: Option<Arc<dyn IdempotencyStore>>,
     pub metrics: Option<PrometheusHandle>,
+    /// Cancel it to end waiting long-polls, as shutdown does.
+    pub shutdown: CancellationToken,
 }
 
 /// The router over a fresh in-memory store, with three API keys: `ci` (the requester of most
@@ -93,6 +96,7 @@ impl TestApp {
             clock: clock.clone(),
             ids,
             metrics: overrides.metrics,
+            shutdown: overrides.shutdown,
             use_cases,
         };
         Self {

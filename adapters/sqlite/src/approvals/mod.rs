@@ -114,7 +114,10 @@ impl ApprovalRepository for SqliteStore {
         }
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;
-        tx.commit().await.map_err(translate)
+        tx.commit().await.map_err(translate)?;
+        // After the commit, so a woken reader sees the change.
+        self.changes.announce(AGGREGATE_TYPE, row.id);
+        Ok(())
     }
 
     #[tracing::instrument(name = "sqlite.approvals.list", skip_all, level = "debug")]

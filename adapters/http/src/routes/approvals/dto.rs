@@ -97,6 +97,20 @@ pub(crate) struct ListParams {
     pub(crate) cursor: Option<String>,
 }
 
+/// Query string of `GET /v1/approvals/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct GetParams {
+    /// Long-poll: while the request is pending, wait up to this long for it to settle
+    /// before answering (`30s`, `1m`, or plain seconds; at most 60 s). The answer comes as
+    /// soon as it is approved, rejected, expired or cancelled, else after the wait with its
+    /// current state, so a client loops until `status` is no longer `pending`. Long-polls
+    /// have a concurrency limit of their own; beyond it they get 503 `overloaded`.
+    #[param(example = "30s")]
+    pub(crate) wait: Option<String>,
+}
+
 /// A verdict on the wire: `"approve"` or `"reject"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

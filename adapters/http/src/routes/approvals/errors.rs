@@ -64,6 +64,13 @@ pub(crate) const CALLBACK_URL_REFUSED: ProblemType = ProblemType::new(&Spec::new
     "Callback URL refused",
 ));
 
+/// The `wait` of a long-poll is not a duration of at most 60 s (`30s`, `1m`, `45`).
+pub(crate) const INVALID_WAIT: ProblemType = ProblemType::new(&Spec::new(
+    concat!(env!("PROBLEM_BASE_URL"), "invalid-wait"),
+    StatusCode::BAD_REQUEST,
+    "Invalid wait",
+));
+
 /// Every problem type of the approval routes, for the document and its tests.
 pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     NOT_REQUESTER,
@@ -74,6 +81,7 @@ pub(crate) const PROBLEM_TYPES: &[ProblemType] = &[
     APPROVAL_EXPIRED,
     CONFLICTING_VERDICT,
     CALLBACK_URL_REFUSED,
+    INVALID_WAIT,
 ];
 
 impl From<CreateApprovalError> for Problem {
