@@ -27,6 +27,21 @@ use crate::dto::rules;
 use crate::problem::{PROBLEM_JSON, Problem, ProblemType};
 use crate::state::HttpSettings;
 
+/// Declares an operation's `…Problems` type, named in its `#[utoipa::path]` responses: the
+/// problem types it can answer with, as groups (`V1`, `V1_POST`) and slices of single types.
+macro_rules! problems {
+    ($name:ident, [$($group:expr),* $(,)?]) => {
+        pub(super) struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> $crate::openapi::Responses {
+                $crate::openapi::problem_responses(&[$($group),*])
+            }
+        }
+    };
+}
+pub(crate) use problems;
+
 /// An operation's responses, keyed by status code.
 pub(crate) type Responses = BTreeMap<String, RefOr<Response>>;
 

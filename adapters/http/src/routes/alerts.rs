@@ -13,7 +13,7 @@ use application::use_cases::{AlertAction, Raised};
 use axum::Json;
 use axum::extract::State;
 use domain::{Alert, AlertId, Identity, TransitionOutcome};
-use utoipa::{IntoResponses, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::extract::{JsonBody, PathId, PathIdentifier};
 use crate::idempotency::HeldKey;
-use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
+use crate::openapi::{IdempotencyKeyHeader, V1, V1_POST, problems};
 use crate::problem::{Problem, ProblemType};
 use crate::reply::Reply;
 use crate::state::AppState;
@@ -111,23 +111,20 @@ pub(super) async fn raise(
     Ok(reply(&result))
 }
 
-pub(super) struct RaiseProblems;
-
-impl IntoResponses for RaiseProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::MALFORMED_BODY,
-                ProblemType::UNSUPPORTED_MEDIA_TYPE,
-                ProblemType::VALIDATION,
-                ProblemType::PLATFORM_NOT_CONNECTED,
-                ProblemType::CONCURRENT_UPDATE,
-            ],
-        ])
-    }
-}
+problems!(
+    RaiseProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::MALFORMED_BODY,
+            ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::VALIDATION,
+            ProblemType::PLATFORM_NOT_CONNECTED,
+            ProblemType::CONCURRENT_UPDATE,
+        ],
+    ]
+);
 
 /// Fetch one alert.
 #[utoipa::path(
@@ -148,13 +145,10 @@ pub(super) async fn get(
     Ok(Json(AlertResponse::from(&alert)))
 }
 
-pub(super) struct GetProblems;
-
-impl IntoResponses for GetProblems {
-    fn responses() -> Responses {
-        problem_responses(&[V1, &[ProblemType::INVALID_PATH, ALERT_NOT_FOUND]])
-    }
-}
+problems!(
+    GetProblems,
+    [V1, &[ProblemType::INVALID_PATH, ALERT_NOT_FOUND]]
+);
 
 /// Take ownership of an alert: the caller is recorded as `acknowledged_by`.
 ///
@@ -184,22 +178,19 @@ pub(super) async fn acknowledge(
     settle(&app, &held, id, AlertAction::Acknowledge, by).await
 }
 
-pub(super) struct AcknowledgeProblems;
-
-impl IntoResponses for AcknowledgeProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::INVALID_PATH,
-                ALERT_NOT_FOUND,
-                ALERT_RESOLVED,
-                ProblemType::CONCURRENT_UPDATE,
-            ],
-        ])
-    }
-}
+problems!(
+    AcknowledgeProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::INVALID_PATH,
+            ALERT_NOT_FOUND,
+            ALERT_RESOLVED,
+            ProblemType::CONCURRENT_UPDATE,
+        ],
+    ]
+);
 
 /// Mark an alert's problem as gone: the caller is recorded as `resolved_by`, and the next
 /// raise of its dedup key opens a new alert.
@@ -229,21 +220,18 @@ pub(super) async fn resolve(
     settle(&app, &held, id, AlertAction::Resolve, by).await
 }
 
-pub(super) struct ResolveProblems;
-
-impl IntoResponses for ResolveProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::INVALID_PATH,
-                ALERT_NOT_FOUND,
-                ProblemType::CONCURRENT_UPDATE,
-            ],
-        ])
-    }
-}
+problems!(
+    ResolveProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::INVALID_PATH,
+            ALERT_NOT_FOUND,
+            ProblemType::CONCURRENT_UPDATE,
+        ],
+    ]
+);
 
 /// Both settling routes answer the alert as it now is, changed or not: a repeat is a
 /// success, so a client may retry without an `Idempotency-Key`.

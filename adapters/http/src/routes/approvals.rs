@@ -16,7 +16,7 @@ use application::use_cases::{DecideInput, Decided, ListApprovalsInput};
 use axum::Json;
 use axum::extract::State;
 use domain::{ApprovalId, ApprovalRequest};
-use utoipa::{IntoResponses, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ use crate::cursor;
 use crate::extract::{JsonBody, PathId, PathIdentifier, QueryParams};
 use crate::idempotency::HeldKey;
 use crate::long_poll;
-use crate::openapi::{IdempotencyKeyHeader, Responses, V1, V1_POST, problem_responses};
+use crate::openapi::{IdempotencyKeyHeader, V1, V1_POST, problems};
 use crate::problem::{Problem, ProblemType};
 use crate::reply::Reply;
 use crate::state::AppState;
@@ -109,24 +109,21 @@ pub(super) async fn create(
     Ok(reply(&approval))
 }
 
-pub(super) struct CreateProblems;
-
-impl IntoResponses for CreateProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::MALFORMED_BODY,
-                ProblemType::UNSUPPORTED_MEDIA_TYPE,
-                ProblemType::VALIDATION,
-                ProblemType::UNSATISFIABLE_POLICY,
-                ProblemType::PLATFORM_NOT_CONNECTED,
-                CALLBACK_URL_REFUSED,
-            ],
-        ])
-    }
-}
+problems!(
+    CreateProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::MALFORMED_BODY,
+            ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::VALIDATION,
+            ProblemType::UNSATISFIABLE_POLICY,
+            ProblemType::PLATFORM_NOT_CONNECTED,
+            CALLBACK_URL_REFUSED,
+        ],
+    ]
+);
 
 /// Fetch one approval request with its decisions; with `wait`, once it settles.
 ///
@@ -169,21 +166,18 @@ pub(super) async fn get(
     Ok(Json(ApprovalResponse::from(&approval)))
 }
 
-pub(super) struct GetProblems;
-
-impl IntoResponses for GetProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            &[
-                ProblemType::INVALID_PATH,
-                ProblemType::INVALID_QUERY,
-                INVALID_WAIT,
-                APPROVAL_NOT_FOUND,
-            ],
-        ])
-    }
-}
+problems!(
+    GetProblems,
+    [
+        V1,
+        &[
+            ProblemType::INVALID_PATH,
+            ProblemType::INVALID_QUERY,
+            INVALID_WAIT,
+            APPROVAL_NOT_FOUND,
+        ],
+    ]
+);
 
 /// List approval requests, newest first, one keyset page at a time.
 ///
@@ -215,20 +209,17 @@ pub(super) async fn list(
     Ok(Json(ApprovalPageResponse::from(&page)))
 }
 
-pub(super) struct ListProblems;
-
-impl IntoResponses for ListProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            &[
-                ProblemType::INVALID_QUERY,
-                ProblemType::INVALID_CURSOR,
-                ProblemType::VALIDATION,
-            ],
-        ])
-    }
-}
+problems!(
+    ListProblems,
+    [
+        V1,
+        &[
+            ProblemType::INVALID_QUERY,
+            ProblemType::INVALID_CURSOR,
+            ProblemType::VALIDATION,
+        ],
+    ]
+);
 
 /// Approve or reject: the caller is the approver.
 ///
@@ -275,29 +266,26 @@ pub(super) async fn decide(
     Ok(reply(&decided))
 }
 
-pub(super) struct DecideProblems;
-
-impl IntoResponses for DecideProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::INVALID_PATH,
-                ProblemType::MALFORMED_BODY,
-                ProblemType::UNSUPPORTED_MEDIA_TYPE,
-                ProblemType::VALIDATION,
-                APPROVER_NOT_ALLOWED,
-                APPROVAL_NOT_FOUND,
-                NOT_PENDING,
-                ProblemType::CONCURRENT_UPDATE,
-                SELF_APPROVAL,
-                APPROVAL_EXPIRED,
-                CONFLICTING_VERDICT,
-            ],
-        ])
-    }
-}
+problems!(
+    DecideProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::INVALID_PATH,
+            ProblemType::MALFORMED_BODY,
+            ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::VALIDATION,
+            APPROVER_NOT_ALLOWED,
+            APPROVAL_NOT_FOUND,
+            NOT_PENDING,
+            ProblemType::CONCURRENT_UPDATE,
+            SELF_APPROVAL,
+            APPROVAL_EXPIRED,
+            CONFLICTING_VERDICT,
+        ],
+    ]
+);
 
 /// Withdraw a pending request. Only its requester may.
 #[utoipa::path(
@@ -334,20 +322,17 @@ pub(super) async fn cancel(
     Ok(reply(&approval))
 }
 
-pub(super) struct CancelProblems;
-
-impl IntoResponses for CancelProblems {
-    fn responses() -> Responses {
-        problem_responses(&[
-            V1,
-            V1_POST,
-            &[
-                ProblemType::INVALID_PATH,
-                NOT_REQUESTER,
-                APPROVAL_NOT_FOUND,
-                NOT_PENDING,
-                ProblemType::CONCURRENT_UPDATE,
-            ],
-        ])
-    }
-}
+problems!(
+    CancelProblems,
+    [
+        V1,
+        V1_POST,
+        &[
+            ProblemType::INVALID_PATH,
+            NOT_REQUESTER,
+            APPROVAL_NOT_FOUND,
+            NOT_PENDING,
+            ProblemType::CONCURRENT_UPDATE,
+        ],
+    ]
+);

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::dto::HealthResponse;
-use crate::openapi::{Responses, problem_responses};
+use crate::openapi::problems;
 use crate::problem::{Problem, ProblemType};
 use crate::state::AppState;
 
@@ -27,13 +27,7 @@ pub(super) async fn live() -> Json<HealthResponse> {
     Json(HealthResponse { status: "ok" })
 }
 
-pub(super) struct LiveProblems;
-
-impl utoipa::IntoResponses for LiveProblems {
-    fn responses() -> Responses {
-        problem_responses(&[])
-    }
-}
+problems!(LiveProblems, []);
 
 /// How long `/readyz` waits for the store before answering 503.
 ///
@@ -78,10 +72,4 @@ pub(super) async fn ready(
     }
 }
 
-pub(super) struct ReadyProblems;
-
-impl utoipa::IntoResponses for ReadyProblems {
-    fn responses() -> Responses {
-        problem_responses(&[&[ProblemType::UNAVAILABLE]])
-    }
-}
+problems!(ReadyProblems, [&[ProblemType::UNAVAILABLE]]);

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
-use crate::openapi::{Responses, problem_responses};
+use crate::openapi::problems;
 use crate::problem::{Problem, ProblemType};
 use crate::state::AppState;
 
@@ -46,13 +46,7 @@ pub(super) async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     }
 }
 
-pub(super) struct MetricsProblems;
-
-impl utoipa::IntoResponses for MetricsProblems {
-    fn responses() -> Responses {
-        problem_responses(&[&[ProblemType::ROUTE_NOT_FOUND]])
-    }
-}
+problems!(MetricsProblems, [&[ProblemType::ROUTE_NOT_FOUND]]);
 
 /// This document: the OpenAPI 3.1 description of the API.
 #[utoipa::path(
@@ -74,10 +68,4 @@ pub(super) async fn openapi(State(app): State<Arc<AppState>>) -> Response {
     Json(&app.openapi).into_response()
 }
 
-pub(super) struct OpenApiProblems;
-
-impl utoipa::IntoResponses for OpenApiProblems {
-    fn responses() -> Responses {
-        problem_responses(&[])
-    }
-}
+problems!(OpenApiProblems, []);
