@@ -28,10 +28,11 @@ impl AddressRefused {
     }
 }
 
-/// Checks an address as written in a URL (an IP literal never reaches a resolver).
+/// Checks an address as written in a URL (an IP literal never reaches a resolver); `host`
+/// is how the URL writes it.
 pub(crate) fn check_ip(rule: AddressRule, host: &str, ip: IpAddr) -> Result<(), AddressRefused> {
     rule.check(ip)
-        .map_err(|kind| AddressRefused::new(host, format!("is {kind} ({ip})")))
+        .map_err(|kind| AddressRefused::new(host, format!("is {kind}")))
 }
 
 /// Resolves `host` and checks every address it resolves to. One refused address refuses the
