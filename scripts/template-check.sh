@@ -48,11 +48,34 @@ readonly PROJECTS=(acme-payments2 x_y)
 # take their defaults.
 values() {
     case "$1" in
+        acme-payments2)
+            printf '%s\n' -d "maintainers=Jane Doe <jane@example.com>, Ops Team <ops@example.com>"
+            ;;
         x_y)
             printf '%s\n' -d "problem_base_url=https://errors.x-y.test/problems/" \
                 -d "description=A service with a two-letter name."
             ;;
     esac
+}
+
+# expected NAME: a line each generated service NAME's bin/Cargo.toml must hold, for the values
+# it was generated with (so a value that reaches no file fails).
+expected() {
+    case "$1" in
+        acme-payments2)
+            printf '%s\n' 'description = "Approval gates and alerts with chat as the interface."' \
+                'authors = ["Jane Doe <jane@example.com>", "Ops Team <ops@example.com>"]'
+            ;;
+        x_y) printf '%s\n' 'description = "A service with a two-letter name."' ;;
+    esac
+}
+
+# check_values NAME DIR: the values NAME was generated with are in its manifest.
+check_values() {
+    local line
+    while IFS= read -r line; do
+        grep -qxF "$line" "$2/bin/Cargo.toml" || fail "$1: bin/Cargo.toml lacks: $line"
+    done < <(expected "$1")
 }
 
 # Files that Liquid renders (cargo-generate.toml's `include`): after generation none of them
@@ -230,6 +253,7 @@ for name in "${PROJECTS[@]}"; do
     step "generate $name ${defines[*]:-(defaults)}"
     started=$SECONDS
     fresh="$(generate "$name" "${defines[@]}")"
+    check_values "$name" "$fresh"
     if [[ "$name" == "${PROJECTS[0]}" ]]; then
         check_snapshot "$fresh"
     fi
