@@ -16,6 +16,10 @@ use axum::http::{Method, Request};
 /// load balancers (60 s), so they do not cut a wait short.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
 
+/// What the OpenAPI document says a `wait` is: 0–60 seconds, or 0 or 1 minute. Narrower than
+/// [`parse_wait`] (which also reads leading zeros), never wider.
+pub(crate) const WAIT_PATTERN: &str = "^(([0-9]|[1-5][0-9]|60)s?|[01]m)$";
+
 /// The query parameter that makes a `GET` a long-poll.
 const WAIT: &str = "wait";
 
@@ -90,6 +94,25 @@ mod tests {
     fn anything_else_is_unreadable() {
         for bad in ["", "s", "-1", "+5", "1.5s", "30 s", "1h", "ten"] {
             assert_eq!(parse_wait(bad), Err(InvalidWait::Unreadable), "{bad:?}");
+        }
+    }
+
+    /// Every value the documented pattern admits is read, and none is over the limit: a
+    /// client that follows the document is never refused. The pattern's language is small
+    /// enough to list whole.
+    #[test]
+    fn every_wait_the_document_admits_is_accepted() {
+        let admitted: Vec<String> = (0..=60)
+            .flat_map(|n| [n.to_string(), format!("{n}s")])
+            .chain(["0m".to_owned(), "1m".to_owned()])
+            .collect();
+        let pattern = regex::Regex::new(WAIT_PATTERN).unwrap();
+        for value in &admitted {
+            assert!(pattern.is_match(value), "{value}");
+            assert!(parse_wait(value).is_ok(), "{value}");
+        }
+        for refused in ["61", "61s", "2m", "060", "1m0", "30S", ""] {
+            assert!(!pattern.is_match(refused), "{refused}");
         }
     }
 

@@ -255,6 +255,18 @@ pub(crate) fn cursor() -> Object {
         .description(Some("The `next_cursor` of the previous page."))
 }
 
+/// `wait` of `GET /v1/approvals/{id}`: the durations [`parse_wait`] takes, spelled as a
+/// pattern that admits nothing over [`MAX_WAIT`] (tested in `long_poll.rs`).
+///
+/// [`parse_wait`]: crate::long_poll::parse_wait
+/// [`MAX_WAIT`]: crate::long_poll::MAX_WAIT
+pub(crate) fn wait() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(crate::long_poll::WAIT_PATTERN))
+        .examples(["30s"])
+}
+
 /// The `Idempotency-Key` header: a quoted string of 1–255 printable ASCII characters other
 /// than `"` and `\`, or the same characters bare, with no space at either end.
 ///

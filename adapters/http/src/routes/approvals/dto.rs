@@ -107,7 +107,7 @@ pub(crate) struct GetParams {
     /// soon as it is approved, rejected, expired or cancelled, else after the wait with its
     /// current state, so a client loops until `status` is no longer `pending`. Long-polls
     /// have a concurrency limit of their own; beyond it they get 503 `overloaded`.
-    #[param(example = "30s")]
+    #[param(schema_with = rules::wait)]
     pub(crate) wait: Option<String>,
 }
 
