@@ -4,8 +4,9 @@
 //! A long-poll is mostly waiting, not working, so the edge treats it apart from other
 //! requests: it is not counted against `max_in_flight` but against `max_waiters` of its own
 //! (a parked wait costs its connection and little else), and its time limit is the request
-//! timeout *plus* the longest wait, since it is meant to outlast the normal one. What it waits for is the route's business (for approvals, the
-//! `WaitForOutcome` use case over the change feed).
+//! timeout *plus* the longest wait, since it is meant to outlast the normal one. What it
+//! waits for is the route's business: each aggregate's route brings its own use case over
+//! the change feed.
 
 use std::time::Duration;
 
