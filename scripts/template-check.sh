@@ -6,17 +6,22 @@
 # 1. renders it with the repository's own values and compares the result with the
 #    repository, file by file: a file whose `.liquid` twin was forgotten in a change (a
 #    dependency added to Cargo.toml but not to Cargo.toml.liquid) fails here;
-# 2. generates services under awkward names and, for each, checks that nothing of this
-#    repository is left (its name in any case, unrendered Liquid, twins, template-only
-#    files), renames the workspace members in the shipped Cargo.lock, builds with `--locked`
-#    offline and runs the generated README's test command, `cargo test --workspace`.
+# 2. reports how many files a service generated without alerts has that differ from the
+#    default one's;
+# 3. generates services under awkward names, one of them without alerts, and for each checks
+#    that nothing of this repository is left (its name in any case, unrendered Liquid, twins,
+#    template-only files, and the alert in the one without it), renames the workspace
+#    members in the shipped Cargo.lock, checks the formatting, builds with `--locked` offline
+#    and runs the generated README's test command, `cargo test --workspace`.
 #
-# The generated services share this repository's target directory, so the external crates
-# are built once. Each service is built in a fixed directory outside this repository (so
-# that none of its `.cargo/config.toml` or manifests can stand in for a generated one's),
-# into which a fresh generation is copied file by file, only where the content changed: the
-# files that did not change keep their times, so on a second run cargo rebuilds a service's
-# crates only where the template changed them.
+# The generated services share this repository's target directory (or CARGO_TARGET_DIR), so
+# the external crates are built once. Each is generated and built in a temporary directory
+# outside this repository, so that none of its `.cargo/config.toml` or manifests can stand
+# in for a generated one's. Their crates have the repository's names and relative paths,
+# which is all cargo hashes a path package's artifacts by: built one after the other into
+# one target directory, a service without alerts and the repository would take each other's
+# `domain`, each judged fresh by its file times. So each service's own crates are cleaned
+# out before it is built, and once more at the end, for the repository's next build.
 #
 # Environment:
 #   TEMPLATE_PROJECTS  which services to generate (default: all, see PROJECTS below)
@@ -53,7 +58,7 @@ values() {
             ;;
         x_y)
             printf '%s\n' -d "problem_base_url=https://errors.x-y.test/problems/" \
-                -d "description=A service with a two-letter name."
+                -d "description=A service with a two-letter name." -d alerts=false
             ;;
     esac
 }
@@ -63,7 +68,7 @@ values() {
 expected() {
     case "$1" in
         acme-payments2)
-            printf '%s\n' 'description = "Approval gates and alerts with chat as the interface."' \
+            printf '%s\n' 'description = "Approval gates with chat as the interface."' \
                 'authors = ["Jane Doe <jane@example.com>", "Ops Team <ops@example.com>"]'
             ;;
         x_y) printf '%s\n' 'description = "A service with a two-letter name."' ;;
@@ -78,10 +83,32 @@ check_values() {
     done < <(expected "$1")
 }
 
+# without NAME: whether NAME is generated without the alert aggregate, of which it must then
+# hold no trace.
+without_alerts() {
+    values "$1" | grep -qxF alerts=false
+}
+
+# toml_list FILE KEY: the strings of the first list `KEY = [ … ]` in FILE, one a line.
+toml_list() {
+    awk -v key="$2" '
+        !done && $0 ~ "^" key " = \\[" { inside = 1; next }
+        inside && /^\]/ { inside = 0; done = 1 }
+        inside && match($0, /"[^"]*"/) { print substr($0, RSTART + 1, RLENGTH - 2) }
+    ' "$1"
+}
+
 # Files that Liquid renders (cargo-generate.toml's `include`): after generation none of them
 # may hold `{{` or `{%`. Other files are copied verbatim and may hold either (Rust format
 # strings, GitHub expressions).
-readonly RENDERED=(Cargo.toml bin/Cargo.toml .cargo/config.toml .ci/run Dockerfile README.md ARCHITECTURE.md)
+mapfile -t RENDERED < <(toml_list cargo-generate.toml include)
+readonly RENDERED
+
+# The rendered files kept in the snapshot: the manifests, the scripts and the documents. The
+# Rust twins are left out: rendered with the defaults they are the repository's own files,
+# which the twins check compares, and the service generated without alerts builds and tests
+# the other side.
+readonly SNAPSHOTTED=(Cargo.toml bin/Cargo.toml .cargo/config.toml .ci/run Dockerfile README.md ARCHITECTURE.md)
 
 # The rendered files of the first service are kept under scripts/template-snapshot/ (as
 # `.snap` files, so that cargo never reads them as manifests): a change to a twin shows up as
@@ -125,8 +152,16 @@ export_template() {
 # generate NAME [-d key=value …]: renders the template into a new directory under $work and
 # prints the service's path.
 generate() {
-    local name="$1" out="$work/out-$1"
+    local name="$1"
     shift
+    generate_into "$work/out-$name" "$name" "$@"
+}
+
+# generate_into OUT NAME [-d key=value …]: renders the template into OUT/NAME and prints its
+# path.
+generate_into() {
+    local out="$1" name="$2"
+    shift 2
     mkdir -p "$out"
     # Outside any workspace (a temporary directory), so cargo-generate touches no manifest.
     cargo generate --path "$template" --name "$name" --destination "$out" \
@@ -149,7 +184,7 @@ check_twins() {
     local ignored
     while read -r ignored; do
         rm -rf "${expected:?}/$ignored"
-    done < <(sed -n '/^ignore = \[/,/^\]/s/^ *"\(.*\)",$/\1/p' "$template/cargo-generate.toml")
+    done < <(toml_list "$template/cargo-generate.toml" ignore)
     if ! diff -r "$expected" "$own" >"$work/twins.diff"; then
         cat "$work/twins.diff" >&2
         fail "rendering the template with the repository's own values does not give the" \
@@ -159,11 +194,16 @@ check_twins() {
     echo "every .liquid twin renders to the file beside it"
 }
 
-# Nothing of this repository may be left in a generated service.
+# check_leftovers DIR NAME: nothing of this repository is left in the service NAME generated
+# in DIR, nor of an aggregate it was generated without.
 check_leftovers() {
-    local dir="$1" found
+    local dir="$1" name="$2" found
     found="$(grep -rIil --exclude-dir=target hexagate "$dir" || true)"
     [[ -z "$found" ]] || fail "the template's name is left in:"$'\n'"$found"
+    if without_alerts "$name"; then
+        found="$(grep -rIil --exclude-dir=target alert "$dir" || true)"
+        [[ -z "$found" ]] || fail "$name is generated without alerts, yet they are named in:"$'\n'"$found"
+    fi
     found="$(find "$dir" -name '*.liquid' -o -name cargo-generate.toml -o -name .genignore \
         -o -path '*/scripts/template-check.sh' -o -path '*/bench' -o -name rust-toolchain.toml \
         -o -name rust-toolchain)"
@@ -183,14 +223,14 @@ check_snapshot() {
     local dir="$1" file
     if [[ "${TEMPLATE_UPDATE_SNAPSHOT:-}" == 1 ]]; then
         rm -rf "$SNAPSHOT"
-        for file in "${RENDERED[@]}"; do
+        for file in "${SNAPSHOTTED[@]}"; do
             mkdir -p "$(dirname "$SNAPSHOT/$file")"
             cp "$dir/$file" "$SNAPSHOT/$file.snap"
         done
         echo "snapshot rewritten: $SNAPSHOT"
         return
     fi
-    for file in "${RENDERED[@]}"; do
+    for file in "${SNAPSHOTTED[@]}"; do
         diff -u "$SNAPSHOT/$file.snap" "$dir/$file" ||
             fail "$file renders differently from the snapshot (the diff above); if the change" \
                 "is meant, rewrite it: TEMPLATE_UPDATE_SNAPSHOT=1 TEMPLATE_RENDER_ONLY=1 $0"
@@ -198,33 +238,49 @@ check_snapshot() {
     echo "the rendered files match the snapshot"
 }
 
-# sync FROM TO: makes directory TO hold what FROM holds, rewriting only the files whose content
-# differs (so the others keep their modification times, which cargo's freshness check reads).
-sync() {
-    local from="$1" to="$2" file
-    mkdir -p "$to"
-    (cd "$to" && find . -type f ! -name Cargo.lock) | while IFS= read -r file; do
-        [[ -e "$from/$file" ]] || rm -f "$to/$file"
-    done
-    (cd "$from" && find . -type f) | while IFS= read -r file; do
-        if ! cmp -s "$from/$file" "$to/$file"; then
-            mkdir -p "$(dirname "$to/$file")"
-            cp "$from/$file" "$to/$file"
-        fi
-    done
+# One name generated with and without alerts: how many of the files both have differ (the
+# files only the default has are the aggregate's own). A report, not a check.
+report_alerts_difference() {
+    local with="$work/alerts-true" without="$work/alerts-false"
+    generate_into "$with" probe >/dev/null
+    generate_into "$without" probe -d alerts=false >/dev/null
+    local both=0 differing=()
+    while IFS= read -r file; do
+        [[ -f "$without/probe/$file" ]] || continue
+        both=$((both + 1))
+        cmp -s "$with/probe/$file" "$without/probe/$file" || differing+=("$file")
+    done < <(cd "$with/probe" && find . -type f | sed 's|^\./||' | sort)
+    echo "alerts=false leaves out $(($(find "$with/probe" -type f | wc -l) - both)) files;" \
+        "of the $both files both have, ${#differing[@]} differ:"
+    printf '  %s\n' "${differing[@]}"
 }
 
+# clean_members: removes the artifacts of the workspace in the current directory's own
+# crates from the shared target directory (see the top of this file for why).
+clean_members() {
+    local name args=()
+    while read -r name; do
+        args+=(-p "$name")
+    done < <(cargo tree --workspace --depth 0 --prefix none --offline -e normal |
+        awk 'NF { print $1 }' | sort -u)
+    cargo clean --offline --quiet "${args[@]}"
+}
+
+# build_and_test DIR NAME: the service NAME in DIR builds offline and passes its tests.
 build_and_test() {
-    local dir="$1"
+    local dir="$1" name="$2"
     (
         cd "$dir"
-        export CARGO_TARGET_DIR="$REPO/target" CARGO_NET_OFFLINE=true
+        export CARGO_TARGET_DIR="$target_dir" CARGO_NET_OFFLINE=true
         # The shipped Cargo.lock names this repository's packages; this renames the workspace
         # members and keeps every external version. The leftovers check comes after it, so it
         # covers Cargo.lock too.
         cargo update --workspace --offline --quiet
-        check_leftovers "$dir"
+        check_leftovers "$dir" "$name"
+        # A twin's other branch is Rust that rustfmt has never seen in this repository.
+        cargo fmt --all --check || fail "$name is not formatted as rustfmt would"
         [[ "${TEMPLATE_RENDER_ONLY:-}" != 1 ]] || exit 0
+        clean_members
         cargo build --workspace --all-targets --locked --offline
         if [[ "${TEMPLATE_SKIP_TESTS:-}" != 1 ]]; then
             # The generated README's test command, as a newcomer runs it.
@@ -239,11 +295,13 @@ step "cargo-generate $CARGO_GENERATE_VERSION"
 ensure_cargo_generate
 
 template="$(export_template)"
-# One fixed place per clone of the repository, kept between runs.
-builds="${TMPDIR:-/tmp}/template-check-$(printf '%s' "$REPO" | cksum | cut -d' ' -f1)"
+target_dir="${CARGO_TARGET_DIR:-$REPO/target}"
 
 step "twins reproduce the repository"
 check_twins
+
+step "what alerts=false changes"
+report_alerts_difference
 
 for name in "${PROJECTS[@]}"; do
     if [[ -n "${TEMPLATE_PROJECTS:-}" && " $TEMPLATE_PROJECTS " != *" $name "* ]]; then
@@ -257,8 +315,10 @@ for name in "${PROJECTS[@]}"; do
     if [[ "$name" == "${PROJECTS[0]}" ]]; then
         check_snapshot "$fresh"
     fi
-    dir="$builds/$name"
-    sync "$fresh" "$dir"
-    build_and_test "$dir"
+    build_and_test "$fresh" "$name"
     echo "$name: done in $((SECONDS - started)) s"
 done
+
+if [[ "${TEMPLATE_RENDER_ONLY:-}" != 1 ]]; then
+    CARGO_TARGET_DIR="$target_dir" clean_members
+fi

@@ -1,10 +1,10 @@
 //! # domain — the approval rules, and nothing else
 //!
-//! This crate holds the business vocabulary of the service: approval requests, their policy, the
-//! decisions people make, alerts and their deduplication, and the events a change of state
-//! raises. Everything here is a pure
-//! value or a pure method: no async, no I/O, no clock, no framework. Time and ids come in as
-//! arguments, so every rule is a plain function a unit test can call.
+//! This crate holds the business vocabulary of the service: approval requests, their policy,
+//! the decisions people make, alerts and their deduplication, and the events a change of
+//! state raises. Everything here is a pure value or a pure method: no async, no I/O, no
+//! clock, no framework. Time and ids come in as arguments, so every rule is a plain function
+//! a unit test can call.
 //!
 //! What belongs here: validated newtypes (a [`Title`] can only exist if it is valid), the
 //! [`ApprovalRequest`] aggregate with its state machine, typed errors that name the rule that

@@ -77,8 +77,7 @@ pub(crate) const V1_POST: &[ProblemType] = &[
 #[openapi(
     info(
         title = env!("SERVICE_NAME"),
-        description = "Approval gates and alerts with chat as the system interface: machines \
-                       ask for a human decision or raise an alert over HTTP, people respond \
+        description = "Chat as the system interface: machines ask over HTTP, people answer \
                        in chat."
     ),
     tags(
