@@ -21,7 +21,8 @@
 # which is all cargo hashes a path package's artifacts by: built one after the other into
 # one target directory, a service without alerts and the repository would take each other's
 # `domain`, each judged fresh by its file times. So each service's own crates are cleaned
-# out before it is built, and once more at the end, for the repository's next build.
+# out before it is built, and once more when the check ends, passed or failed, for the
+# repository's next build.
 #
 # Environment:
 #   TEMPLATE_PROJECTS  which services to generate (default: all, see PROJECTS below)
@@ -134,7 +135,16 @@ ensure_cargo_generate() {
 }
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# Set once a generated service is built into the shared target directory, whose crates must
+# then be cleaned out again (see the top of this file) however the check ends.
+built_into=""
+finish() {
+    if [[ -n "$built_into" ]]; then
+        (cd "$REPO" && CARGO_TARGET_DIR="$built_into" clean_members) || true
+    fi
+    rm -rf "$work"
+}
+trap finish EXIT
 
 # The work tree as git sees it (tracked and untracked files, not ignored ones), so that a
 # change is checked before it is committed and target/ is never copied.
@@ -315,10 +325,8 @@ for name in "${PROJECTS[@]}"; do
     if [[ "$name" == "${PROJECTS[0]}" ]]; then
         check_snapshot "$fresh"
     fi
+    [[ "${TEMPLATE_RENDER_ONLY:-}" == 1 ]] || built_into="$target_dir"
     build_and_test "$fresh" "$name"
     echo "$name: done in $((SECONDS - started)) s"
 done
 
-if [[ "${TEMPLATE_RENDER_ONLY:-}" != 1 ]]; then
-    CARGO_TARGET_DIR="$target_dir" clean_members
-fi
