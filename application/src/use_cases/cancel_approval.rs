@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use domain::{ApprovalId, ApprovalRequest, CancelError, Identity};
 
-use super::MAX_CONFLICT_RETRIES;
 use super::answer::{Answer, receipt};
+use super::retry::{Attempt, MAX_CONFLICT_RETRIES, retry_lost_races};
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,25 +43,27 @@ impl CancelApproval {
         by: Identity,
         answer: Option<Answer<'_, ApprovalRequest>>,
     ) -> Result<ApprovalRequest, CancelApprovalError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        // Borrowed once, so that every attempt's future can copy them in.
+        let (by, answer) = (&by, answer.as_ref());
+        let attempt = || async move {
             let mut approval = self
                 .approvals
                 .get(id)
                 .await
                 .map_err(CancelApprovalError::Store)?
                 .ok_or(CancelApprovalError::NotFound)?;
-            approval.cancel(&by, self.clock.now())?;
+            approval.cancel(by, self.clock.now())?;
             let events = approval.take_events();
             match self
                 .approvals
-                .save(&approval, &events, receipt(answer.as_ref(), &approval))
+                .save(&approval, &events, receipt(answer, &approval))
                 .await
             {
-                Ok(()) => return Ok(approval),
-                Err(RepositoryError::Conflict) => continue,
-                Err(e) => return Err(CancelApprovalError::Store(e)),
+                Ok(()) => Ok(Attempt::Done(approval)),
+                Err(RepositoryError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(CancelApprovalError::Store(e)),
             }
-        }
-        Err(CancelApprovalError::Conflict)
+        };
+        retry_lost_races(MAX_CONFLICT_RETRIES, CancelApprovalError::Conflict, attempt).await
     }
 }

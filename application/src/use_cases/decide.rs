@@ -8,8 +8,8 @@ use domain::{
     Verdict,
 };
 
-use super::MAX_CONFLICT_RETRIES;
 use super::answer::{Answer, receipt};
+use super::retry::{Attempt, MAX_CONFLICT_RETRIES, retry_lost_races};
 use crate::ports::{ApprovalRepository, Clock, RepositoryError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,9 @@ impl Decide {
         answer: Option<Answer<'_, Decided>>,
     ) -> Result<Decided, DecideError> {
         let comment = input.comment.as_deref().map(Comment::parse).transpose()?;
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        // Borrowed once, so that every attempt's future can copy them in.
+        let (input, comment, answer) = (&input, comment.as_ref(), answer.as_ref());
+        let attempt = || async move {
             let mut approval = self
                 .approvals
                 .get(input.approval_id)
@@ -82,34 +84,28 @@ impl Decide {
             let outcome = approval.decide(
                 input.approver.clone(),
                 input.verdict,
-                comment.clone(),
+                comment.cloned(),
                 self.clock.now(),
             )?;
             if outcome == DecideOutcome::Unchanged {
-                return Ok(Decided { approval, outcome });
+                return Ok(Attempt::Done(Decided { approval, outcome }));
             }
             let events = approval.take_events();
             let decided = Decided { approval, outcome };
             match self
                 .approvals
-                .save(
-                    &decided.approval,
-                    &events,
-                    receipt(answer.as_ref(), &decided),
-                )
+                .save(&decided.approval, &events, receipt(answer, &decided))
                 .await
             {
                 Ok(()) => {
                     tracing::info!(status = %decided.approval.status(), "decision recorded");
-                    return Ok(decided);
+                    Ok(Attempt::Done(decided))
                 }
-                Err(RepositoryError::Conflict) => {
-                    tracing::debug!("lost a concurrent update; reloading");
-                }
-                Err(e) => return Err(DecideError::Store(e)),
+                Err(RepositoryError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(DecideError::Store(e)),
             }
-        }
-        Err(DecideError::Conflict)
+        };
+        retry_lost_races(MAX_CONFLICT_RETRIES, DecideError::Conflict, attempt).await
     }
 }
 

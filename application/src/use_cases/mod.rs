@@ -18,6 +18,7 @@ mod get_approval;
 mod list_approvals;
 mod raise_alert;
 mod remind_approvers;
+mod retry;
 mod rotate_webhook_secret;
 mod settle_alert;
 mod sweep;
@@ -40,8 +41,3 @@ pub use remind_approvers::RemindApprovers;
 pub use rotate_webhook_secret::{RotateWebhookSecret, RotateWebhookSecretError};
 pub use settle_alert::{AlertAction, SettleAlert, SettleAlertError};
 pub use wait_for_outcome::{APPROVAL_KIND, WaitForOutcome};
-
-/// How often a use case reloads and retries after losing an optimistic-concurrency race
-/// before it reports the conflict. Two people clicking at once is normal; five in a row
-/// losing to someone else is not.
-const MAX_CONFLICT_RETRIES: usize = 5;

@@ -8,6 +8,7 @@ use domain::{
 };
 
 use super::answer::{Answer, receipt};
+use super::retry::{Attempt, retry_lost_races};
 use crate::ports::{
     AlertRepository, ChatPlatforms, Clock, IdGenerator, PlatformNotConnected, RepositoryError,
 };
@@ -92,7 +93,9 @@ impl RaiseAlert {
     ) -> Result<(Alert, Raised), RaiseAlertError> {
         let new = parse(raised_by, &input)?;
         self.platforms.check(&new.destination)?;
-        for _ in 0..MAX_RAISE_ATTEMPTS {
+        // Borrowed once, so that every attempt's future can copy them in.
+        let (new, answer) = (&new, answer.as_ref());
+        let attempt = || async move {
             let now = self.clock.now();
             let existing = self
                 .alerts
@@ -103,7 +106,7 @@ impl RaiseAlert {
                 Some(mut alert) => match alert.repeat(new.clone(), now) {
                     Ok(count) => (alert, Raised::Repeated { count }),
                     // Resolved between the lookup and now: open a fresh alert next round.
-                    Err(AlertError::AlreadyResolved) => continue,
+                    Err(AlertError::AlreadyResolved) => return Ok(Attempt::Lost),
                 },
                 None => (
                     Alert::raise(AlertId::from_uuid(self.ids.new_id()), new.clone(), now),
@@ -114,15 +117,16 @@ impl RaiseAlert {
             let result = (alert, raised);
             match self
                 .alerts
-                .save(&result.0, &events, receipt(answer.as_ref(), &result))
+                .save(&result.0, &events, receipt(answer, &result))
                 .await
             {
-                Ok(()) => return Ok(result),
-                Err(RepositoryError::Conflict | RepositoryError::Duplicate) => continue,
-                Err(e) => return Err(RaiseAlertError::Store(e)),
+                Ok(()) => Ok(Attempt::Done(result)),
+                // A concurrent insert of the same dedup key is a lost race too.
+                Err(RepositoryError::Conflict | RepositoryError::Duplicate) => Ok(Attempt::Lost),
+                Err(e) => Err(RaiseAlertError::Store(e)),
             }
-        }
-        Err(RaiseAlertError::Conflict)
+        };
+        retry_lost_races(MAX_RAISE_ATTEMPTS, RaiseAlertError::Conflict, attempt).await
     }
 }
 

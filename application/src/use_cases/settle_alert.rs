@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use domain::{Alert, AlertError, AlertId, Identity, TransitionOutcome};
 
-use super::MAX_CONFLICT_RETRIES;
 use super::answer::{Answer, receipt};
+use super::retry::{Attempt, MAX_CONFLICT_RETRIES, retry_lost_races};
 use crate::ports::{AlertRepository, Clock, RepositoryError};
 
 /// What to do with the alert.
@@ -52,7 +52,9 @@ impl SettleAlert {
         by: Identity,
         answer: Option<Answer<'_, (Alert, TransitionOutcome)>>,
     ) -> Result<(Alert, TransitionOutcome), SettleAlertError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        // Borrowed once, so that every attempt's future can copy them in.
+        let (by, answer) = (&by, answer.as_ref());
+        let attempt = || async move {
             let mut alert = self
                 .alerts
                 .get(id)
@@ -65,20 +67,20 @@ impl SettleAlert {
                 AlertAction::Resolve => alert.resolve(by.clone(), now),
             };
             if outcome == TransitionOutcome::Unchanged {
-                return Ok((alert, outcome));
+                return Ok(Attempt::Done((alert, outcome)));
             }
             let events = alert.take_events();
             let result = (alert, outcome);
             match self
                 .alerts
-                .save(&result.0, &events, receipt(answer.as_ref(), &result))
+                .save(&result.0, &events, receipt(answer, &result))
                 .await
             {
-                Ok(()) => return Ok(result),
-                Err(RepositoryError::Conflict) => continue,
-                Err(e) => return Err(SettleAlertError::Store(e)),
+                Ok(()) => Ok(Attempt::Done(result)),
+                Err(RepositoryError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(SettleAlertError::Store(e)),
             }
-        }
-        Err(SettleAlertError::Conflict)
+        };
+        retry_lost_races(MAX_CONFLICT_RETRIES, SettleAlertError::Conflict, attempt).await
     }
 }
