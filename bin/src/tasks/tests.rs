@@ -119,6 +119,89 @@ impl World {
             clock: self.clock.clone(),
         }
     }
+
+    /// The relay of the chat sink, running until the returned task is stopped.
+    fn start_relay(&self) -> Running {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(relay(
+            self.use_cases.relay(CHAT_SINK).unwrap().clone(),
+            relay_config(),
+            self.clock.clone(),
+            shutdown.clone(),
+        ));
+        Running { shutdown, task }
+    }
+
+    /// The expiry sweeper at a 10 ms interval, running until the returned task is stopped.
+    fn start_sweeper(&self) -> Running {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(expiry_sweeper(
+            self.sweeps(),
+            Duration::from_millis(10),
+            shutdown.clone(),
+        ));
+        Running { shutdown, task }
+    }
+}
+
+/// A background loop under test, and the token that stops it.
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Cancels the loop and fails unless it ends within five seconds.
+    async fn stop(self, what: &str) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect(what)
+            .unwrap();
+    }
+}
+
+/// Polls `done` every 10 ms, and fails with `what` unless it holds within five seconds.
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !done().await {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect(what);
+}
+
+/// The service over `store`, `chat` and `clock`, with a 10 ms relay idle interval and the
+/// `settings` (variable names without the prefix) on top.
+fn app(
+    settings: &[(&str, &str)],
+    store: &Arc<MemoryStore>,
+    chat: Arc<dyn ChatGateway>,
+    clock: Arc<dyn Clock>,
+) -> crate::App {
+    let prefix = env!("SERVICE_ENV_PREFIX");
+    let config = Config::from_env(
+        [("RELAY_IDLE_INTERVAL", "10ms")]
+            .iter()
+            .chain(settings)
+            .map(|(name, value)| (format!("{prefix}_{name}"), (*value).to_owned())),
+    )
+    .unwrap();
+    build_with(
+        &config,
+        Adapters {
+            persistence: Persistence {
+                store: store.clone(),
+                pool: None,
+            },
+            chat: application::chat::ChatRouter::single(chat),
+            clock,
+            ids: Arc::new(SequentialIds::default()),
+            sinks: Default::default(),
+        },
+    )
+    .unwrap()
 }
 
 fn world() -> World {
@@ -129,25 +212,7 @@ fn world() -> World {
     });
     let chat = Arc::new(SlowChat::default());
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let config = Config::from_env([(
-        concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_IDLE_INTERVAL"),
-        "10ms",
-    )])
-    .unwrap();
-    let app = build_with(
-        &config,
-        Adapters {
-            persistence: Persistence {
-                store: store.clone(),
-                pool: None,
-            },
-            chat: application::chat::ChatRouter::single(chat.clone()),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            sinks: Default::default(),
-        },
-    )
-    .unwrap();
+    let app = app(&[], &store, chat.clone(), clock.clone());
     World {
         store,
         background: app.background.clone(),
@@ -159,19 +224,26 @@ fn world() -> World {
 }
 
 async fn request_approval(world: &World) -> ApprovalId {
-    let input = CreateApprovalInput {
+    let approval = create(&world.use_cases, deploy_request()).await;
+    approval.id()
+}
+
+/// The request every test here makes: a deploy, to one channel.
+fn deploy_request() -> CreateApprovalInput {
+    CreateApprovalInput {
         title: "Deploy v7".into(),
         destination: "C0123".into(),
         ..CreateApprovalInput::default()
-    };
+    }
+}
+
+async fn create(use_cases: &UseCases, input: CreateApprovalInput) -> domain::ApprovalRequest {
     let requester = Identity::parse("ci").unwrap();
-    let approval = world
-        .use_cases
+    use_cases
         .create_approval
         .execute(requester, input, None)
         .await
-        .unwrap();
-    approval.id()
+        .unwrap()
 }
 
 fn relay_config() -> RelayConfig {
@@ -192,21 +264,11 @@ fn delivered(store: &MemoryStore) -> bool {
 async fn the_relay_finishes_its_batch_before_it_stops() {
     let world = world();
     request_approval(&world).await;
-    let shutdown = CancellationToken::new();
-    let relay = tokio::spawn(relay(
-        world.use_cases.relay(CHAT_SINK).unwrap().clone(),
-        relay_config(),
-        world.clock.clone(),
-        shutdown.clone(),
-    ));
+    let relay = world.start_relay();
 
     // Shutdown arrives while the message is being posted.
     world.chat.started.notified().await;
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), relay)
-        .await
-        .expect("the relay stops after its batch")
-        .unwrap();
+    relay.stop("the relay stops after its batch").await;
 
     assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
     assert!(
@@ -222,23 +284,14 @@ async fn the_relay_survives_store_errors_and_delivers_afterwards() {
     world
         .store
         .fail_next(RepositoryError::Unavailable("database restarting".into()));
-    let shutdown = CancellationToken::new();
-    let relay = tokio::spawn(relay(
-        world.use_cases.relay(CHAT_SINK).unwrap().clone(),
-        relay_config(),
-        world.clock.clone(),
-        shutdown.clone(),
-    ));
+    let relay = world.start_relay();
 
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !delivered(&world.store) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("the message is delivered once the store is back");
-    shutdown.cancel();
-    relay.await.unwrap();
+    wait_until(
+        "the message is delivered once the store is back",
+        async || delivered(&world.store),
+    )
+    .await;
+    relay.stop("the relay stops").await;
     assert_eq!(world.chat.posted.load(Ordering::SeqCst), 1);
 }
 
@@ -247,29 +300,14 @@ async fn the_sweeper_expires_overdue_requests_and_stops_on_shutdown() {
     let world = world();
     let id = request_approval(&world).await;
     world.clock.advance(Days::hours(25));
-    let shutdown = CancellationToken::new();
-    let sweeper = tokio::spawn(expiry_sweeper(
-        world.sweeps(),
-        Duration::from_millis(10),
-        shutdown.clone(),
-    ));
+    let sweeper = world.start_sweeper();
 
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let approval = world.use_cases.get_approval.execute(id).await.unwrap();
-            if approval.status() == Status::Expired {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    wait_until("the overdue request is expired", async || {
+        let approval = world.use_cases.get_approval.execute(id).await.unwrap();
+        approval.status() == Status::Expired
     })
-    .await
-    .expect("the overdue request is expired");
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), sweeper)
-        .await
-        .expect("the sweeper stops")
-        .unwrap();
+    .await;
+    sweeper.stop("the sweeper stops").await;
 }
 
 #[tokio::test]
@@ -291,25 +329,13 @@ async fn the_sweeper_forgets_idempotency_keys_past_their_time_to_live() {
         assert_eq!(claimed, Claim::Acquired);
     }
     world.clock.advance(Days::hours(2));
-    let shutdown = CancellationToken::new();
-    let sweeper = tokio::spawn(expiry_sweeper(
-        world.sweeps(),
-        Duration::from_millis(10),
-        shutdown.clone(),
-    ));
+    let sweeper = world.start_sweeper();
 
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while world.idempotency.purged.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    wait_until("the expired key is purged", async || {
+        world.idempotency.purged.load(Ordering::SeqCst) > 0
     })
-    .await
-    .expect("the expired key is purged");
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), sweeper)
-        .await
-        .expect("the sweeper stops")
-        .unwrap();
+    .await;
+    sweeper.stop("the sweeper stops").await;
     assert_eq!(
         world.idempotency.purged.load(Ordering::SeqCst),
         1,
@@ -328,25 +354,13 @@ async fn the_sweeper_deletes_delivered_outbox_rows_past_the_retention() {
     world.clock.advance(Days::hours(2));
     request_approval(&world).await;
     world.clock.advance(Days::hours(2));
-    let shutdown = CancellationToken::new();
-    let sweeper = tokio::spawn(expiry_sweeper(
-        world.sweeps(),
-        Duration::from_millis(10),
-        shutdown.clone(),
-    ));
+    let sweeper = world.start_sweeper();
 
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while world.store.outbox_messages().len() > 1 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    wait_until("the delivered row is deleted", async || {
+        world.store.outbox_messages().len() <= 1
     })
-    .await
-    .expect("the delivered row is deleted");
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), sweeper)
-        .await
-        .expect("the sweeper stops")
-        .unwrap();
+    .await;
+    sweeper.stop("the sweeper stops").await;
     let left = world.store.outbox_messages();
     assert_eq!(left.len(), 1);
     assert!(!left[0].1, "the pending row is kept");
@@ -417,43 +431,23 @@ async fn the_sweeper_wakes_at_each_deadline_of_a_request_created_while_it_slept(
     });
     let chat = Arc::new(RecordingChat::default());
     let _ = chat.clock.set(clock.clone());
-    let prefix = env!("SERVICE_ENV_PREFIX");
-    let config = Config::from_env([
-        (format!("{prefix}_RELAY_IDLE_INTERVAL"), "10ms".to_owned()),
-        (format!("{prefix}_EXPIRY_SWEEP_INTERVAL"), "1h".to_owned()),
-    ])
-    .unwrap();
-    let app = build_with(
-        &config,
-        Adapters {
-            persistence: Persistence {
-                store: store.clone(),
-                pool: None,
-            },
-            chat: application::chat::ChatRouter::single(chat.clone()),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            sinks: Default::default(),
-        },
-    )
-    .unwrap();
+    let app = app(
+        &[("EXPIRY_SWEEP_INTERVAL", "1h")],
+        &store,
+        chat.clone(),
+        clock.clone(),
+    );
     let use_cases = app.use_cases().clone();
     let shutdown = CancellationToken::new();
     let workers = tokio::spawn(app.run_workers(crate::Workers::ALL, shutdown.clone()));
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let input = CreateApprovalInput {
-        title: "Deploy v7".into(),
-        destination: "C0123".into(),
         expires_in_seconds: Some(60),
         remind_after_seconds: Some(5),
-        ..CreateApprovalInput::default()
+        ..deploy_request()
     };
-    let approval = use_cases
-        .create_approval
-        .execute(Identity::parse("ci").unwrap(), input, None)
-        .await
-        .unwrap();
+    let approval = create(&use_cases, input).await;
     let expires_at = approval.expires_at();
     // Virtual time: two minutes pass in an instant.
     for _ in 0..1200 {
