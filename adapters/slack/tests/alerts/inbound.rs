@@ -1,9 +1,8 @@
 //! Alerts from Slack: Acknowledge and Resolve buttons, the `ack` and `resolve` commands, and
 //! `status` on an alert id.
 
-use application::ports::{AlertRepository, RepositoryError};
+use application::ports::AlertRepository;
 use application::use_cases::RaiseAlertInput;
-use axum::http::StatusCode;
 use domain::{Alert, AlertId, AlertStatus, Identity};
 
 use crate::support::TestSlack;
@@ -69,21 +68,13 @@ async fn an_acknowledge_click_acknowledges_and_is_answered_with_an_empty_body() 
         .click("U0ALICE", ACKNOWLEDGE, &alert.id().to_string())
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.body.is_empty());
+    answer.assert_empty_ok();
     let alert = slack.alert(alert.id()).await;
     assert_eq!(alert.status(), AlertStatus::Acknowledged);
     assert_eq!(alert.state().acknowledged_by, slack_user("U0ALICE"));
-    // The message update waits in the outbox for the relay; Slack was not called (the mock
-    // gateway in `support` fails the test if it is).
+    // Slack was not called (the mock gateway in `support` fails the test if it is).
     assert_eq!(slack.event_types(), ["alert.raised", "alert.acknowledged"]);
-    assert!(
-        slack
-            .store
-            .outbox_messages()
-            .iter()
-            .all(|(_, delivered)| !delivered)
-    );
+    slack.assert_nothing_delivered();
 }
 
 #[tokio::test]
@@ -95,8 +86,7 @@ async fn a_resolve_click_resolves_an_acknowledged_alert() {
 
     let answer = slack.click("U0BOB", RESOLVE, &id).await;
 
-    assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.body.is_empty());
+    answer.assert_empty_ok();
     let alert = slack.alert(alert.id()).await;
     assert_eq!(alert.status(), AlertStatus::Resolved);
     assert_eq!(alert.state().acknowledged_by, slack_user("U0ALICE"));
@@ -186,9 +176,7 @@ async fn a_click_on_an_unknown_alert_is_explained() {
 async fn a_store_failure_asks_to_try_again_and_still_answers_200() {
     let slack = TestSlack::start();
     let alert = slack.raise_alert().await;
-    slack
-        .store
-        .fail_next(RepositoryError::Unavailable("connection reset".into()));
+    slack.fail_next_store_call();
 
     let answer = slack
         .click("U0ALICE", ACKNOWLEDGE, &alert.id().to_string())
@@ -304,9 +292,7 @@ async fn status_of_an_alert_shows_its_state_and_who_acted() {
 async fn a_store_failure_while_looking_for_an_alert_asks_to_try_again() {
     let slack = TestSlack::start();
     let alert = slack.raise_alert().await;
-    slack
-        .store
-        .fail_next(RepositoryError::Unavailable("connection reset".into()));
+    slack.fail_next_store_call();
 
     let answer = slack.command("U0BOB", &format!("ack {}", alert.id())).await;
 

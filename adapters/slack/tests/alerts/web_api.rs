@@ -7,14 +7,9 @@ use domain::{
     Alert, AlertId, ChatDestination, DedupKey, Description, Identity, NewAlert, Severity, Title,
 };
 
-use application::ports::{ChatError, ChatGateway};
 use serde_json::json;
-use wiremock::matchers::body_partial_json;
-use wiremock::{MockServer, ResponseTemplate};
 
-use crate::fake_web_api::{
-    CHANNEL, TS, buttons, gateway, message_ref, ok_posted, only_body, slack_error, slack_method,
-};
+use crate::fake_web_api::{CHANNEL, assert_errors_classified, buttons, posted_body, updated_body};
 
 /// An open critical alert.
 fn alert() -> Alert {
@@ -39,21 +34,14 @@ fn alert() -> Alert {
 /// `(action_id, value)` of every button in the body's blocks.
 #[tokio::test]
 async fn posting_an_alert_sends_acknowledge_and_resolve_buttons() {
-    let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .and(body_partial_json(
-            json!({"channel": CHANNEL, "unfurl_links": false, "unfurl_media": false}),
-        ))
-        .respond_with(ok_posted())
-        .expect(1)
-        .mount(&server)
-        .await;
     let alert = alert();
 
-    let posted = gateway(&server).post(&alert_message(&alert)).await.unwrap();
+    let body = posted_body(
+        &alert_message(&alert),
+        json!({"channel": CHANNEL, "unfurl_links": false, "unfurl_media": false}),
+    )
+    .await;
 
-    assert_eq!(posted, message_ref());
-    let body = only_body(&server).await;
     assert_eq!(body["text"], "Critical alert: db-1 disk 97%");
     assert_eq!(
         body["blocks"][0]["text"]["text"],
@@ -71,16 +59,6 @@ async fn posting_an_alert_sends_acknowledge_and_resolve_buttons() {
 
 #[tokio::test]
 async fn updating_a_resolved_alert_shows_who_resolved_it_and_no_buttons() {
-    let server = MockServer::start().await;
-    slack_method("chat.update")
-        .and(body_partial_json(json!({"channel": CHANNEL, "ts": TS})))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "channel": CHANNEL, "ts": TS, "text": "…"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
     let mut alert = alert();
     alert.resolve(
         Identity::parse("slack:U0ALICE").unwrap(),
@@ -88,12 +66,8 @@ async fn updating_a_resolved_alert_shows_who_resolved_it_and_no_buttons() {
     );
     alert.take_events();
 
-    gateway(&server)
-        .update(&message_ref(), &alert_message(&alert))
-        .await
-        .unwrap();
+    let body = updated_body(&alert_message(&alert)).await;
 
-    let body = only_body(&server).await;
     assert_eq!(body["text"], "Resolved critical alert: db-1 disk 97%");
     assert!(buttons(&body).is_empty());
     let outcome = body["blocks"][2]["text"]["text"].as_str().unwrap();
@@ -105,36 +79,14 @@ async fn updating_a_resolved_alert_shows_who_resolved_it_and_no_buttons() {
 
 #[tokio::test]
 async fn alert_calls_classify_errors_like_approval_calls() {
-    let server = MockServer::start().await;
-    let gateway = gateway(&server);
-    for (name, code, retryable) in [
-        ("chat.postMessage", "channel_not_found", false),
-        ("chat.postMessage", "ratelimited", true),
-        ("chat.update", "message_not_found", false),
-        ("chat.update", "service_unavailable", true),
-    ] {
-        server.reset().await;
-        slack_method(name)
-            .respond_with(slack_error(code))
-            .expect(1)
-            .mount(&server)
-            .await;
-
-        let error = if name == "chat.update" {
-            gateway
-                .update(&message_ref(), &alert_message(&alert()))
-                .await
-                .unwrap_err()
-        } else {
-            gateway.post(&alert_message(&alert())).await.unwrap_err()
-        };
-
-        assert!(error.to_string().contains(code), "{name} {code}: {error}");
-        assert_eq!(
-            !matches!(error, ChatError::Permanent { .. }),
-            retryable,
-            "{name} {code}: {error}"
-        );
-        server.verify().await;
-    }
+    assert_errors_classified(
+        &alert_message(&alert()),
+        &[
+            ("chat.postMessage", "channel_not_found", false),
+            ("chat.postMessage", "ratelimited", true),
+            ("chat.update", "message_not_found", false),
+            ("chat.update", "service_unavailable", true),
+        ],
+    )
+    .await;
 }

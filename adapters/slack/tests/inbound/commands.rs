@@ -2,7 +2,6 @@
 //! happens with bad input. Every other aggregate's commands, and its part of the texts all
 //! aggregates share, are tested in that aggregate's own file.
 
-use application::ports::RepositoryError;
 use axum::http::StatusCode;
 use domain::Status;
 
@@ -155,9 +154,7 @@ async fn status_of_an_unknown_request_says_so() {
 async fn a_store_failure_during_status_asks_to_try_again() {
     let slack = TestSlack::start();
     let approval = slack.request(1).await;
-    slack
-        .store
-        .fail_next(RepositoryError::Unavailable("connection reset".into()));
+    slack.fail_next_store_call();
 
     let answer = slack
         .command("U0BOB", &format!("status {}", approval.id()))

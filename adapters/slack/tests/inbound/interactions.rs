@@ -1,6 +1,5 @@
 //! Button clicks: approve, reject, the refusals, and payloads this service does not handle.
 
-use application::ports::RepositoryError;
 use application::use_cases::CreateApprovalInput;
 use axum::http::StatusCode;
 use chrono::Duration;
@@ -21,15 +20,13 @@ async fn an_approve_click_approves_and_is_acknowledged_with_an_empty_body() {
         .click("U0ALICE", APPROVE, &approval.id().to_string())
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.body.is_empty());
+    answer.assert_empty_ok();
     let approval = slack.approval(approval.id()).await;
     assert_eq!(approval.status(), Status::Approved);
     let decision = &approval.decisions()[0];
     assert_eq!(decision.approver, Identity::parse("slack:U0ALICE").unwrap());
     assert_eq!(decision.verdict, Verdict::Approve);
-    // The message update waits in the outbox for the relay; Slack was not called (the mock
-    // gateway in `support` fails the test if it is).
+    // Slack was not called (the mock gateway in `support` fails the test if it is).
     assert_eq!(
         slack.event_types(),
         [
@@ -38,13 +35,7 @@ async fn an_approve_click_approves_and_is_acknowledged_with_an_empty_body() {
             "approval.approved"
         ]
     );
-    assert!(
-        slack
-            .store
-            .outbox_messages()
-            .iter()
-            .all(|(_, delivered)| !delivered)
-    );
+    slack.assert_nothing_delivered();
 }
 
 #[tokio::test]
@@ -56,8 +47,7 @@ async fn a_reject_click_rejects() {
         .click("U0BOB", REJECT, &approval.id().to_string())
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.body.is_empty());
+    answer.assert_empty_ok();
     assert_eq!(
         slack.approval(approval.id()).await.status(),
         Status::Rejected
@@ -174,9 +164,7 @@ async fn a_click_on_an_unknown_request_is_explained() {
 async fn a_store_failure_asks_to_try_again_and_still_answers_200() {
     let slack = TestSlack::start();
     let approval = slack.request(1).await;
-    slack
-        .store
-        .fail_next(RepositoryError::Unavailable("connection reset".into()));
+    slack.fail_next_store_call();
 
     let answer = slack
         .click("U0ALICE", APPROVE, &approval.id().to_string())
@@ -226,8 +214,7 @@ async fn other_interactions_and_actions_are_acknowledged_and_ignored() {
     let other_button = block_actions("U0ALICE", "open_dashboard", &approval.id().to_string());
     for body in [view_closed, other_button] {
         let answer = slack.signed("/slack/interactions", &body).await;
-        assert_eq!(answer.status, StatusCode::OK);
-        assert!(answer.body.is_empty());
+        answer.assert_empty_ok();
     }
     slack.assert_untouched(approval.id()).await;
 }

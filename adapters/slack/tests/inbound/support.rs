@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use adapter_memory::{AnyCallbackUrl, EveryPlatform, ManualClock, MemoryStore, SequentialIds};
 use adapter_slack::{SlackSettings, SlackState, routes};
-use application::ports::ApprovalRepository;
+use application::ports::{ApprovalRepository, RepositoryError};
 use application::use_cases::CreateApprovalInput;
 use application::{Ports, UseCases};
 use axum::Router;
@@ -53,6 +53,16 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Checks that this is the empty 200 with which a click is taken.
+    pub fn assert_empty_ok(&self) {
+        assert_eq!(self.status, StatusCode::OK);
+        assert!(
+            self.body.is_empty(),
+            "{:?}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     /// The text of an ephemeral reply, after checking that it is one.
     pub fn ephemeral_text(&self) -> String {
         assert_eq!(self.status, StatusCode::OK);
@@ -136,6 +146,23 @@ impl TestSlack {
         assert_eq!(approval.status(), Status::Pending);
         assert!(approval.decisions().is_empty());
         assert_eq!(self.event_types(), ["approval.requested"]);
+    }
+
+    /// Makes the store's next call fail, as a dropped connection would.
+    pub fn fail_next_store_call(&self) {
+        self.store
+            .fail_next(RepositoryError::Unavailable("connection reset".into()));
+    }
+
+    /// Asserts that no message in the outbox was delivered: the routes answer without
+    /// calling Slack, and the message updates wait for the relay.
+    pub fn assert_nothing_delivered(&self) {
+        assert!(
+            self.store
+                .outbox_messages()
+                .iter()
+                .all(|(_, delivered)| !delivered)
+        );
     }
 
     /// The event types in the outbox, oldest first.

@@ -12,7 +12,7 @@ use domain::{
 use serde_json::{Value, json};
 
 use crate::sent::{
-    CONFIRM_TITLE_MAX, MESSAGE_TEXT_MAX, SECTION_TEXT_MAX, action_ids, sent, text_of,
+    SECTION_TEXT_MAX, action_ids, assert_cut_to_block_kit_limits, confirm_dialog, sent, text_of,
 };
 
 fn id(raw: &str) -> Identity {
@@ -85,13 +85,12 @@ async fn a_pending_request_gets_approve_and_reject_buttons_carrying_its_id() {
                  "text": {"type": "plain_text", "text": "Approve"}, "value": id},
                 {"type": "button", "action_id": "approval_reject", "style": "danger",
                  "text": {"type": "plain_text", "text": "Reject"}, "value": id,
-                 "confirm": {
-                    "title": {"type": "plain_text", "text": "Reject “Deploy api v1.4.2”?"},
-                    "text": {"type": "plain_text", "text": "A rejection settles the request at once and the requester is told. It cannot be undone."},
-                    "confirm": {"type": "plain_text", "text": "Reject"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
-                    "style": "danger"
-                 }}
+                 "confirm": confirm_dialog(
+                    "Reject “Deploy api v1.4.2”?",
+                    "A rejection settles the request at once and the requester is told. It cannot be undone.",
+                    "Reject",
+                    "danger",
+                 )}
             ]
         })
     );
@@ -211,17 +210,10 @@ async fn long_titles_and_descriptions_are_cut_to_block_kit_limits() {
     let description = "&".repeat(Description::MAX_CHARS);
     let message = json(&approval(&title, &description, 1)).await;
 
+    assert_cut_to_block_kit_limits(&message, "T…”?");
     let section = text_of(&message["blocks"][0]);
-    assert!(section.chars().count() <= SECTION_TEXT_MAX);
     assert!(section.starts_with(&format!("*{title}*\n&amp;")));
     assert!(section.ends_with("&amp;…"), "cut inside an entity");
-
-    let confirm_title = message["blocks"][2]["elements"][1]["confirm"]["title"]["text"]
-        .as_str()
-        .unwrap();
-    assert_eq!(confirm_title.chars().count(), CONFIRM_TITLE_MAX);
-    assert!(confirm_title.ends_with("T…”?"), "{confirm_title}");
-    assert!(message["text"].as_str().unwrap().chars().count() <= MESSAGE_TEXT_MAX);
 }
 
 #[tokio::test]

@@ -36,6 +36,31 @@ pub async fn sent(message: &ChatMessage) -> Value {
     json!({"text": body["text"], "blocks": body["blocks"]})
 }
 
+/// The confirmation dialog of a button that settles something: `verb` confirms, Cancel
+/// denies, both styled `style`.
+pub fn confirm_dialog(title: &str, text: &str, verb: &str, style: &str) -> Value {
+    json!({
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "plain_text", "text": text},
+        "confirm": {"type": "plain_text", "text": verb},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+        "style": style
+    })
+}
+
+/// Asserts the limits that cut a long message: its first section and fallback text are
+/// within Block Kit's, and the second button's confirmation title is cut to the full
+/// limit, ending in `title_end`.
+pub fn assert_cut_to_block_kit_limits(message: &Value, title_end: &str) {
+    assert!(text_of(&message["blocks"][0]).chars().count() <= SECTION_TEXT_MAX);
+    let confirm_title = message["blocks"][2]["elements"][1]["confirm"]["title"]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(confirm_title.chars().count(), CONFIRM_TITLE_MAX);
+    assert!(confirm_title.ends_with(title_end), "{confirm_title}");
+    assert!(message["text"].as_str().unwrap().chars().count() <= MESSAGE_TEXT_MAX);
+}
+
 pub fn text_of(block: &Value) -> &str {
     block["text"]["text"].as_str().unwrap()
 }

@@ -19,7 +19,6 @@ use domain::{
     Policy, RequiredApprovals, Title, Ttl, Verdict,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::body_partial_json;
 use wiremock::{MockServer, ResponseTemplate};
 
 mod fake_web_api;
@@ -58,26 +57,35 @@ fn pending() -> ApprovalRequest {
     approval("Deploy api v1.4.2", "to production")
 }
 
-#[tokio::test]
-async fn posting_sends_block_kit_buttons_and_returns_where_the_message_lives() {
+/// The error the gateway reports when Slack answers its one call `name` for the pending
+/// request with `response`.
+async fn error_for(name: &str, response: ResponseTemplate) -> ChatError {
+    error_within(SlackSettings::DEFAULT_TIMEOUT, name, response).await
+}
+
+/// `error_for`, with a gateway that waits `timeout` for an answer.
+async fn error_within(timeout: Duration, name: &str, response: ResponseTemplate) -> ChatError {
     let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .and(body_partial_json(
-            json!({"channel": CHANNEL, "unfurl_links": false}),
-        ))
-        .respond_with(ok_posted())
+    slack_method(name)
+        .respond_with(response)
         .expect(1)
         .mount(&server)
         .await;
+    let gateway = gateway_with_timeout(&server, timeout);
+
+    send_failing(&gateway, name, &approval_message(&pending())).await
+}
+
+#[tokio::test]
+async fn posting_sends_block_kit_buttons_and_returns_where_the_message_lives() {
     let approval = pending();
 
-    let posted = gateway(&server)
-        .post(&approval_message(&approval))
-        .await
-        .unwrap();
+    let body = posted_body(
+        &approval_message(&approval),
+        json!({"channel": CHANNEL, "unfurl_links": false}),
+    )
+    .await;
 
-    assert_eq!(posted, message_ref());
-    let body = only_body(&server).await;
     assert_eq!(body["text"], "Approval requested: Deploy api v1.4.2");
     assert_eq!(body["blocks"][2]["type"], "actions");
     let id = approval.id().to_string();
@@ -111,16 +119,6 @@ async fn posting_returns_the_channel_id_slack_answers_with() {
 
 #[tokio::test]
 async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
-    let server = MockServer::start().await;
-    slack_method("chat.update")
-        .and(body_partial_json(json!({"channel": CHANNEL, "ts": TS})))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "channel": CHANNEL, "ts": TS, "text": "…"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
     let mut approval = pending();
     approval
         .decide(
@@ -131,12 +129,8 @@ async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
         )
         .unwrap();
 
-    gateway(&server)
-        .update(&message_ref(), &approval_message(&approval))
-        .await
-        .unwrap();
+    let body = updated_body(&approval_message(&approval)).await;
 
-    let body = only_body(&server).await;
     assert_eq!(body["text"], "Approved: Deploy api v1.4.2");
     let blocks = body["blocks"].as_array().unwrap();
     assert!(blocks.iter().all(|b| b["type"] != "actions"));
@@ -148,8 +142,6 @@ async fn updating_replaces_the_message_with_the_outcome_and_no_buttons() {
 
 #[tokio::test]
 async fn error_codes_are_classified_as_slack_documents_them() {
-    let server = MockServer::start().await;
-    let gateway = gateway(&server);
     let cases = [
         ("chat.postMessage", "invalid_auth", false),
         ("chat.postMessage", "token_revoked", false),
@@ -169,34 +161,7 @@ async fn error_codes_are_classified_as_slack_documents_them() {
         ("chat.update", "edit_window_closed", false),
         ("chat.update", "internal_error", true),
     ];
-    for (name, code, retryable) in cases {
-        server.reset().await;
-        slack_method(name)
-            .respond_with(slack_error(code))
-            .expect(1)
-            .mount(&server)
-            .await;
-
-        let error = if name == "chat.update" {
-            gateway
-                .update(&message_ref(), &approval_message(&pending()))
-                .await
-                .unwrap_err()
-        } else {
-            gateway
-                .post(&approval_message(&pending()))
-                .await
-                .unwrap_err()
-        };
-
-        assert!(error.to_string().contains(code), "{name} {code}: {error}");
-        assert_eq!(
-            !matches!(error, ChatError::Permanent { .. }),
-            retryable,
-            "{name} {code}: {error}"
-        );
-        server.verify().await;
-    }
+    assert_errors_classified(&approval_message(&pending()), &cases).await;
 }
 
 #[tokio::test]
@@ -230,17 +195,7 @@ async fn http_429_is_retried_after_the_seconds_slack_asks_for() {
 
 #[tokio::test]
 async fn http_429_without_retry_after_waits_thirty_seconds() {
-    let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .respond_with(ResponseTemplate::new(429))
-        .expect(1)
-        .mount(&server)
-        .await;
-
-    let error = gateway(&server)
-        .post(&approval_message(&pending()))
-        .await
-        .unwrap_err();
+    let error = error_for("chat.postMessage", ResponseTemplate::new(429)).await;
 
     assert!(matches!(
         error,
@@ -250,17 +205,11 @@ async fn http_429_without_retry_after_waits_thirty_seconds() {
 
 #[tokio::test]
 async fn a_server_error_is_retryable() {
-    let server = MockServer::start().await;
-    slack_method("chat.update")
-        .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
-        .expect(1)
-        .mount(&server)
-        .await;
-
-    let error = gateway(&server)
-        .update(&message_ref(), &approval_message(&pending()))
-        .await
-        .unwrap_err();
+    let error = error_for(
+        "chat.update",
+        ResponseTemplate::new(500).set_body_string("<html>oops</html>"),
+    )
+    .await;
 
     assert_eq!(
         error,
@@ -273,17 +222,11 @@ async fn a_server_error_is_retryable() {
 
 #[tokio::test]
 async fn an_unreadable_answer_is_retryable() {
-    let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
-        .expect(1)
-        .mount(&server)
-        .await;
-
-    let error = gateway(&server)
-        .post(&approval_message(&pending()))
-        .await
-        .unwrap_err();
+    let error = error_for(
+        "chat.postMessage",
+        ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"),
+    )
+    .await;
 
     assert!(
         matches!(&error, ChatError::Retryable { reason, .. } if reason.contains("unreadable answer")),
@@ -293,18 +236,12 @@ async fn an_unreadable_answer_is_retryable() {
 
 #[tokio::test]
 async fn a_slow_slack_is_a_retryable_timeout() {
-    let server = MockServer::start().await;
-    slack_method("chat.postMessage")
-        .respond_with(ok_posted().set_delay(Duration::from_secs(2)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let gateway = gateway_with_timeout(&server, Duration::from_millis(200));
-
-    let error = gateway
-        .post(&approval_message(&pending()))
-        .await
-        .unwrap_err();
+    let error = error_within(
+        Duration::from_millis(200),
+        "chat.postMessage",
+        ok_posted().set_delay(Duration::from_secs(2)),
+    )
+    .await;
 
     assert_eq!(
         error,
