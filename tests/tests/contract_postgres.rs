@@ -18,7 +18,10 @@ mod postgres {
         };
         use sqlx::postgres::PgPoolOptions;
         use sqlx::{Connection, PgConnection};
-        use tests::contract::fixtures::{Fixture, new_approval};
+        use tests::contract::fixtures::{
+            Fixture, a_hand_edited_row_is_reported_corrupt, new_approval,
+        };
+        use tests::contract::readiness::ready_only_once_migrated;
         use tests::postgres::{TestDatabase, closed_port};
         use tokio::net::TcpListener;
 
@@ -167,41 +170,19 @@ mod postgres {
                 .await
                 .unwrap();
 
-            let before = store.check().await;
-            assert!(
-                matches!(&before, Err(RepositoryError::Unavailable(m)) if m.contains("not applied")),
-                "{before:?}"
-            );
-            store.migrate().await.unwrap();
-            assert_eq!(store.check().await, Ok(()));
-            // Migrating again is a no-op.
-            store.migrate().await.unwrap();
-            assert_eq!(store.check().await, Ok(()));
+            ready_only_once_migrated(&store, async || store.migrate().await.unwrap()).await;
         }
 
         #[tokio::test]
         async fn a_row_the_domain_refuses_is_reported_corrupt() {
             let database = TestDatabase::create().await;
             let store = database.migrated_store().await;
-            let fixture = Fixture::default();
-            let mut approval = fixture.open(new_approval(1));
-            let events = approval.take_events();
-            ApprovalRepository::save(&store, &approval, &events, None)
-                .await
-                .unwrap();
 
-            // Someone edits the row by hand into something no request can be.
-            let mut conn = PgConnection::connect(&database.url()).await.unwrap();
-            sqlx::query("UPDATE approvals SET title = ''")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-
-            let loaded = ApprovalRepository::get(&store, approval.id()).await;
-            assert!(
-                matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
-                "{loaded:?}"
-            );
+            a_hand_edited_row_is_reported_corrupt(&store, async |sql| {
+                let mut conn = PgConnection::connect(&database.url()).await.unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            })
+            .await;
         }
 
         /// The sessions of this database, other than the asking one, that sit inside a
@@ -256,12 +237,8 @@ mod postgres {
             // How long a whole save takes here, so the cuts below sweep over all of it.
             let mut whole = Duration::ZERO;
             for _ in 0..5 {
-                let mut approval = fixture.open(new_approval(1));
-                let events = approval.take_events();
                 let started = Instant::now();
-                ApprovalRepository::save(&store, &approval, &events, None)
-                    .await
-                    .unwrap();
+                fixture.save(&store, new_approval(1)).await;
                 whole = whole.max(started.elapsed());
             }
 
@@ -284,11 +261,7 @@ mod postgres {
             assert_eq!(left_in_a_transaction, 0, "of 300 cut saves");
             // And the store still works, on every connection of its pool.
             for _ in 0..8 {
-                let mut approval = fixture.open(new_approval(1));
-                let events = approval.take_events();
-                ApprovalRepository::save(&store, &approval, &events, None)
-                    .await
-                    .unwrap();
+                let approval = fixture.save(&store, new_approval(1)).await;
                 let loaded = ApprovalRepository::get(&store, approval.id())
                     .await
                     .unwrap();
@@ -308,12 +281,7 @@ mod postgres {
                 .await
                 .unwrap();
             store.migrate().await.unwrap();
-            let fixture = Fixture::default();
-            let mut approval = fixture.open(new_approval(1));
-            let events = approval.take_events();
-            ApprovalRepository::save(&store, &approval, &events, None)
-                .await
-                .unwrap();
+            let approval = Fixture::default().save(&store, new_approval(1)).await;
             let mut observer = PgConnection::connect(&database.url()).await.unwrap();
             let mut backends = std::collections::HashSet::new();
             for _ in 0..20 {

@@ -11,7 +11,10 @@ mod sqlite {
         use adapter_sqlite::{PoolStats, SqliteStore};
         use application::ports::{ApprovalRepository, Readiness, RepositoryError};
         use sqlx::{Connection, SqliteConnection};
-        use tests::contract::fixtures::{Fixture, new_approval};
+        use tests::contract::fixtures::{
+            Fixture, a_hand_edited_row_is_reported_corrupt, new_approval,
+        };
+        use tests::contract::readiness::ready_only_once_migrated;
 
         fn url_in(dir: &tempfile::TempDir, form: &str) -> String {
             format!("{form}{}", dir.path().join("service.db").display())
@@ -69,13 +72,8 @@ mod sqlite {
             ] {
                 let store = SqliteStore::connect(&url).await.unwrap();
                 store.migrate().await.unwrap();
-                let fixture = Fixture::default();
-                let mut approval = fixture.open(new_approval(1));
-                let events = approval.take_events();
                 // The in-memory database must survive between calls (one kept connection).
-                ApprovalRepository::save(&store, &approval, &events, None)
-                    .await
-                    .unwrap();
+                let approval = Fixture::default().save(&store, new_approval(1)).await;
                 assert_eq!(
                     ApprovalRepository::get(&store, approval.id()).await,
                     Ok(Some(approval)),
@@ -112,16 +110,7 @@ mod sqlite {
                 .await
                 .unwrap();
 
-            let before = store.check().await;
-            assert!(
-                matches!(&before, Err(RepositoryError::Unavailable(m)) if m.contains("not applied")),
-                "{before:?}"
-            );
-            store.migrate().await.unwrap();
-            assert_eq!(store.check().await, Ok(()));
-            // Migrating again is a no-op.
-            store.migrate().await.unwrap();
-            assert_eq!(store.check().await, Ok(()));
+            ready_only_once_migrated(&store, async || store.migrate().await.unwrap()).await;
         }
 
         #[tokio::test]
@@ -130,25 +119,12 @@ mod sqlite {
             let url = url_in(&dir, "sqlite:");
             let store = SqliteStore::connect(&url).await.unwrap();
             store.migrate().await.unwrap();
-            let fixture = Fixture::default();
-            let mut approval = fixture.open(new_approval(1));
-            let events = approval.take_events();
-            ApprovalRepository::save(&store, &approval, &events, None)
-                .await
-                .unwrap();
 
-            // Someone edits the row by hand into something no request can be.
-            let mut conn = SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query("UPDATE approvals SET title = ''")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-
-            let loaded = ApprovalRepository::get(&store, approval.id()).await;
-            assert!(
-                matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
-                "{loaded:?}"
-            );
+            a_hand_edited_row_is_reported_corrupt(&store, async |sql| {
+                let mut conn = SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            })
+            .await;
         }
     }
 }

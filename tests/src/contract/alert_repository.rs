@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use application::ports::{Claim, IdGenerator, RepositoryError};
+use application::ports::{AlertRepository, Claim, IdGenerator, RepositoryError};
 use application::use_cases::{RaiseAlert, RaiseAlertError, RaiseAlertInput, Raised};
 use chrono::Duration;
 use domain::{
@@ -14,7 +14,10 @@ use domain::{
 use tokio::sync::Barrier;
 
 use super::Store;
-use super::fixtures::{Fixture, drain, event_types_of, identity};
+use super::fixtures::{
+    Fixture, assert_only_rows_of, assert_rows_are_the_events, drain, event_types_of, identity,
+    join_all,
+};
 use super::idempotency::{answer, receipt, request};
 
 /// A minimal valid alert by `monitor` with this dedup key.
@@ -35,6 +38,32 @@ impl Fixture {
     pub fn open_alert(&self, new: NewAlert) -> Alert {
         Alert::raise(AlertId::from_uuid(self.ids.new_id()), new, self.now())
     }
+}
+
+/// How a SQL store must answer for an alert row edited by hand into something no alert can
+/// be: stores an alert through `alerts`, runs `edit_by_hand` with the SQL that gives it an
+/// unknown severity, and checks that every query that reads it reports it `Corrupt`, naming
+/// the severity.
+pub async fn a_hand_edited_alert_row_is_reported_corrupt(
+    alerts: &dyn AlertRepository,
+    edit_by_hand: impl AsyncFnOnce(&'static str),
+) {
+    let mut alert = Fixture::default().open_alert(new_alert("disk-full:db-1"));
+    let events = alert.take_events();
+    alerts.save(&alert, &events, None).await.unwrap();
+
+    edit_by_hand("UPDATE alerts SET severity = 'catastrophic'").await;
+
+    let loaded = alerts.get(alert.id()).await;
+    assert!(
+        matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+        "{loaded:?}"
+    );
+    let found = alerts.find_unresolved(&alert.state().dedup_key).await;
+    assert!(
+        matches!(&found, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
+        "{found:?}"
+    );
 }
 
 /// An alert with every field set to a non-default value, so a round trip proves each one is
@@ -271,13 +300,13 @@ pub async fn a_failed_save_writes_no_outbox_rows(store: &Store) {
         Err(RepositoryError::Duplicate)
     );
 
-    let messages = drain(store, fixture.now()).await;
-    assert_eq!(
-        event_types_of(&messages, stored.id().as_uuid()),
-        ["alert.raised", "alert.acknowledged"],
-        "only the successful saves wrote outbox rows"
-    );
-    assert_eq!(messages.len(), 2);
+    assert_only_rows_of(
+        store,
+        fixture.now(),
+        stored.id().as_uuid(),
+        &["alert.raised", "alert.acknowledged"],
+    )
+    .await;
 }
 
 pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
@@ -304,20 +333,7 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
 
     let messages = drain(store, fixture.now()).await;
 
-    assert_eq!(messages.len(), events.len());
-    for (message, event) in messages.iter().zip(&events) {
-        assert_eq!(message.aggregate_type, "alert");
-        assert_eq!(message.aggregate_id, alert.id().as_uuid());
-        assert_eq!(message.event_type, event.event_type());
-        assert_eq!(message.payload, serde_json::to_value(event).unwrap());
-        assert_eq!(message.attempts, 0);
-        assert_eq!(
-            message.created_at,
-            event.at(),
-            "rows carry the event's own time"
-        );
-    }
-    assert!(messages.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_rows_are_the_events(&messages, "alert", alert.id().as_uuid(), &events);
 }
 
 /// The race the dedup index exists for: a burst of monitors raise the same problem at once,
@@ -358,10 +374,7 @@ pub async fn concurrent_raises_of_one_key_open_one_alert_and_count_every_raise(s
                 })
             })
             .collect();
-        let mut results = Vec::new();
-        for task in tasks {
-            results.push(task.await.unwrap());
-        }
+        let results = join_all(tasks).await;
 
         let raised: Vec<_> = results
             .iter()

@@ -16,7 +16,10 @@ use serde_json::json;
 use tokio::sync::Barrier;
 
 use super::Store;
-use super::fixtures::{Fixture, drain, event_types_of, identity, new_approval, start_time};
+use super::fixtures::{
+    Fixture, assert_only_rows_of, assert_rows_are_the_events, drain, event_types_of, identity,
+    join_all, new_approval, save_changes, start_time,
+};
 
 /// A request with every optional field set, so a round trip proves each one is stored.
 fn fully_specified() -> NewApproval {
@@ -103,23 +106,13 @@ pub async fn round_trips_every_field(store: &Store) {
             fixture.now(),
         )
         .unwrap();
-    let events = approval.take_events();
-    store
-        .approvals
-        .save(&approval, &events, None)
-        .await
-        .unwrap();
+    save_changes(store.approvals.as_ref(), &mut approval).await;
     assert_eq!(get(store, approval.id()).await.as_ref(), Some(&approval));
 
     // Past the expiry warning (90 minutes into two hours): the reminder state is stored too.
     fixture.clock.advance(Duration::minutes(90));
     assert_eq!(approval.remind(fixture.now()), Ok(Reminder::ExpiryWarning));
-    let events = approval.take_events();
-    store
-        .approvals
-        .save(&approval, &events, None)
-        .await
-        .unwrap();
+    save_changes(store.approvals.as_ref(), &mut approval).await;
     let stored = get(store, approval.id()).await.unwrap();
     assert_eq!(stored, approval);
     assert!(stored.expiry_warned());
@@ -222,17 +215,17 @@ pub async fn a_failed_save_writes_no_outbox_rows(store: &Store) {
         Err(RepositoryError::Duplicate)
     );
 
-    let messages = drain(store, fixture.now()).await;
-    assert_eq!(
-        event_types_of(&messages, stored.id().as_uuid()),
-        [
+    assert_only_rows_of(
+        store,
+        fixture.now(),
+        stored.id().as_uuid(),
+        &[
             "approval.requested",
             "approval.decision_recorded",
-            "approval.rejected"
+            "approval.rejected",
         ],
-        "only the successful saves wrote outbox rows"
-    );
-    assert_eq!(messages.len(), 3);
+    )
+    .await;
 }
 
 pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
@@ -258,20 +251,7 @@ pub async fn each_event_becomes_one_outbox_row_in_order(store: &Store) {
 
     let messages = drain(store, fixture.now()).await;
 
-    assert_eq!(messages.len(), events.len());
-    for (message, event) in messages.iter().zip(&events) {
-        assert_eq!(message.aggregate_type, "approval");
-        assert_eq!(message.aggregate_id, approval.id().as_uuid());
-        assert_eq!(message.event_type, event.event_type());
-        assert_eq!(message.payload, serde_json::to_value(event).unwrap());
-        assert_eq!(message.attempts, 0);
-        assert_eq!(
-            message.created_at,
-            event.at(),
-            "rows carry the event's own time"
-        );
-    }
-    assert!(messages.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_rows_are_the_events(&messages, "approval", approval.id().as_uuid(), &events);
 }
 
 pub async fn list_returns_newest_first(store: &Store) {
@@ -494,10 +474,7 @@ pub async fn concurrent_decisions_record_exactly_one(store: &Store) {
                 })
             })
             .collect();
-        let mut results = Vec::new();
-        for task in tasks {
-            results.push(task.await.unwrap());
-        }
+        let results = join_all(tasks).await;
 
         let winners: Vec<_> = results
             .iter()

@@ -5,11 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use adapter_memory::{ManualClock, SequentialIds};
-use application::ports::{CHAT_SINK, Clock, IdGenerator, Outbox, OutboxMessage};
+use application::ports::{
+    ApprovalRepository, CHAT_SINK, Clock, IdGenerator, Outbox, OutboxMessage, RepositoryError,
+};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
-    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
-    Policy, RequiredApprovals, Title, Ttl, Verdict,
+    ApprovalId, ApprovalRequest, ChatDestination, Description, DomainEvent, Identity, Metadata,
+    NewApproval, Policy, RequiredApprovals, Title, Ttl, Verdict,
 };
 use uuid::Uuid;
 
@@ -76,13 +78,17 @@ impl Fixture {
 
     /// Opens and stores a request, with its `Requested` event.
     pub async fn create(&self, store: &Store, new: NewApproval) -> ApprovalRequest {
+        self.save(store.approvals.as_ref(), new).await
+    }
+
+    /// [`Fixture::create`] through one repository (an adapter's own tests have no [`Store`]).
+    pub async fn save(
+        &self,
+        approvals: &dyn ApprovalRepository,
+        new: NewApproval,
+    ) -> ApprovalRequest {
         let mut approval = self.open(new);
-        let events = approval.take_events();
-        store
-            .approvals
-            .save(&approval, &events, None)
-            .await
-            .unwrap();
+        save_changes(approvals, &mut approval).await;
         approval
     }
 
@@ -102,9 +108,23 @@ impl Fixture {
         approval
             .decide(identity(approver), verdict, None, self.now())
             .unwrap();
-        let events = approval.take_events();
-        store.approvals.save(approval, &events, None).await.unwrap();
+        save_changes(store.approvals.as_ref(), approval).await;
     }
+}
+
+/// Saves what changed in `approval` since its last save, with the events it raised.
+pub async fn save_changes(approvals: &dyn ApprovalRepository, approval: &mut ApprovalRequest) {
+    let events = approval.take_events();
+    approvals.save(approval, &events, None).await.unwrap();
+}
+
+/// Awaits every task, in order, and returns what each returned.
+pub async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
 }
 
 /// Claims and delivers everything pending for the chat sink, as its relay at `now` would,
@@ -142,6 +162,47 @@ pub async fn pending(outbox: &dyn Outbox, sink: &str) -> u64 {
         .map_or(0, |s| s.pending)
 }
 
+/// Drains the outbox and asserts that it held exactly `expected`, the event types of the
+/// aggregate `aggregate_id` in order: what the failed saves before it must leave behind.
+pub async fn assert_only_rows_of(
+    store: &Store,
+    now: DateTime<Utc>,
+    aggregate_id: Uuid,
+    expected: &[&str],
+) {
+    let messages = drain(store, now).await;
+    assert_eq!(
+        event_types_of(&messages, aggregate_id),
+        expected,
+        "only the successful saves wrote outbox rows"
+    );
+    assert_eq!(messages.len(), expected.len());
+}
+
+/// Asserts that `messages` are `events` of one aggregate, one row each, in order: fresh
+/// (never attempted), with the event's own payload, type and time, and ids that count up.
+pub fn assert_rows_are_the_events<E: DomainEvent>(
+    messages: &[OutboxMessage],
+    aggregate_type: &str,
+    aggregate_id: Uuid,
+    events: &[E],
+) {
+    assert_eq!(messages.len(), events.len());
+    for (message, event) in messages.iter().zip(events) {
+        assert_eq!(message.aggregate_type, aggregate_type);
+        assert_eq!(message.aggregate_id, aggregate_id);
+        assert_eq!(message.event_type, event.event_type());
+        assert_eq!(message.payload, serde_json::to_value(event).unwrap());
+        assert_eq!(message.attempts, 0);
+        assert_eq!(
+            message.created_at,
+            event.at(),
+            "rows carry the event's own time"
+        );
+    }
+    assert!(messages.windows(2).all(|pair| pair[0].id < pair[1].id));
+}
+
 /// The event types of `messages` that belong to the aggregate `aggregate_id`, in order.
 pub fn event_types_of(messages: &[OutboxMessage], aggregate_id: Uuid) -> Vec<&str> {
     messages
@@ -149,4 +210,22 @@ pub fn event_types_of(messages: &[OutboxMessage], aggregate_id: Uuid) -> Vec<&st
         .filter(|m| m.aggregate_id == aggregate_id)
         .map(|m| m.event_type.as_str())
         .collect()
+}
+
+/// How a SQL store must answer for a row edited by hand into something no request can be:
+/// saves a request, runs `edit_by_hand` with the SQL that empties its title, and checks that
+/// reading it back is `Corrupt`, naming the title.
+pub async fn a_hand_edited_row_is_reported_corrupt(
+    approvals: &dyn ApprovalRepository,
+    edit_by_hand: impl AsyncFnOnce(&'static str),
+) {
+    let approval = Fixture::default().save(approvals, new_approval(1)).await;
+
+    edit_by_hand("UPDATE approvals SET title = ''").await;
+
+    let loaded = approvals.get(approval.id()).await;
+    assert!(
+        matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("title")),
+        "{loaded:?}"
+    );
 }

@@ -5,7 +5,7 @@ use adapter_postgres::PostgresStore;
 use application::ports::{AlertRepository, RepositoryError};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
-use tests::contract::alert_repository::new_alert;
+use tests::contract::alert_repository::{a_hand_edited_alert_row_is_reported_corrupt, new_alert};
 use tests::contract::fixtures::Fixture;
 use tests::postgres::{TestDatabase, closed_port};
 
@@ -17,30 +17,12 @@ fn is_unavailable<T: std::fmt::Debug>(result: &Result<T, RepositoryError>) -> bo
 async fn an_alert_row_the_domain_refuses_is_reported_corrupt() {
     let database = TestDatabase::create().await;
     let store = database.migrated_store().await;
-    let fixture = Fixture::default();
-    let mut alert = fixture.open_alert(new_alert("disk-full:db-1"));
-    let events = alert.take_events();
-    AlertRepository::save(&store, &alert, &events, None)
-        .await
-        .unwrap();
 
-    // Someone edits the row by hand into something no alert can be.
-    let mut conn = PgConnection::connect(&database.url()).await.unwrap();
-    sqlx::query("UPDATE alerts SET severity = 'catastrophic'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-
-    let loaded = AlertRepository::get(&store, alert.id()).await;
-    assert!(
-        matches!(&loaded, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
-        "{loaded:?}"
-    );
-    let found = store.find_unresolved(&alert.state().dedup_key).await;
-    assert!(
-        matches!(&found, Err(RepositoryError::Corrupt(m)) if m.contains("severity")),
-        "{found:?}"
-    );
+    a_hand_edited_alert_row_is_reported_corrupt(&store, async |sql| {
+        let mut conn = PgConnection::connect(&database.url()).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    })
+    .await;
 }
 
 #[tokio::test]
