@@ -8,18 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_memory::{ManualClock, SequentialIds};
 use application::ports::CHAT_SINK;
 use application::use_cases::CreateApprovalInput;
-use domain::Identity;
 use serde_json::{Value, json};
-use service::{Adapters, Config};
 use tests::e2e::{
-    BOT_TOKEN, Endpoint, FakeDiscord, FakeSlack, PLATFORMS, POST, Platform, SIGNING_SECRET,
-    TestApp, spawn,
+    Endpoint, FakeDiscord, FakeSlack, OnATestClock, PLATFORMS, POST, Platform, TestApp, spawn,
 };
 
 async fn create(app: &TestApp, key: &str, platform: Platform, extra: Value) -> String {
@@ -75,45 +70,15 @@ async fn a_decision_updates_the_message_to_its_outcome_without_buttons() {
 async fn an_expired_request_shows_so_without_buttons() {
     for platform in PLATFORMS {
         let (slack, discord) = (FakeSlack::start().await, FakeDiscord::start().await);
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("service.db");
-        let slack_uri = slack.uri();
-        let discord_env = discord.env();
-        let mut env = vec![
-            (
-                concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
-                database.to_str().unwrap(),
-            ),
-            ("SLACK_BOT_TOKEN", BOT_TOKEN),
-            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-            ("SLACK_API_BASE_URL", slack_uri.as_str()),
-        ];
-        env.extend(discord_env.iter().map(|(k, v)| (*k, v.as_str())));
-        let config = Config::from_env(env).unwrap();
-        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let app = service::build_with(
-            &config,
-            Adapters {
-                persistence: service::open_store(&config).await.unwrap(),
-                chat: service::chat_gateway(&config).unwrap(),
-                clock: clock.clone(),
-                ids: Arc::new(SequentialIds::default()),
-                sinks: Default::default(),
-            },
-        )
-        .unwrap();
+        let app = OnATestClock::start(&slack, Some(&discord), &[]).await;
         let use_cases = app.use_cases();
-        let input = CreateApprovalInput {
+        app.request(CreateApprovalInput {
             title: "Deploy api v1.4.2?".into(),
             destination: platform.destination(),
             expires_in_seconds: Some(60),
             ..CreateApprovalInput::default()
-        };
-        use_cases
-            .create_approval
-            .execute(Identity::parse("ci").unwrap(), input, None)
-            .await
-            .unwrap();
+        })
+        .await;
         let relay = use_cases.relay(CHAT_SINK).unwrap();
         relay.execute().await.unwrap();
         assert!(
@@ -121,7 +86,7 @@ async fn an_expired_request_shows_so_without_buttons() {
             "{platform:?}: posted with buttons"
         );
 
-        clock.advance(chrono::Duration::seconds(61));
+        app.clock.advance(chrono::Duration::seconds(61));
         assert_eq!(use_cases.expire_overdue.execute(10).await.unwrap(), 1);
         relay.execute().await.unwrap();
 

@@ -10,14 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use adapter_memory::{ManualClock, SequentialIds};
-use application::ports::CHAT_SINK;
+use adapter_memory::ManualClock;
+use application::ports::{CHAT_SINK, Clock};
 use application::use_cases::CreateApprovalInput;
-use domain::Identity;
 use serde_json::{Value, json};
-use service::{Adapters, Config};
 use tests::e2e::{
-    BOT_TOKEN, CHANNEL, Endpoint, FakeDiscord, FakeSlack, POST, SIGNING_SECRET, Scripted, TestApp,
+    CHANNEL, Endpoint, FakeDiscord, FakeSlack, OnATestClock, POST, Scripted, TestApp,
 };
 use wiremock::ResponseTemplate;
 
@@ -179,52 +177,21 @@ async fn five_minutes_of_server_errors_lose_nothing() {
     slack
         .fail_while(POST, down.clone(), ResponseTemplate::new(500))
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("service.db");
-    let config = Config::from_env([
-        (
-            concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
-            database.to_str().unwrap(),
-        ),
-        ("SLACK_BOT_TOKEN", BOT_TOKEN),
-        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-        ("SLACK_API_BASE_URL", slack.uri().as_str()),
-        (
-            concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
-            "50",
-        ),
-    ])
-    .unwrap();
-    let start = chrono::Utc::now();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = service::build_with(
-        &config,
-        Adapters {
-            persistence: service::open_store(&config).await.unwrap(),
-            chat: service::chat_gateway(&config).unwrap(),
-            clock: clock.clone(),
-            ids: Arc::new(SequentialIds::default()),
-            sinks: Default::default(),
-        },
-    )
-    .unwrap();
+    let app = OnATestClock::start(&slack, None, &[("RELAY_BATCH_SIZE", "50")]).await;
+    let (clock, start) = (&app.clock, app.clock.now());
     let use_cases = app.use_cases();
     for n in 0..REQUESTS {
-        let input = CreateApprovalInput {
+        app.request(CreateApprovalInput {
             title: format!("Deploy build {n}?"),
             destination: "C0DEPLOYS".into(),
             ..CreateApprovalInput::default()
-        };
-        use_cases
-            .create_approval
-            .execute(Identity::parse("ci").unwrap(), input, None)
-            .await
-            .unwrap();
+        })
+        .await;
     }
     let relay = use_cases.relay(CHAT_SINK).unwrap();
 
     // Five minutes of outage, the relay running a round every simulated ten seconds.
-    while clock_elapsed(&clock, start) < chrono::Duration::minutes(5) {
+    while clock_elapsed(clock, start) < chrono::Duration::minutes(5) {
         let report = relay.execute().await.unwrap();
         assert_eq!(
             report.dead_lettered, 0,
@@ -239,7 +206,7 @@ async fn five_minutes_of_server_errors_lose_nothing() {
     );
     down.store(false, Ordering::SeqCst);
     // The longest gap is five minutes: within ten more minutes every message is due again.
-    while clock_elapsed(&clock, start) < chrono::Duration::minutes(15) {
+    while clock_elapsed(clock, start) < chrono::Duration::minutes(15) {
         relay.execute().await.unwrap();
         clock.advance(chrono::Duration::seconds(10));
     }
@@ -249,5 +216,5 @@ async fn five_minutes_of_server_errors_lose_nothing() {
 }
 
 fn clock_elapsed(clock: &ManualClock, start: chrono::DateTime<chrono::Utc>) -> chrono::Duration {
-    application::ports::Clock::now(clock) - start
+    clock.now() - start
 }

@@ -9,17 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
 
-use adapter_memory::{ManualClock, SequentialIds};
-use application::UseCases;
 use application::ports::{CHAT_SINK, ChatMessages};
 use application::use_cases::{CreateApprovalInput, DecideInput};
 use chrono::Duration;
 use domain::{ApprovalId, Identity, Verdict};
 use serde_json::Value;
-use service::{Adapters, Config, Store};
-use tests::e2e::{BOT_TOKEN, CHANNEL, FakeDiscord, FakeSlack, SIGNING_SECRET};
+use tests::e2e::{CHANNEL, FakeDiscord, FakeSlack, OnATestClock};
 
 /// The approver the requests name, on each platform.
 const SLACK_ALICE: &str = "slack:U0ALICE";
@@ -28,51 +24,17 @@ const DISCORD_ALICE: &str = "discord:1600000000000000001";
 struct World {
     slack: FakeSlack,
     discord: FakeDiscord,
-    clock: Arc<ManualClock>,
-    use_cases: UseCases,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    app: OnATestClock,
 }
 
 impl World {
     async fn start() -> Self {
         let (slack, discord) = (FakeSlack::start().await, FakeDiscord::start().await);
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("service.db");
-        let slack_uri = slack.uri();
-        let discord_env = discord.env();
-        let mut env = vec![
-            (
-                concat!(env!("SERVICE_ENV_PREFIX"), "_SQLITE_PATH"),
-                database.to_str().unwrap(),
-            ),
-            ("SLACK_BOT_TOKEN", BOT_TOKEN),
-            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-            ("SLACK_API_BASE_URL", slack_uri.as_str()),
-        ];
-        env.extend(discord_env.iter().map(|(k, v)| (*k, v.as_str())));
-        let config = Config::from_env(env).unwrap();
-        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let persistence = service::open_store(&config).await.unwrap();
-        let store = persistence.store.clone();
-        let app = service::build_with(
-            &config,
-            Adapters {
-                persistence,
-                chat: service::chat_gateway(&config).unwrap(),
-                clock: clock.clone(),
-                ids: Arc::new(SequentialIds::default()),
-                sinks: Default::default(),
-            },
-        )
-        .unwrap();
+        let app = OnATestClock::start(&slack, Some(&discord), &[]).await;
         Self {
             slack,
             discord,
-            clock,
-            use_cases: app.use_cases().clone(),
-            store,
-            _dir: dir,
+            app,
         }
     }
 
@@ -86,32 +48,32 @@ impl World {
             remind_after_seconds: Some(5),
             ..CreateApprovalInput::default()
         };
-        let approval = self
-            .use_cases
-            .create_approval
-            .execute(Identity::parse("ci").unwrap(), input, None)
-            .await
-            .unwrap();
+        let approval = self.app.request(input).await;
         self.relay().await;
         approval.id()
     }
 
     /// Moves the clock on by `seconds` and sweeps for reminders; how many were sent.
     async fn remind_after(&self, seconds: i64) -> usize {
-        self.clock.advance(Duration::seconds(seconds));
-        self.use_cases.remind_approvers.execute(10).await.unwrap()
+        self.app.clock.advance(Duration::seconds(seconds));
+        self.app
+            .use_cases()
+            .remind_approvers
+            .execute(10)
+            .await
+            .unwrap()
     }
 
     /// Delivers everything pending to chat, as the relay would in as many rounds as it takes
     /// (each round takes one event per request).
     async fn relay(&self) {
-        let relay = self.use_cases.relay(CHAT_SINK).unwrap();
+        let relay = self.app.use_cases().relay(CHAT_SINK).unwrap();
         while relay.execute().await.unwrap().claimed > 0 {}
     }
 
     /// Where the request's message lives, as the chat sink recorded it.
     async fn message_id(&self, id: ApprovalId) -> String {
-        ChatMessages::get(&*self.store, id.as_uuid())
+        ChatMessages::get(&*self.app.store, id.as_uuid())
             .await
             .unwrap()
             .expect("the request's message was posted")
@@ -125,7 +87,12 @@ impl World {
             verdict: Verdict::Approve,
             comment: None,
         };
-        self.use_cases.decide.execute(input, None).await.unwrap();
+        self.app
+            .use_cases()
+            .decide
+            .execute(input, None)
+            .await
+            .unwrap();
     }
 }
 
@@ -217,7 +184,16 @@ async fn the_expiry_warning_is_sent_once_in_the_thread() {
 
     // Past the deadline the request is for the expiry sweep: no more reminders, ever.
     assert_eq!(world.remind_after(10).await, 0);
-    assert_eq!(world.use_cases.expire_overdue.execute(10).await.unwrap(), 1);
+    assert_eq!(
+        world
+            .app
+            .use_cases()
+            .expire_overdue
+            .execute(10)
+            .await
+            .unwrap(),
+        1
+    );
     world.relay().await;
     assert_eq!(world.slack.thread(&ts).len(), 2);
 }

@@ -7,6 +7,7 @@
 
 mod fake_discord;
 mod fake_slack;
+mod on_a_test_clock;
 mod platform;
 mod test_app;
 
@@ -14,6 +15,7 @@ pub use fake_discord::{
     APPLICATION_ID, CHANNEL, Call, DISCORD_TOKEN, Endpoint, FakeDiscord, Scripted,
 };
 pub use fake_slack::{BOT_TOKEN, FakeSlack, POST, UPDATE};
+pub use on_a_test_clock::OnATestClock;
 pub use platform::{PLATFORMS, Platform, spawn};
 pub use test_app::{Answer, Backend, SIGNING_SECRET, TestApp, discord_click};
 
