@@ -507,8 +507,27 @@ mod checker {
         graph(MEMBERS, &[CLEAN, extra].concat())
     }
 
-    fn chain(names: &[&str]) -> Vec<String> {
-        names.iter().map(|n| (*n).to_owned()).collect()
+    /// The violation of `rule` along `chain`: by its first package, of its last.
+    fn violation(rule: &'static str, chain: &[&str]) -> Violation {
+        Violation {
+            rule,
+            package: chain[0].into(),
+            forbidden: chain[chain.len() - 1].into(),
+            chain: chain.iter().map(|n| (*n).to_owned()).collect(),
+        }
+    }
+
+    /// What the violations found forbidden, whoever reached it.
+    fn forbidden(violations: Vec<Violation>) -> BTreeSet<String> {
+        violations.into_iter().map(|v| v.forbidden).collect()
+    }
+
+    /// The violations of the composition-root rule in the clean graph, with one more member,
+    /// `reporting`, that depends on `dependency`.
+    fn reporting_depending_on(dependency: &str) -> Vec<Violation> {
+        let members = [MEMBERS, &[("reporting", "reporting")]].concat();
+        let graph = graph(&members, &[CLEAN, &[("reporting", dependency)]].concat());
+        only_composition_roots_know_adapters(&graph)
     }
 
     #[test]
@@ -521,12 +540,7 @@ mod checker {
         let graph = with(&[("chrono", "tokio")]);
         assert_eq!(
             domain_is_pure(&graph),
-            [Violation {
-                rule: "domain is pure",
-                package: "domain".into(),
-                forbidden: "tokio".into(),
-                chain: chain(&["domain", "chrono", "tokio"]),
-            }]
+            [violation("domain is pure", &["domain", "chrono", "tokio"])]
         );
     }
 
@@ -540,13 +554,9 @@ mod checker {
     #[test]
     fn application_depending_on_an_adapter_is_reported() {
         let graph = with(&[("application", "adapter-http")]);
-        let forbidden: BTreeSet<String> = application_is_framework_free(&graph)
-            .into_iter()
-            .map(|v| v.forbidden)
-            .collect();
         // The adapter itself, and the framework it drags in with it.
         assert_eq!(
-            forbidden,
+            forbidden(application_is_framework_free(&graph)),
             BTreeSet::from(["adapter-http".into(), "axum".into(), "tokio".into()])
         );
     }
@@ -556,12 +566,10 @@ mod checker {
         let graph = with(&[("adapter-slack", "adapter-http")]);
         assert_eq!(
             adapters_are_independent(&graph),
-            [Violation {
-                rule: "adapters are independent",
-                package: "adapter-slack".into(),
-                forbidden: "adapter-http".into(),
-                chain: chain(&["adapter-slack", "adapter-http"]),
-            }]
+            [violation(
+                "adapters are independent",
+                &["adapter-slack", "adapter-http"]
+            )]
         );
     }
 
@@ -576,34 +584,26 @@ mod checker {
         let graph = with(&[("sql-support", "adapter-memory")]);
         assert_eq!(
             support_crates_know_no_adapter(&graph),
-            [Violation {
-                rule: "support crates know no adapter",
-                package: "sql-support".into(),
-                forbidden: "adapter-memory".into(),
-                chain: chain(&["sql-support", "adapter-memory"]),
-            }]
+            [violation(
+                "support crates know no adapter",
+                &["sql-support", "adapter-memory"]
+            )]
         );
         // And through it, the adapter that uses the support crate now reaches another one.
         assert_eq!(
             adapters_are_independent(&graph),
-            [Violation {
-                rule: "adapters are independent",
-                package: "adapter-sqlite".into(),
-                forbidden: "adapter-memory".into(),
-                chain: chain(&["adapter-sqlite", "sql-support", "adapter-memory"]),
-            }]
+            [violation(
+                "adapters are independent",
+                &["adapter-sqlite", "sql-support", "adapter-memory"]
+            )]
         );
     }
 
     #[test]
     fn a_support_crate_used_by_the_core_is_reported() {
         let graph = with(&[("application", "sql-support")]);
-        let forbidden: BTreeSet<String> = application_is_framework_free(&graph)
-            .into_iter()
-            .map(|v| v.forbidden)
-            .collect();
         assert_eq!(
-            forbidden,
+            forbidden(application_is_framework_free(&graph)),
             BTreeSet::from(["sql-support".into(), "sqlx".into()])
         );
     }
@@ -626,12 +626,7 @@ mod checker {
 
     #[test]
     fn an_adapter_used_outside_the_composition_root_is_reported() {
-        let members = [MEMBERS, &[("reporting", "reporting")]].concat();
-        let graph = graph(
-            &members,
-            &[CLEAN, &[("reporting", "adapter-memory")]].concat(),
-        );
-        let violations = only_composition_roots_know_adapters(&graph);
+        let violations = reporting_depending_on("adapter-memory");
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].package, "reporting");
         assert_eq!(violations[0].forbidden, "adapter-memory");
@@ -639,9 +634,7 @@ mod checker {
 
     #[test]
     fn a_support_crate_used_outside_the_adapters_is_reported() {
-        let members = [MEMBERS, &[("reporting", "reporting")]].concat();
-        let graph = graph(&members, &[CLEAN, &[("reporting", "sql-support")]].concat());
-        let violations = only_composition_roots_know_adapters(&graph);
+        let violations = reporting_depending_on("sql-support");
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].package, "reporting");
         assert_eq!(violations[0].forbidden, "sql-support");
