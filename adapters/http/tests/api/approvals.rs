@@ -83,13 +83,7 @@ async fn create_answers_201_with_location_and_the_stored_request() {
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.json(), body);
 
-    let events: Vec<_> = app
-        .store
-        .outbox_messages()
-        .into_iter()
-        .map(|(message, _)| message.event_type)
-        .collect();
-    assert_eq!(events, ["approval.requested"]);
+    assert_eq!(app.event_types(), ["approval.requested"]);
 }
 
 #[tokio::test]
@@ -245,13 +239,10 @@ async fn the_requester_cancels_a_pending_request() {
     let body = response.json();
     assert_eq!(body["status"], "cancelled");
     assert_eq!(body["resolved_at"], "2026-01-01T09:00:00Z");
-    let events: Vec<_> = app
-        .store
-        .outbox_messages()
-        .into_iter()
-        .map(|(message, _)| message.event_type)
-        .collect();
-    assert_eq!(events, ["approval.requested", "approval.cancelled"]);
+    assert_eq!(
+        app.event_types(),
+        ["approval.requested", "approval.cancelled"]
+    );
 }
 
 #[tokio::test]

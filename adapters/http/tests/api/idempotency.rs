@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use adapter_http::HttpSettings;
 use adapter_memory::MemoryStore;
-use application::ports::{
-    Claim, IdempotencyStore, KeyClaim, MockApprovalRepository, RepositoryError, StoredResponse,
-};
+use application::ports::{Claim, IdempotencyStore, KeyClaim, RepositoryError, StoredResponse};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -17,7 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    Overrides, TestApp, TestResponse, call, json_body, new_approval, pending_request, poll_once,
+    Overrides, TestApp, TestResponse, call, json_body, losing_every_race, new_approval, poll_once,
 };
 
 const KEY: &str = "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"";
@@ -177,18 +175,7 @@ async fn a_5xx_releases_the_key_so_the_retry_executes() {
 #[tokio::test]
 async fn a_lost_race_is_not_replayed_so_the_retry_it_invites_runs() {
     let id = ApprovalId::from_uuid(Uuid::now_v7());
-    let mut approvals = MockApprovalRepository::new();
-    approvals
-        .expect_get()
-        .returning(move |_| Ok(Some(pending_request(id))));
-    approvals
-        .expect_save()
-        .returning(|_, _, _| Err(RepositoryError::Conflict));
-    let app = TestApp::with(Overrides {
-        ports: Some(Box::new(|ports| ports.approvals = Arc::new(approvals))),
-        ..Overrides::default()
-    })
-    .await;
+    let app = losing_every_race(id).await;
     let cancel = format!("/v1/approvals/{id}/cancel");
 
     for attempt in 1..=2 {

@@ -3,10 +3,9 @@
 use std::pin::pin;
 
 use adapter_http::HttpSettings;
-use axum::http::{Method, StatusCode};
-use serde_json::json;
+use axum::http::StatusCode;
 
-use crate::support::{Overrides, TestApp, call, json_body, new_approval, poll_once};
+use crate::support::{Overrides, TestApp, approve, new_approval, poll_once};
 
 async fn pending_id(app: &TestApp) -> String {
     app.create(&app.ci, new_approval("deploy")).await["id"]
@@ -53,14 +52,7 @@ async fn a_decision_ends_the_wait_with_the_settled_request() {
     let mut waiter = pin!(app.get(&path, &app.ci));
     assert!(poll_once(waiter.as_mut()).await.is_none(), "did not wait");
 
-    let decide = json_body(
-        call(
-            Method::POST,
-            &format!("/v1/approvals/{id}/decisions"),
-            &app.alice,
-        ),
-        json!({ "verdict": "approve" }).to_string(),
-    );
+    let decide = approve(&id, &app.alice);
     assert_eq!(app.send(decide).await.status, StatusCode::OK);
 
     let answer = waiter.await;

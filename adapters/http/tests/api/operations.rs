@@ -6,17 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::HttpSettings;
-use application::ports::{MockApprovalRepository, Readiness, RepositoryError};
+use application::ports::{Readiness, RepositoryError};
 use async_trait::async_trait;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use domain::ApprovalId;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{
-    Overrides, TestApp, call, json_body, new_approval, pending_request, poll_once,
-};
+use crate::support::{Overrides, TestApp, approve, losing_every_race, new_approval, poll_once};
 
 fn probe(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
@@ -52,12 +50,7 @@ async fn a_store_outage_is_a_503_that_leaks_no_internal_detail() {
         .post("/v1/approvals", &app.ci, &new_approval("deploy"))
         .await;
 
-    response.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
-    assert!(
-        !response.text().contains("db.internal"),
-        "{}",
-        response.text()
-    );
+    response.assert_unavailable_without("db.internal");
     assert_eq!(app.snapshot(), before);
 }
 
@@ -131,18 +124,7 @@ async fn a_panic_becomes_a_500_problem_and_the_service_keeps_serving() {
 #[tokio::test]
 async fn a_decision_that_keeps_losing_races_is_a_409_to_retry() {
     let id = ApprovalId::from_uuid(Uuid::now_v7());
-    let mut approvals = MockApprovalRepository::new();
-    approvals
-        .expect_get()
-        .returning(move |_| Ok(Some(pending_request(id))));
-    approvals
-        .expect_save()
-        .returning(|_, _, _| Err(RepositoryError::Conflict));
-    let app = TestApp::with(Overrides {
-        ports: Some(Box::new(|ports| ports.approvals = Arc::new(approvals))),
-        ..Overrides::default()
-    })
-    .await;
+    let app = losing_every_race(id).await;
 
     let response = app
         .post(
@@ -201,14 +183,7 @@ async fn the_in_flight_limit_is_shared_by_all_v1_routes() {
         .unwrap()
         .to_owned();
     saves.hold_next_save();
-    let decide = json_body(
-        call(
-            Method::POST,
-            &format!("/v1/approvals/{id}/decisions"),
-            &app.alice,
-        ),
-        json!({ "verdict": "approve" }).to_string(),
-    );
+    let decide = approve(&id, &app.alice);
     let mut held = pin!(app.send(decide));
     assert!(poll_once(held.as_mut()).await.is_none());
 

@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use adapter_http::HttpSettings;
 use adapter_memory::MemoryStore;
-use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError};
+use application::ports::{
+    ApprovalRepository, ListQuery, MockApprovalRepository, Receipt, RepositoryError,
+};
 use async_trait::async_trait;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 use chrono::{DateTime, Utc};
 use domain::{
     ApprovalEvent, ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata,
@@ -18,7 +21,7 @@ use domain::{
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use super::{Overrides, TestApp, start_time};
+use super::{Overrides, TestApp, call, json_body, start_time};
 
 impl TestApp {
     /// The app over a store whose approval saves the test can fail or hold (see
@@ -89,6 +92,27 @@ pub fn pending_request(id: ApprovalId) -> ApprovalRequest {
 }
 
 /// The smallest valid create body.
+/// The app over approvals where request `id` is pending and every save of it loses a race
+/// (a conflict), however often it is tried.
+pub async fn losing_every_race(id: ApprovalId) -> TestApp {
+    let mut approvals = MockApprovalRepository::new();
+    approvals
+        .expect_get()
+        .returning(move |_| Ok(Some(pending_request(id))));
+    approvals
+        .expect_save()
+        .returning(|_, _, _| Err(RepositoryError::Conflict));
+    TestApp::with_ports(|ports| ports.approvals = Arc::new(approvals)).await
+}
+
+/// `POST /v1/approvals/{id}/decisions` by `key`, approving.
+pub fn approve(id: &str, key: &str) -> Request<Body> {
+    json_body(
+        call(Method::POST, &format!("/v1/approvals/{id}/decisions"), key),
+        json!({ "verdict": "approve" }).to_string(),
+    )
+}
+
 pub fn new_approval(title: &str) -> Value {
     json!({ "title": title, "destination": "C0123456789" })
 }

@@ -3,7 +3,7 @@
 mod approvals;
 mod cases;
 
-pub use approvals::{new_approval, pending_request};
+pub use approvals::{approve, losing_every_race, new_approval};
 pub use cases::{Case, assert_refused_changing_nothing, case, invalid};
 
 use std::pin::Pin;
@@ -66,6 +66,15 @@ impl TestApp {
         Self::with(Overrides::default()).await
     }
 
+    /// The app over the in-memory store, with the ports `edit` replaces.
+    pub async fn with_ports(edit: impl FnOnce(&mut Ports) + 'static) -> Self {
+        Self::with(Overrides {
+            ports: Some(Box::new(edit)),
+            ..Overrides::default()
+        })
+        .await
+    }
+
     pub async fn with(overrides: Overrides) -> Self {
         let store = overrides
             .store
@@ -107,6 +116,15 @@ impl TestApp {
             alice,
             bob,
         }
+    }
+
+    /// The event types in the outbox, oldest first.
+    pub fn event_types(&self) -> Vec<String> {
+        self.store
+            .outbox_messages()
+            .into_iter()
+            .map(|(message, _)| message.event_type)
+            .collect()
     }
 
     /// Everything the API could have changed, to compare before and after a call.
@@ -220,6 +238,13 @@ impl TestResponse {
 
     /// Asserts an RFC 9457 problem of this status and type; returns its body.
     #[track_caller]
+    /// Asserts a 503 `unavailable` that does not mention `internal` (a host name, say, from
+    /// the store's error).
+    pub fn assert_unavailable_without(&self, internal: &str) {
+        self.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+        assert!(!self.text().contains(internal), "{}", self.text());
+    }
+
     pub fn assert_problem(&self, status: StatusCode, slug: &str) -> Value {
         self.check_problem(status, slug)
             .unwrap_or_else(|mismatch| panic!("{mismatch}"))

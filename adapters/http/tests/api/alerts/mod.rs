@@ -22,15 +22,6 @@ fn id_of(alert: &Value) -> String {
     alert["id"].as_str().unwrap().to_owned()
 }
 
-/// The event types in the outbox, oldest first.
-fn events(app: &TestApp) -> Vec<String> {
-    app.store
-        .outbox_messages()
-        .into_iter()
-        .map(|(message, _)| message.event_type)
-        .collect()
-}
-
 /// The alert as `GET /v1/alerts/{id}` shows it: the raise answer without its `outcome`.
 fn without_outcome(mut raised: Value) -> Value {
     raised.as_object_mut().unwrap().remove("outcome");
@@ -85,7 +76,7 @@ async fn a_new_dedup_key_opens_an_alert_with_201_and_location() {
     let fetched = app.get(&format!("/v1/alerts/{id}"), &app.alice).await;
     assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.text());
     assert_eq!(fetched.json(), without_outcome(body));
-    assert_eq!(events(&app), ["alert.raised"]);
+    assert_eq!(app.event_types(), ["alert.raised"]);
 }
 
 #[tokio::test]
@@ -111,7 +102,7 @@ async fn the_same_key_while_open_counts_a_repeat_with_200_and_the_latest_text() 
     assert_eq!(body["last_raised_at"], "2026-01-01T09:03:00Z");
     assert_eq!(body["version"], 2);
     assert_eq!(app.alert_count(), 1);
-    assert_eq!(events(&app), ["alert.raised", "alert.repeated"]);
+    assert_eq!(app.event_types(), ["alert.raised", "alert.repeated"]);
 }
 
 #[tokio::test]
@@ -162,7 +153,7 @@ async fn acknowledge_and_resolve_record_who_and_when_and_repeating_them_changes_
         resolved
     );
     assert_eq!(
-        events(&app),
+        app.event_types(),
         ["alert.raised", "alert.acknowledged", "alert.resolved"]
     );
 }
