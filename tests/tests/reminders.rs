@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use application::ports::{CHAT_SINK, ChatMessages};
 use application::use_cases::{CreateApprovalInput, DecideInput};
 use chrono::Duration;
