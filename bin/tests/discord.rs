@@ -11,10 +11,13 @@
     reason = "a panic in a test is a failed test with its message"
 )]
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::binary;
 use tests::e2e::{CHANNEL, FakeDiscord, discord_click};
 
 const APPROVER: &str = "1600000000000000001";
@@ -30,16 +33,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn binary(args: &[&str], env: &[(String, String)]) -> Command {
-    let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("SERVICE_NAME"))));
-    command
-        .args(args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null());
-    command
 }
 
 fn environment(database: &str, discord: &FakeDiscord) -> Vec<(String, String)> {
@@ -274,16 +267,9 @@ async fn register_commands_puts_the_slash_command() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let commands = discord.commands().unwrap();
-    assert_eq!(commands[0]["name"], env!("SERVICE_NAME"));
     // The full list, built from every registered aggregate, is checked in process
     // (`tests/tests/discord.rs`); here, that the binary registers it at all.
-    let verbs: Vec<&str> = commands[0]["options"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|option| option["name"].as_str().unwrap())
-        .collect();
+    let verbs = discord.registered_verbs();
     assert_eq!(verbs[..2], ["approve", "reject"], "{verbs:?}");
     assert_eq!(verbs[verbs.len() - 2..], ["status", "help"], "{verbs:?}");
 }

@@ -220,6 +220,19 @@ impl FakeDiscord {
         self.state().commands.clone()
     }
 
+    /// The verbs (subcommand names) of the registered commands, in order, after checking
+    /// that the first command registered is the service's own.
+    pub fn registered_verbs(&self) -> Vec<String> {
+        let commands = self.commands().expect("commands were registered");
+        assert_eq!(commands[0]["name"], env!("SERVICE_NAME"), "{commands}");
+        commands[0]["options"]
+            .as_array()
+            .expect("the command has options")
+            .iter()
+            .map(|option| option["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Waits (up to 30 s) until `check` holds for the messages in the channel.
     pub async fn wait_for(&self, what: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         for _ in 0..600 {
