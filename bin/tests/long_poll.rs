@@ -103,15 +103,20 @@ async fn in_process() -> InProcess {
     }
 }
 
+impl InProcess {
+    /// Creates a request as `ci`, and a long-poll on it that has had time to reach its wait.
+    async fn request_with_a_waiter(&self) -> (String, tokio::task::JoinHandle<(Value, Duration)>) {
+        let id = Api::new(&self.url, &self.ci).create("Deploy v7?").await;
+        let waiter = wait_on(Api::new(&self.url, &self.ci), &id);
+        let_it_wait().await;
+        (id, waiter)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite_a_decision_wakes_a_waiter_of_the_same_instance() {
     let service = in_process().await;
-    let id = Api::new(&service.url, &service.ci)
-        .create("Deploy v7?")
-        .await;
-
-    let waiter = wait_on(Api::new(&service.url, &service.ci), &id);
-    let_it_wait().await;
+    let (id, waiter) = service.request_with_a_waiter().await;
     Api::new(&service.url, &service.alice)
         .decide(&id, "reject")
         .await;
@@ -124,12 +129,7 @@ async fn on_sqlite_a_decision_wakes_a_waiter_of_the_same_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_a_wait_with_the_pending_request_and_the_server_stops() {
     let service = in_process().await;
-    let id = Api::new(&service.url, &service.ci)
-        .create("Deploy v7?")
-        .await;
-
-    let waiter = wait_on(Api::new(&service.url, &service.ci), &id);
-    let_it_wait().await;
+    let (_, waiter) = service.request_with_a_waiter().await;
     service.shutdown.cancel();
 
     let (answer, took) = waiter.await.unwrap();
