@@ -1,50 +1,18 @@
 //! An approval request in Slack: Approve and Reject buttons while pending, the outcome and
 //! who decided once settled.
 
-use std::collections::BTreeSet;
-
 use application::chat::approval::approval_message;
 use chrono::{Duration, TimeZone, Utc};
-use domain::{
-    ApprovalId, ApprovalRequest, ChatDestination, Comment, Description, Identity, Metadata,
-    NewApproval, Policy, RequiredApprovals, Title, Ttl, Verdict,
-};
+use domain::{ApprovalRequest, Comment, Description, Identity, Title, Verdict};
 use serde_json::{Value, json};
 
+use crate::fixture::approval;
 use crate::sent::{
     SECTION_TEXT_MAX, action_ids, assert_cut_to_block_kit_limits, confirm_dialog, sent, text_of,
 };
 
 fn id(raw: &str) -> Identity {
     Identity::parse(raw).unwrap()
-}
-
-fn approval(title: &str, description: &str, required: i64) -> ApprovalRequest {
-    let requester = id("ci-pipeline");
-    let mut approval = ApprovalRequest::open(
-        ApprovalId::from_uuid(uuid::Uuid::from_u128(
-            0x0190_0000_0000_7000_8000_0000_0000_0001,
-        )),
-        NewApproval {
-            title: Title::parse(title).unwrap(),
-            description: Description::parse(description).unwrap(),
-            destination: ChatDestination::parse("C0123456789").unwrap(),
-            metadata: Metadata::default(),
-            callback_url: None,
-            policy: Policy::new(
-                RequiredApprovals::new(required).unwrap(),
-                BTreeSet::new(),
-                false,
-                &requester,
-            )
-            .unwrap(),
-            ttl: Ttl::default(),
-            requester,
-        },
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-    );
-    approval.take_events();
-    approval
 }
 
 fn decide(approval: &mut ApprovalRequest, who: &str, verdict: Verdict, comment: Option<&str>) {

@@ -6,4 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod approval;
+#[path = "../fixtures/approval.rs"]
+mod fixture;
 mod sent;

@@ -7,54 +7,25 @@
 // clippy.toml allowances for tests only cover `#[test]` functions, not their helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use adapter_slack::{SlackGateway, SlackSettings};
 use application::chat::approval::approval_message;
 use application::ports::{ChatError, ChatGateway};
 use chrono::{TimeZone, Utc};
-use domain::{
-    ApprovalId, ApprovalRequest, ChatDestination, Description, Identity, Metadata, NewApproval,
-    Policy, RequiredApprovals, Title, Ttl, Verdict,
-};
+use domain::{ApprovalRequest, Description, Identity, Title, Verdict};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
 
 mod fake_web_api;
+#[path = "../fixtures/approval.rs"]
+mod fixture;
 
 use fake_web_api::*;
-
-fn approval(title: &str, description: &str) -> ApprovalRequest {
-    let requester = Identity::parse("ci-pipeline").unwrap();
-    let mut approval = ApprovalRequest::open(
-        ApprovalId::from_uuid(uuid::Uuid::from_u128(
-            0x0190_0000_0000_7000_8000_0000_0000_0001,
-        )),
-        NewApproval {
-            title: Title::parse(title).unwrap(),
-            description: Description::parse(description).unwrap(),
-            destination: ChatDestination::parse(CHANNEL).unwrap(),
-            metadata: Metadata::default(),
-            callback_url: None,
-            policy: Policy::new(
-                RequiredApprovals::default(),
-                BTreeSet::new(),
-                false,
-                &requester,
-            )
-            .unwrap(),
-            ttl: Ttl::default(),
-            requester,
-        },
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-    );
-    approval.take_events();
-    approval
-}
+use fixture::approval;
 
 fn pending() -> ApprovalRequest {
-    approval("Deploy api v1.4.2", "to production")
+    approval("Deploy api v1.4.2", "to production", 1)
 }
 
 /// The error the gateway reports when Slack answers its one call `name` for the pending
@@ -296,7 +267,7 @@ async fn long_texts_are_cut_to_block_kit_limits_before_sending() {
     let description = "<&>".repeat(Description::MAX_CHARS / 3);
 
     gateway(&server)
-        .post(&approval_message(&approval(&title, &description)))
+        .post(&approval_message(&approval(&title, &description, 1)))
         .await
         .unwrap();
 
