@@ -70,14 +70,8 @@ async fn thirty_seconds_of_rate_limits_lose_nothing_and_are_waited_out() {
 
     tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
     let calls_while_limited = app.slack.calls(POST).await.len();
-    limited.store(false, Ordering::SeqCst);
-    app.wait_until_outbox_drained().await;
+    recover_and_drain(&app, &limited).await;
 
-    assert_eq!(
-        app.outbox_counts().await,
-        (0, 0),
-        "nothing pending, nothing dead"
-    );
     assert_eq!(posted_titles(&app.slack), expected_titles(REQUESTS));
     // One probe per one-second pause, plus the first chunk before the first pause.
     assert!(
@@ -122,14 +116,8 @@ async fn twenty_seconds_of_discord_rate_limits_deliver_each_message_once_and_nev
 
     tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
     let limited_calls = app.discord.calls_to(Endpoint::Create).len();
-    limited.store(false, Ordering::SeqCst);
-    app.wait_until_outbox_drained().await;
+    recover_and_drain(&app, &limited).await;
 
-    assert_eq!(
-        app.outbox_counts().await,
-        (0, 0),
-        "nothing pending, nothing dead"
-    );
     let mut titles: Vec<String> = app
         .discord
         .messages()
@@ -213,6 +201,17 @@ async fn five_minutes_of_server_errors_lose_nothing() {
 
     assert_eq!(posted_titles(&slack), expected_titles(REQUESTS));
     assert_eq!(use_cases.dead_letters.list(None, 10).await.unwrap(), []);
+}
+
+/// Ends the outage and waits until the relay has delivered everything, nothing dead-lettered.
+async fn recover_and_drain(app: &TestApp, outage: &AtomicBool) {
+    outage.store(false, Ordering::SeqCst);
+    app.wait_until_outbox_drained().await;
+    assert_eq!(
+        app.outbox_counts().await,
+        (0, 0),
+        "nothing pending, nothing dead"
+    );
 }
 
 fn clock_elapsed(clock: &ManualClock, start: chrono::DateTime<chrono::Utc>) -> chrono::Duration {
