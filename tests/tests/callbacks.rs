@@ -13,7 +13,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -54,6 +54,18 @@ impl Delivery {
     }
 }
 
+/// A POST route that records each delivery in `seen`, then answers with `answer()`.
+fn recording(
+    seen: &Arc<Mutex<Vec<Delivery>>>,
+    answer: impl Fn() -> Response + Clone + Send + Sync + 'static,
+) -> MethodRouter {
+    let seen = seen.clone();
+    post(move |headers: HeaderMap, body: Bytes| async move {
+        seen.lock().unwrap().push(Delivery { headers, body });
+        answer()
+    })
+}
+
 /// A callback receiver on 127.0.0.1: `/hook` records every POST and answers with the next
 /// of `answers` (the last one again once they run out); `/target` only records, and is
 /// where a redirect points.
@@ -77,28 +89,18 @@ impl Receiver {
         let app = Router::new()
             .route(
                 "/hook",
-                post({
-                    let seen = receiver.hook.clone();
-                    move |headers: HeaderMap, body: Bytes| async move {
-                        seen.lock().unwrap().push(Delivery { headers, body });
-                        let mut answers = answers.lock().unwrap();
-                        match answers.len() {
-                            0 => StatusCode::OK.into_response(),
-                            1 => clone_response(&answers[0]),
-                            _ => answers.remove(0),
-                        }
+                recording(&receiver.hook, move || {
+                    let mut answers = answers.lock().unwrap();
+                    match answers.len() {
+                        0 => StatusCode::OK.into_response(),
+                        1 => clone_response(&answers[0]),
+                        _ => answers.remove(0),
                     }
                 }),
             )
             .route(
                 "/target",
-                post({
-                    let seen = receiver.target.clone();
-                    move |headers: HeaderMap, body: Bytes| async move {
-                        seen.lock().unwrap().push(Delivery { headers, body });
-                        StatusCode::OK
-                    }
-                }),
+                recording(&receiver.target, || StatusCode::OK.into_response()),
             );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         receiver
