@@ -9,6 +9,7 @@
 //! cargo run --release -p bench -- --quick    # a smoke run, about 2 minutes
 //! cargo run --release -p bench -- discord-ack # Discord click ack latency, 200 clicks
 //! cargo run --release -p bench -- long-poll --waiters 1000 # what waiting long-polls cost
+//! cargo run --release -p bench -- relay-drain --store postgres # only the relay drain
 //! ```
 //!
 //! Everything is driven from the outside — the `hexagate` binary, its CLI, its HTTP API —
@@ -28,6 +29,7 @@ mod load;
 mod long_poll;
 mod machine;
 mod pgbench;
+mod relay_drain;
 mod report;
 mod rounds;
 mod scale;
@@ -98,6 +100,9 @@ enum Command {
     /// Measure what `--waiters` concurrent long-polls cost on PostgreSQL (memory, pool
     /// connections, database sessions) and how fast a decision wakes each.
     LongPoll(long_poll::LongPollArgs),
+    /// Time only the relay drain: fill the outbox, then let `--relays` relays empty it into
+    /// the fast fake Slack.
+    RelayDrain(relay_drain::RelayDrainArgs),
 }
 
 #[tokio::main]
@@ -111,6 +116,9 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Flat(args)) => flat::serve(args).await,
         Some(Command::DiscordAck(args)) => discord_ack::run(args, cli.hexagate).await,
         Some(Command::LongPoll(args)) => long_poll::run(args, cli.hexagate, &cli.postgres).await,
+        Some(Command::RelayDrain(args)) => {
+            relay_drain::run(args, cli.hexagate, &cli.postgres).await
+        }
         None => benchmark(cli).await,
     };
     match outcome {
@@ -175,7 +183,7 @@ async fn benchmark(cli: Cli) -> Result<(), Error> {
 }
 
 #[allow(clippy::print_stdout, reason = "the table is the program's output")]
-fn print(text: &str) {
+pub(crate) fn print(text: &str) {
     println!("{}", text.trim_end());
 }
 

@@ -46,7 +46,8 @@ pub async fn run(plan: &Plan, round: u32, results: &mut Results) -> Result<(), E
     pgbench_limit(plan, results).await?;
     for store in STORES {
         eprintln!("round {round}: relay drain on {store}");
-        relay_drain(plan, store, results).await?;
+        let rate = relay_drain(plan, store, 2, &[]).await?;
+        results.relay(store, rate);
     }
     if let Some(url) = &plan.nats_url
         && let Some(js) = crate::events::connect(url).await
@@ -142,12 +143,17 @@ async fn pgbench_limit(plan: &Plan, results: &mut Results) -> Result<(), Error> 
     scratch.remove().await
 }
 
-/// Fills the outbox through the API with the relay off, then times two relays emptying it
-/// into the fake Slack.
-async fn relay_drain(plan: &Plan, store: Store, results: &mut Results) -> Result<(), Error> {
+/// Fills the outbox through the API with the relay off, then times `relays` relay processes
+/// (with these extra settings) emptying it into the fake Slack: messages per second.
+pub(crate) async fn relay_drain(
+    plan: &Plan,
+    store: Store,
+    relays: usize,
+    relay_env: &[(String, String)],
+) -> Result<f64, Error> {
     let scratch = Scratch::create(store, &plan.postgres_admin_url).await?;
     let slack = FakeSlack::start().await?;
-    let hexagate = hexagate(plan, &scratch, Some(slack.base_url.clone()));
+    let mut hexagate = hexagate(plan, &scratch, Some(slack.base_url.clone()));
     let keys = api_keys(&hexagate).await?;
     let server = hexagate.serve().await?;
     let preloaded = Target::new(&server, keys, plan.pace)?
@@ -160,8 +166,9 @@ async fn relay_drain(plan: &Plan, store: Store, results: &mut Results) -> Result
     );
     server.stop().await;
 
+    hexagate.env.extend_from_slice(relay_env);
     let started = Instant::now();
-    let relays: Vec<Process> = (0..2)
+    let relays: Vec<Process> = (0..relays)
         .map(|n| hexagate.relay(n))
         .collect::<Result<_, _>>()?;
     let drained = slack
@@ -174,11 +181,11 @@ async fn relay_drain(plan: &Plan, store: Store, results: &mut Results) -> Result
         started.elapsed().as_secs_f64(),
         slack.updates()
     );
-    results.relay(store, rate);
     for relay in relays {
         relay.stop().await;
     }
-    scratch.remove().await
+    scratch.remove().await?;
+    Ok(rate)
 }
 
 pub(crate) fn hexagate(plan: &Plan, scratch: &Scratch, slack: Option<String>) -> Hexagate {
