@@ -319,7 +319,7 @@ impl Config {
         let shutdown_grace =
             env.setting(&SHUTDOWN_GRACE, values::duration, Duration::from_secs(30));
         let relay = RelayConfig {
-            batch_size: env.setting(&RELAY_BATCH_SIZE, |raw| values::bounded(raw, 1, 100), 10),
+            batch_size: env.setting(&RELAY_BATCH_SIZE, |raw| values::bounded(raw, 1, 100), 32),
             idle_interval: env.setting(
                 &RELAY_IDLE_INTERVAL,
                 values::duration,

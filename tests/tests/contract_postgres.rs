@@ -126,7 +126,7 @@ mod postgres {
                     .claim("chat", now, 10, chrono::Duration::minutes(1))
                     .await
             ));
-            assert!(is_unavailable(&store.mark_delivered(1, now).await));
+            assert!(is_unavailable(&store.mark_delivered(&[1], now).await));
             assert!(is_unavailable(&store.stats().await));
             assert!(is_unavailable(
                 &store.find_by_hash(&ApiKeyHash::of("k")).await

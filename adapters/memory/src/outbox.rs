@@ -118,12 +118,14 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), RepositoryError> {
         let mut state = self.guard()?;
-        if let Some(row) = state.pending_row(id) {
-            row.status = RowStatus::Delivered;
-            row.locked_until = None;
-            row.finished_at = Some(now);
+        for id in ids {
+            if let Some(row) = state.pending_row(*id) {
+                row.status = RowStatus::Delivered;
+                row.locked_until = None;
+                row.finished_at = Some(now);
+            }
         }
         Ok(())
     }

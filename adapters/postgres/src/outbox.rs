@@ -200,16 +200,17 @@ impl Outbox for PostgresStore {
 
     #[tracing::instrument(
         name = "postgres.outbox.mark_delivered",
-        skip(self, now),
+        skip_all,
+        fields(count = ids.len()),
         level = "debug"
     )]
-    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), RepositoryError> {
         // `status = 'pending'` makes a repeated call (a relay whose lease ran out) a no-op.
         sqlx::query!(
             "UPDATE outbox
              SET status = 'delivered', locked_until = NULL, finished_at = $2
-             WHERE id = $1 AND status = 'pending'",
-            id,
+             WHERE id = ANY($1) AND status = 'pending'",
+            ids,
             now
         )
         .execute(&self.pool)

@@ -178,17 +178,18 @@ impl Outbox for SqliteStore {
 
     #[tracing::instrument(
         name = "sqlite.outbox.mark_delivered",
-        skip(self, now),
+        skip_all,
+        fields(count = ids.len()),
         level = "debug"
     )]
-    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), RepositoryError> {
         // `status = 'pending'` makes a repeated call (a relay whose lease ran out) a no-op.
         sqlx::query(
             "UPDATE outbox
              SET status = 'delivered', locked_until = NULL, finished_at = ?2
-             WHERE id = ?1 AND status = 'pending'",
+             WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'pending'",
         )
-        .bind(id)
+        .bind(id_list(ids)?)
         .bind(to_micros(now))
         .execute(self.writer())
         .await

@@ -235,11 +235,13 @@ pub trait Outbox: Send + Sync {
     /// `Unavailable` when the store cannot be reached.
     async fn extend(&self, ids: &[i64], until: DateTime<Utc>) -> Result<(), RepositoryError>;
 
-    /// Marks a row delivered. Marking an already delivered row again is a no-op.
+    /// Marks these rows delivered, in one write: the relay records a whole round of
+    /// deliveries at once. Rows already delivered (a relay whose lease ran out) are left as
+    /// they are, so marking again is a no-op.
     ///
     /// # Errors
-    /// `Unavailable` when the store cannot be reached.
-    async fn mark_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), RepositoryError>;
+    /// `Unavailable` when the store cannot be reached; no row was marked.
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), RepositoryError>;
 
     /// Records a failed attempt and makes the row due again at `next_attempt_at`.
     ///

@@ -59,11 +59,14 @@ pub struct RelayPolicy {
 
 impl Default for RelayPolicy {
     /// Suits a chat platform: retries within seconds at first, at most every five minutes
-    /// later, for a day — longer than a typical platform incident.
+    /// later, for a day — longer than a typical platform incident. Sixteen calls overlap,
+    /// because a platform takes tens of milliseconds per call and a one-at-a-time relay
+    /// would wait out each; a platform that finds that too fast answers with a rate limit,
+    /// which pauses the sink and sends one probe per pause.
     fn default() -> Self {
         Self {
-            batch_size: 10,
-            concurrency: 4,
+            batch_size: 32,
+            concurrency: 16,
             lease: Duration::from_secs(15),
             retry_budget: Duration::from_secs(24 * 60 * 60),
             base_backoff: Duration::from_secs(1),
@@ -197,8 +200,8 @@ impl DeliverNotifications {
     }
 
     /// Delivers a claimed batch, `concurrency` messages at a time, and records each
-    /// message's fate. A rate limit stops the batch: what was not yet sent goes back in line,
-    /// due when the pause ends.
+    /// message's fate: the deliveries of each group in one write. A rate limit stops the
+    /// batch: what was not yet sent goes back in line, due when the pause ends.
     ///
     /// # Errors
     /// A store failure stops the round. Messages whose fate was not recorded keep their
@@ -218,9 +221,14 @@ impl DeliverNotifications {
             };
             let chunk: Vec<&OutboxMessage> = messages.by_ref().take(size).collect();
             let fates = join_all(chunk.iter().map(|message| self.attempt(message))).await;
+            let mut delivered = Vec::with_capacity(chunk.len());
             for (message, fate) in chunk.into_iter().zip(fates) {
-                self.record(message, fate, &mut report).await?;
+                match fate {
+                    Fate::Delivered => delivered.push(message.id),
+                    failed => self.record(message, failed, &mut report).await?,
+                }
             }
+            self.mark_delivered(&delivered, &mut report).await?;
             if let Some(until) = report.paused_until {
                 let untouched: Vec<i64> = messages.by_ref().map(|message| message.id).collect();
                 if !untouched.is_empty() {
@@ -326,10 +334,7 @@ impl DeliverNotifications {
         let now = self.clock.now();
         let sink = self.sink.name();
         match fate {
-            Fate::Delivered => {
-                self.outbox.mark_delivered(message.id, now).await?;
-                report.delivered += 1;
-            }
+            Fate::Delivered => self.mark_delivered(&[message.id], report).await?,
             Fate::RateLimited { after, reason } => {
                 let until = later(now, after);
                 tracing::warn!(sink, outbox_id = message.id, %reason, pause = ?after, "sink rate limited; pausing it");
@@ -349,6 +354,20 @@ impl DeliverNotifications {
                 report.dead_lettered += 1;
             }
         }
+        Ok(())
+    }
+
+    /// Records these messages as delivered, in one write.
+    async fn mark_delivered(
+        &self,
+        ids: &[i64],
+        report: &mut DeliveryReport,
+    ) -> Result<(), RepositoryError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.outbox.mark_delivered(ids, self.clock.now()).await?;
+        report.delivered += ids.len() as u64;
         Ok(())
     }
 

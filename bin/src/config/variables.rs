@@ -107,7 +107,7 @@ pub const SHUTDOWN_GRACE: Variable = plain(
 );
 pub const RELAY_BATCH_SIZE: Variable = plain(
     concat!(env!("SERVICE_ENV_PREFIX"), "_RELAY_BATCH_SIZE"),
-    "10",
+    "32",
     "outbox messages the relay claims per round",
 );
 pub const RELAY_IDLE_INTERVAL: Variable = plain(

@@ -147,7 +147,11 @@ pub async fn drain_sink(store: &Store, sink: &str, now: DateTime<Utc>) -> Vec<Ou
             return delivered;
         }
         for message in batch {
-            store.outbox.mark_delivered(message.id, now).await.unwrap();
+            store
+                .outbox
+                .mark_delivered(&[message.id], now)
+                .await
+                .unwrap();
             delivered.push(message);
         }
     }

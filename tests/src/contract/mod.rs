@@ -131,6 +131,7 @@ macro_rules! contract_tests {
             reschedule_counts_an_attempt_and_ends_the_lease,
             release_ends_the_lease_without_counting_an_attempt,
             a_delivered_message_is_final,
+            mark_delivered_marks_exactly_the_given_rows_at_once,
             dead_letter_gives_up_and_unblocks_the_aggregate,
             dead_letters_are_listed_newest_first_up_to_the_limit,
             stats_count_pending_and_dead_messages,

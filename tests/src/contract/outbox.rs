@@ -138,7 +138,7 @@ pub async fn only_the_oldest_pending_message_of_an_aggregate_is_claimable(store:
     assert_eq!(ids(&retried), ids(&head));
     store
         .outbox
-        .mark_delivered(head[0].id, retry_time)
+        .mark_delivered(&[head[0].id], retry_time)
         .await
         .unwrap();
     let next = claim(store, retry_time, 10).await;
@@ -209,9 +209,9 @@ pub async fn a_delivered_message_is_final(store: &Store) {
     let now = fixture.now();
     let id = claim(store, now, 10).await[0].id;
 
-    store.outbox.mark_delivered(id, now).await.unwrap();
+    store.outbox.mark_delivered(&[id], now).await.unwrap();
     // A relay whose lease ran out may finish the same message again: harmless.
-    store.outbox.mark_delivered(id, now).await.unwrap();
+    store.outbox.mark_delivered(&[id], now).await.unwrap();
     // Late failure reports for a delivered message change nothing either.
     store.outbox.reschedule(id, now, "late").await.unwrap();
     store.outbox.dead_letter(id, now, "late").await.unwrap();
@@ -219,6 +219,27 @@ pub async fn a_delivered_message_is_final(store: &Store) {
     assert_eq!(claim(store, now + Duration::days(365), 10).await, []);
     assert_eq!(chat_counts(store).await, (0, 0));
     assert_eq!(store.outbox.dead_letters(None, 10).await.unwrap(), []);
+}
+
+pub async fn mark_delivered_marks_exactly_the_given_rows_at_once(store: &Store) {
+    let fixture = Fixture::default();
+    for _ in 0..3 {
+        fixture.create_pending(store).await;
+    }
+    let now = fixture.now();
+    let claimed = ids(&claim(store, now, 10).await);
+    assert_eq!(claimed.len(), 3);
+
+    store
+        .outbox
+        .mark_delivered(&claimed[..2], now)
+        .await
+        .unwrap();
+    store.outbox.mark_delivered(&[], now).await.unwrap();
+
+    let after_lease = now + LEASE + Duration::seconds(1);
+    assert_eq!(ids(&claim(store, after_lease, 10).await), [claimed[2]]);
+    assert_eq!(chat_counts(store).await, (1, 0));
 }
 
 pub async fn dead_letter_gives_up_and_unblocks_the_aggregate(store: &Store) {
@@ -282,7 +303,7 @@ pub async fn stats_count_pending_and_dead_messages(store: &Store) {
     let claimed = claim(store, now, 3).await;
     store
         .outbox
-        .mark_delivered(claimed[0].id, now)
+        .mark_delivered(&[claimed[0].id], now)
         .await
         .unwrap();
     store
@@ -391,7 +412,7 @@ pub async fn concurrent_relays_deliver_each_aggregate_in_order(store: &Store) {
                         // Leave the aggregate before marking: its next message becomes
                         // claimable the moment the mark commits.
                         in_flight.lock().unwrap().remove(&aggregate);
-                        outbox.mark_delivered(message.id, now).await.unwrap();
+                        outbox.mark_delivered(&[message.id], now).await.unwrap();
                     }
                 }
             })
@@ -568,7 +589,11 @@ pub async fn extend_moves_only_leases_still_held(store: &Store) {
         "the extended lease still holds"
     );
     for id in again {
-        store.outbox.mark_delivered(id, after_lease).await.unwrap();
+        store
+            .outbox
+            .mark_delivered(&[id], after_lease)
+            .await
+            .unwrap();
     }
     let later = now + Duration::minutes(10);
     assert_eq!(ids(&claim(store, later, 10).await), [held]);
@@ -667,11 +692,11 @@ pub async fn purge_deletes_only_delivered_rows_finished_before_the_cutoff(store:
         panic!("four rows, got {rows:?}");
     };
     store.outbox.dead_letter(dead, now, "gone").await.unwrap();
-    store.outbox.mark_delivered(early, now).await.unwrap();
-    store.outbox.mark_delivered(newest, now).await.unwrap();
+    store.outbox.mark_delivered(&[early], now).await.unwrap();
+    store.outbox.mark_delivered(&[newest], now).await.unwrap();
     store
         .outbox
-        .mark_delivered(late, now + Duration::hours(2))
+        .mark_delivered(&[late], now + Duration::hours(2))
         .await
         .unwrap();
     let cutoff = now + Duration::hours(1);

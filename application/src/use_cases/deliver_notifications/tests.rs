@@ -73,7 +73,7 @@ async fn a_delivered_message_is_marked_delivered() {
     f.sink.expect_deliver().times(1).returning(|_| Ok(()));
     f.outbox
         .expect_mark_delivered()
-        .with(eq(7), eq(now()))
+        .with(eq(vec![7]), eq(now()))
         .times(1)
         .returning(|_, _| Ok(()));
 
@@ -218,7 +218,7 @@ async fn a_rate_limit_pauses_the_sink_and_puts_the_rest_of_the_batch_back_withou
     let resume = now() + chrono::Duration::seconds(2);
     f.outbox
         .expect_mark_delivered()
-        .with(eq(1), always())
+        .with(eq(vec![1]), always())
         .times(1)
         .returning(|_, _| Ok(()));
     f.outbox
@@ -241,15 +241,18 @@ async fn a_rate_limit_pauses_the_sink_and_puts_the_rest_of_the_batch_back_withou
 }
 
 #[tokio::test]
-async fn a_batch_is_delivered_in_chunks_of_the_policys_concurrency() {
+async fn a_batch_is_delivered_in_chunks_of_the_policys_concurrency_each_recorded_at_once() {
     let batch: Vec<_> = (1..=5).map(|id| message(id, 0)).collect();
     let mut f = Fixture::new(batch);
     f.policy.concurrency = 2;
     f.sink.expect_deliver().times(5).returning(|_| Ok(()));
-    f.outbox
-        .expect_mark_delivered()
-        .times(5)
-        .returning(|_, _| Ok(()));
+    for chunk in [vec![1, 2], vec![3, 4], vec![5]] {
+        f.outbox
+            .expect_mark_delivered()
+            .with(eq(chunk), eq(now()))
+            .times(1)
+            .returning(|_, _| Ok(()));
+    }
 
     let report = f.relay().execute().await.unwrap();
 
