@@ -223,7 +223,7 @@ mod postgres {
         /// sqlx 0.9.0's `begin` is not cancel-safe (transact-rs/sqlx#4393): a save dropped
         /// while it waits for the answer to BEGIN used to return its connection to the pool
         /// inside a transaction, and every later statement on it joined that transaction.
-        /// The store's release check closes such connections.
+        /// The store begins its transactions in a task a dropped save does not cancel.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn saves_dropped_mid_begin_leave_no_session_in_a_transaction() {
             let database = TestDatabase::create().await;
@@ -270,10 +270,9 @@ mod postgres {
             assert_eq!(sessions_in_a_transaction(&mut observer).await, 0);
         }
 
-        /// The release check must close only connections left in a transaction: a healthy
-        /// one goes back to the pool and serves the next call. (A check that closed every
-        /// connection once made each request open a new one, at a twentieth of the
-        /// throughput.)
+        /// A healthy connection goes back to the pool and serves the next call. (A release
+        /// check that closed every connection once made each request open a new one, at a
+        /// twentieth of the throughput.)
         #[tokio::test]
         async fn a_healthy_connection_is_reused_after_its_release() {
             let database = TestDatabase::create().await;
@@ -288,7 +287,7 @@ mod postgres {
                 ApprovalRepository::get(&store, approval.id())
                     .await
                     .unwrap();
-                // Let the background release check finish before the next call.
+                // Let the pool take the connection back before the next call.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let pids: Vec<i32> = sqlx::query_scalar(
                     "SELECT pid FROM pg_stat_activity

@@ -11,6 +11,7 @@ use crate::PostgresStore;
 use crate::errors::translate;
 use crate::idempotency::store_receipt;
 use crate::outbox::NewOutboxRows;
+use crate::store::begin;
 
 /// The `aggregate_type` of outbox rows written for alerts.
 const AGGREGATE_TYPE: &str = "alert";
@@ -80,7 +81,7 @@ impl AlertRepository for PostgresStore {
         // The transaction boundary. Any early return below drops `tx`, which rolls back: a
         // failed save leaves neither the new state nor a single outbox row nor an answer
         // behind.
-        let mut tx = self.pool.begin().await.map_err(translate)?;
+        let mut tx = begin(&self.pool).await?;
         // The answer of an idempotent request, first: a request whose key was taken over
         // must not write its change at all.
         if let Some(receipt) = &receipt {

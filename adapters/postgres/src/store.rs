@@ -8,7 +8,7 @@ use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
 use sql_support::{PoolStats, check_migrations};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::MIGRATOR;
 use crate::changes::Changes;
@@ -74,7 +74,6 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
-            .after_release(|connection, _| Box::pin(fit_for_reuse(connection)))
             // `connect_with` retries refused connections until the acquire timeout, and bounds
             // each attempt by it too, so a server that accepts TCP but never answers cannot
             // hang start-up.
@@ -93,9 +92,7 @@ impl PostgresStore {
     }
 
     /// Wraps an existing pool, e.g. one a test created. The pool's acquire timeout also
-    /// bounds [`Readiness::check`]. Unlike [`connect`](Self::connect)'s pool, it does not
-    /// check released connections for a stale transaction (see [`fit_for_reuse`]) unless its
-    /// creator installed that check.
+    /// bounds [`Readiness::check`].
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             changes: Changes::of(&pool),
@@ -156,9 +153,7 @@ impl PostgresStore {
     }
 }
 
-/// The pool's `after_release` check: whether a connection coming back from its user may serve
-/// the next one. A connection whose session is still inside a transaction block is closed
-/// instead, which makes the server roll that transaction back.
+/// Opens a transaction that a dropped caller cannot leave half-begun.
 ///
 /// This works around sqlx 0.9.0, whose `begin` is not cancel-safe on PostgreSQL
 /// (<https://github.com/transact-rs/sqlx/issues/4393>): a future dropped while it waits for
@@ -167,30 +162,24 @@ impl PostgresStore {
 /// Every statement run on it afterwards would join that transaction and never commit — a
 /// relay claim among them, whose locked rows then block every other instance. The fix
 /// (<https://github.com/transact-rs/sqlx/pull/4394>) is merged but unreleased; once a sqlx
-/// release has it, this check and the round trip it costs on every release can go.
+/// release has it, this can be `pool.begin()` again.
 ///
-/// It asks the server rather than the driver, whose bookkeeping is what is wrong. Outside a
-/// transaction block, every statement is its own transaction and PostgreSQL starts it with
-/// the statement's own timestamp; inside one, the transaction started at an earlier
-/// statement, its `BEGIN`. The question goes as a *simple* query, one message: under the
-/// extended protocol `Bind` starts the implicit transaction and `Execute` stamps the
-/// statement again, so the two times differ by microseconds even outside a transaction, and
-/// every healthy connection would be closed. Running the query first sends anything the
-/// driver queued (a rollback of a transaction dropped the ordinary way) and reads the
-/// answers still owed, so what it sees is the session as the next user would find it.
-async fn fit_for_reuse(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    let in_transaction: bool =
-        sqlx::raw_sql("SELECT transaction_timestamp() <> statement_timestamp()")
-            .fetch_one(&mut *connection)
-            .await?
-            .try_get(0)?;
-    if in_transaction {
-        tracing::warn!(
-            "closed a pooled PostgreSQL connection left inside a transaction (a BEGIN cut \
-             short, sqlx issue 4393)"
-        );
-    }
-    Ok(!in_transaction)
+/// The `BEGIN` runs in a task of its own, which a dropped caller does not cancel: the task
+/// finishes it, and the transaction it then drops queues its rollback the ordinary way, so
+/// the connection goes back to the pool as the next user should find it. That costs a task
+/// per transaction, where checking every released connection with the server cost a round
+/// trip per statement.
+///
+/// # Errors
+/// `Unavailable` when no connection can be had or the server refuses the `BEGIN`.
+pub(crate) async fn begin(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, RepositoryError> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin().await })
+        .await
+        .map_err(|e| RepositoryError::Unavailable(format!("beginning a transaction: {e}")))?
+        .map_err(translate)
 }
 
 #[async_trait]
