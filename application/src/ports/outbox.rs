@@ -235,9 +235,9 @@ pub trait Outbox: Send + Sync {
     /// `Unavailable` when the store cannot be reached.
     async fn extend(&self, ids: &[i64], until: DateTime<Utc>) -> Result<(), RepositoryError>;
 
-    /// Marks these rows delivered, in one write: the relay records a whole round of
-    /// deliveries at once. Rows already delivered (a relay whose lease ran out) are left as
-    /// they are, so marking again is a no-op.
+    /// Marks these rows delivered, in one write: the relay records each group of deliveries
+    /// it sent together at once. Rows already delivered (a relay whose lease ran out) are
+    /// left as they are, so marking again is a no-op.
     ///
     /// # Errors
     /// `Unavailable` when the store cannot be reached; no row was marked.
