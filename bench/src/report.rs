@@ -21,6 +21,7 @@ pub enum Workload {
     Get,
     Decide,
     IdempotentCreate,
+    CreateWithRelay,
 }
 
 impl Workload {
@@ -30,6 +31,7 @@ impl Workload {
             Self::Get => "get `GET /v1/approvals/{id}`",
             Self::Decide => "decide `POST …/decisions`",
             Self::IdempotentCreate => "create with `Idempotency-Key`",
+            Self::CreateWithRelay => "create with its relay on (console chat)",
         }
     }
 }
@@ -159,19 +161,22 @@ impl Results {
     fn render_limits(&self, out: &mut String) {
         let _ = writeln!(out, "\n| measure | store | figure | ratio |");
         let _ = writeln!(out, "|---|---|--:|---|");
-        for store in [Store::Postgres, Store::Sqlite] {
-            let create = self.rate(Workload::Create, store, System::Hexagate);
-            if let Some(idempotent) = self.rate(Workload::IdempotentCreate, store, System::Hexagate)
-            {
-                let key = (Workload::IdempotentCreate, store, System::Hexagate);
+        // Variants of a create, each against hexagate's plain create (relay off, no key).
+        for workload in [Workload::IdempotentCreate, Workload::CreateWithRelay] {
+            for store in [Store::Postgres, Store::Sqlite] {
+                let create = self.rate(Workload::Create, store, System::Hexagate);
+                let Some(rate) = self.rate(workload, store, System::Hexagate) else {
+                    continue;
+                };
+                let key = (workload, store, System::Hexagate);
                 let _ = writeln!(
                     out,
                     "| hexagate {} (p50 / p99 {} / {} ms) | {store} | {} req/s | {} of hexagate's plain create |",
-                    Workload::IdempotentCreate.label(),
+                    workload.label(),
                     decimal(self.latency(key, 0.5)),
                     decimal(self.latency(key, 0.99)),
-                    thousands(idempotent),
-                    create.map_or_else(|| "—".into(), |c| ratio(idempotent, c)),
+                    thousands(rate),
+                    create.map_or_else(|| "—".into(), |c| ratio(rate, c)),
                 );
             }
         }

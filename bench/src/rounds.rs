@@ -41,6 +41,8 @@ pub async fn run(plan: &Plan, round: u32, results: &mut Results) -> Result<(), E
             eprintln!("round {round}: {system:?} on {store}");
             http(plan, store, system, results).await?;
         }
+        eprintln!("round {round}: hexagate with its relay on {store}");
+        create_with_relay(plan, store, results).await?;
     }
     eprintln!("round {round}: pgbench");
     pgbench_limit(plan, results).await?;
@@ -113,6 +115,32 @@ async fn http(
         );
     }
     results.peak_rss(store, system, process.peak_rss()?);
+    drop(target);
+    process.stop().await;
+    scratch.remove().await
+}
+
+/// Creates on a fresh service whose relay delivers in the same process to the console chat,
+/// as a single instance runs by default: what the relay's work takes from the API.
+async fn create_with_relay(plan: &Plan, store: Store, results: &mut Results) -> Result<(), Error> {
+    let scratch = Scratch::create(store, &plan.postgres_admin_url).await?;
+    let hexagate = hexagate(plan, &scratch, None);
+    let keys = api_keys(&hexagate).await?;
+    let process = hexagate.serve_with_relay().await?;
+    let target = Target::new(&process, keys, plan.pace)?;
+    let warm_up = Pace {
+        duration: plan.warm_up,
+        ..plan.pace
+    };
+    target.create(warm_up, false).await?;
+    let measured = target.create(plan.pace, false).await?;
+    eprintln!(
+        "    create with the relay on: {:.0} req/s, p99 {:.1} ms, {} failed",
+        measured.summary.rate(),
+        measured.summary.latency(0.99).as_secs_f64() * 1e3,
+        measured.summary.failures
+    );
+    results.http(Workload::CreateWithRelay, store, System::Hexagate, measured);
     drop(target);
     process.stop().await;
     scratch.remove().await

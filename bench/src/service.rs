@@ -74,9 +74,19 @@ impl Hexagate {
 
     /// `hexagate serve --no-relay` on a free port, once `/readyz` answers.
     pub async fn serve(&self) -> Result<Process, Error> {
+        self.start(&["serve", "--no-relay"]).await
+    }
+
+    /// `hexagate serve` with its relay delivering in the same process, as a single instance
+    /// runs in production.
+    pub async fn serve_with_relay(&self) -> Result<Process, Error> {
+        self.start(&["serve"]).await
+    }
+
+    async fn start(&self, args: &[&str]) -> Result<Process, Error> {
         let addr = free_address().await?;
         let child = self
-            .command(&["serve", "--no-relay"], "serve.log")?
+            .command(args, "serve.log")?
             .env("HEXAGATE_ADDR", &addr)
             .stdout(Stdio::null())
             .spawn()?;
