@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RelayConfig;
+use crate::deadlines::DeadlineBell;
 use crate::service_metrics::{self, ConnectionPool};
 use crate::shutdown::{self, RunError};
 use crate::tasks::{self, Sweeps};
@@ -56,8 +57,8 @@ pub(crate) struct Schedule {
 #[derive(Clone)]
 pub(crate) struct Background {
     pub(crate) approvals: Arc<dyn ApprovalRepository>,
-    /// Rung by every save of a request (`deadlines.rs`).
-    pub(crate) saved: Arc<tokio::sync::Notify>,
+    /// Rung by a save of a request with a sooner deadline (`deadlines.rs`).
+    pub(crate) bell: Arc<DeadlineBell>,
     pub(crate) idempotency: Arc<dyn IdempotencyStore>,
     pub(crate) outbox: Arc<dyn Outbox>,
     /// `None` for stores without a connection pool (the in-memory fakes).
@@ -194,7 +195,7 @@ impl App {
                     approvals: self.use_cases.expire_overdue.clone(),
                     reminders: self.use_cases.remind_approvers.clone(),
                     deadlines: self.background.approvals.clone(),
-                    saved: self.background.saved.clone(),
+                    bell: self.background.bell.clone(),
                     idempotency: self.background.idempotency.clone(),
                     outbox: self.background.outbox.clone(),
                     outbox_retention: self.schedule.outbox_retention,

@@ -42,7 +42,7 @@ pub mod tasks;
 pub mod telemetry;
 
 mod app;
-mod deadlines;
+pub mod deadlines;
 mod sinks;
 mod wiring;
 

@@ -15,11 +15,12 @@ use application::ports::{ApprovalRepository, Clock, IdempotencyStore, Outbox, Re
 use application::use_cases::{
     Batch, DeliverNotifications, DeliveryReport, ExpireOverdue, RemindApprovers,
 };
-use tokio::sync::Notify;
+use chrono::{DateTime, Utc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RelayConfig;
+use crate::deadlines::DeadlineBell;
 use crate::service_metrics;
 
 /// Requests expired (or reminded) per store round trip by the sweeper.
@@ -143,9 +144,9 @@ pub struct Sweeps {
     pub reminders: RemindApprovers,
     /// Says when the next request expires or has a reminder due.
     pub deadlines: Arc<dyn ApprovalRepository>,
-    /// Rung by every save of a request in this process (`deadlines.rs`): its deadline may
-    /// be sooner than the one the sweeper sleeps until.
-    pub saved: Arc<Notify>,
+    /// Rung by a save of a request in this process whose deadline is sooner than the one
+    /// the sweeper sleeps until.
+    pub bell: Arc<DeadlineBell>,
     /// Holds the used `Idempotency-Key`s, each kept for the idempotency TTL.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Holds the delivered outbox rows, each kept for `outbox_retention`.
@@ -159,7 +160,7 @@ pub struct Sweeps {
 /// delivered outbox rows, until `shutdown` is cancelled.
 ///
 /// Between sweeps it sleeps until the earliest deadline of a pending request, or until a
-/// save rings [`Sweeps::saved`] (then it asks again), or the interval, whichever comes first:
+/// save rings [`Sweeps::bell`] (then it asks again), or the interval, whichever comes first:
 /// an expired request's message is updated when it expires, and the interval only bounds
 /// how late a deadline set by another instance is noticed. The first sweep runs at once,
 /// catching up on what fell due while no instance was running. Sweeping is safe on any
@@ -172,7 +173,10 @@ pub async fn expiry_sweeper(sweeps: Sweeps, interval: Duration, shutdown: Cancel
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut swept = false;
     loop {
-        let mut until_deadline = until_next_deadline(&sweeps).await;
+        sweeps.bell.looking();
+        let deadline = sweeps.bell.sleeping_until(next_deadline(&sweeps).await);
+        let mut until_deadline =
+            deadline.map(|at| (at - sweeps.clock.now()).to_std().unwrap_or(Duration::ZERO));
         if swept && until_deadline == Some(Duration::ZERO) {
             // Still due right after a sweep: the sweep failed (the store is down) or left
             // something it cannot settle. Pause instead of spinning on it.
@@ -189,19 +193,17 @@ pub async fn expiry_sweeper(sweeps: Sweeps, interval: Duration, shutdown: Cancel
             }
             () = sleep_for(until_deadline) => sweep_deadlines(&sweeps, &shutdown).await,
             // Only a new look at the deadline: the loop asks again.
-            () = sweeps.saved.notified() => swept = false,
+            () = sweeps.bell.rung() => swept = false,
         }
     }
     tracing::info!("expiry sweeper stopped");
 }
 
-/// How long until the earliest deadline, `ZERO` if it has passed; `None` when nothing is
-/// pending or the store cannot say (the interval then wakes the sweeper).
-async fn until_next_deadline(sweeps: &Sweeps) -> Option<Duration> {
+/// The earliest deadline of a pending request; `None` when nothing is pending or the store
+/// cannot say (the interval then wakes the sweeper).
+async fn next_deadline(sweeps: &Sweeps) -> Option<DateTime<Utc>> {
     match sweeps.deadlines.next_deadline().await {
-        Ok(deadline) => {
-            deadline.map(|at| (at - sweeps.clock.now()).to_std().unwrap_or(Duration::ZERO))
-        }
+        Ok(deadline) => deadline,
         Err(error) => {
             tracing::warn!(%error, "could not read the next deadline; sweeping at the interval");
             None

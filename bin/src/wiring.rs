@@ -24,7 +24,7 @@ use secrecy::ExposeSecret;
 
 use crate::app::{App, Background, Schedule};
 use crate::config::{Config, Database, DiscordConfig, SlackConfig};
-use crate::deadlines::WakingApprovals;
+use crate::deadlines::{DeadlineBell, WakingApprovals};
 use crate::service_metrics::ConnectionPool;
 use crate::sinks::{self, ConnectedSinks, SinkDeps};
 use crate::system::{RandomIds, SystemClock};
@@ -149,11 +149,11 @@ pub(crate) fn wire(
         store: store.clone(),
         sinks: connected.readiness(),
     });
-    // Every save of a request wakes the sweeper, whose next deadline may now be sooner.
-    let saved = Arc::new(tokio::sync::Notify::new());
+    // A save of a request with a sooner deadline wakes the sweeper.
+    let bell = Arc::new(DeadlineBell::default());
     let approvals: Arc<dyn ApprovalRepository> = Arc::new(WakingApprovals {
         inner: store.clone(),
-        saved: saved.clone(),
+        bell: bell.clone(),
     });
     let mut ports = Ports::over(
         store.clone(),
@@ -178,7 +178,7 @@ pub(crate) fn wire(
     let use_cases = UseCases::new(&ports);
     let background = Background {
         approvals,
-        saved,
+        bell,
         idempotency: store.clone(),
         outbox: store.clone(),
         pool,

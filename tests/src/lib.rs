@@ -20,5 +20,6 @@
 pub mod backends;
 pub mod contract;
 pub mod e2e;
+pub mod plans;
 pub mod postgres;
 pub mod sinks;

@@ -17,6 +17,7 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
+use tests::plans::{migrated_sqlite, sqlite_plan};
 use tests::postgres::TestDatabase;
 
 /// Delivered rows in the table when its statistics are taken.
@@ -200,11 +201,7 @@ async fn postgres_claim_reads_its_batch_not_the_backlog_whatever_the_statistics(
 /// A migrated SQLite database in `dir`: [`HISTORY`] delivered rows, analyzed when
 /// `analyze_before`, then [`BACKLOG`] pending rows.
 async fn sqlite_with_backlog(dir: &tempfile::TempDir, analyze_before: bool) -> SqliteConnection {
-    let url = format!("sqlite:{}", dir.path().join("claim.db").display());
-    let store = adapter_sqlite::SqliteStore::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    store.close().await;
-    let mut db = SqliteConnection::connect(&url).await.unwrap();
+    let mut db = migrated_sqlite(dir).await;
     sqlx::raw_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
          INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload, status,
@@ -250,18 +247,15 @@ async fn sqlite_claim_searches_the_lane_index_whatever_the_statistics() {
         }
         let explain = format!("EXPLAIN QUERY PLAN {}", adapter_sqlite::OUTBOX_CLAIM);
         let now = Utc::now().timestamp_micros();
-        let plan: Vec<String> =
-            sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(explain))
+        let plan = sqlite_plan(
+            &mut db,
+            sqlx::query_as(AssertSqlSafe(explain))
                 .bind("chat")
                 .bind(now)
                 .bind(BATCH)
-                .bind(now + 15_000_000)
-                .fetch_all(&mut db)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|(_, _, _, detail)| detail)
-                .collect();
+                .bind(now + 15_000_000),
+        )
+        .await;
         let state = format!("analyzed before: {analyze_before}, after: {analyze_after}");
         assert!(
             !plan.iter().any(|step| step.starts_with("SCAN")),

@@ -140,9 +140,13 @@ impl ApprovalRepository for PostgresStore {
             .map_err(translate)?;
             version_matched(updated.rows_affected())?;
         }
-        // Its events, in the same transaction, and the news of it, sent when it commits.
+        // Its events, in the same transaction, and the news of it, sent when it commits. Not
+        // for a creation: nobody can be waiting on a request before it exists, and each
+        // NOTIFY costs a statement and a commit behind PostgreSQL's notification-queue lock.
         outbox.insert(&mut tx).await?;
-        changes::notify(&mut *tx, AGGREGATE_TYPE, row.id).await?;
+        if row.version > 1 {
+            changes::notify(&mut *tx, AGGREGATE_TYPE, row.id).await?;
+        }
         tx.commit().await.map_err(translate)
     }
 

@@ -56,6 +56,7 @@ mod outbox;
 mod store;
 mod time;
 
+pub use approvals::NEXT_DEADLINE;
 pub use outbox::OUTBOX_CLAIM;
 pub use sql_support::PoolStats;
 pub use store::SqliteStore;

@@ -14,7 +14,8 @@ use super::RepositoryError;
 ///
 /// An aggregate is named by its kind (the `aggregate_type` its outbox rows carry, such as a
 /// repository's) and its id. A store that implements this port announces every save of an
-/// aggregate it announces for, to every process that shares the store, once the save has
+/// aggregate it announces for after the one that created it (nobody can be waiting on an
+/// aggregate before it exists), to every process that shares the store, once the save has
 /// committed. A subscriber is told *that* something changed, never what: it reads the
 /// aggregate again. So an extra wake-up is harmless, and a feed that may have missed
 /// announcements wakes every subscriber rather than leave one waiting.

@@ -112,7 +112,7 @@ impl World {
             approvals: self.use_cases.expire_overdue.clone(),
             reminders: self.use_cases.remind_approvers.clone(),
             deadlines: self.background.approvals.clone(),
-            saved: self.background.saved.clone(),
+            bell: self.background.bell.clone(),
             idempotency: self.idempotency.clone(),
             outbox: self.store.clone(),
             outbox_retention: Duration::from_secs(60 * 60),

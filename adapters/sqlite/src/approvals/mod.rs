@@ -38,6 +38,18 @@ macro_rules! select_approvals {
     };
 }
 
+/// The earliest expiry and the earliest reminder of a pending request: two index lookups,
+/// each `MIN` reading the first entry of its partial index. `INDEXED BY` holds SQLite to
+/// them: left to itself, without statistics, it reads every pending request through
+/// `approvals_by_status` instead (42 ms at 50,000 pending, against 3 µs), and the sweeper
+/// asks this whenever a save may have brought a deadline closer. `tests/tests/deadline_plan.rs`
+/// checks the plan.
+pub const NEXT_DEADLINE: &str = "\
+SELECT (SELECT MIN(expires_at) FROM approvals INDEXED BY approvals_pending_by_expiry
+        WHERE status = 'pending'),
+       (SELECT MIN(next_reminder_at) FROM approvals INDEXED BY approvals_pending_by_reminder
+        WHERE status = 'pending' AND next_reminder_at IS NOT NULL)";
+
 #[async_trait]
 impl ApprovalRepository for SqliteStore {
     #[tracing::instrument(name = "sqlite.approvals.get", skip_all, fields(approval_id = %id), level = "debug")]
@@ -115,8 +127,11 @@ impl ApprovalRepository for SqliteStore {
         // Its events, in the same transaction.
         outbox.insert(&mut tx).await?;
         tx.commit().await.map_err(translate)?;
-        // After the commit, so a woken reader sees the change.
-        self.changes.announce(AGGREGATE_TYPE, row.id);
+        // After the commit, so a woken reader sees the change; not for a creation, which
+        // nobody can be waiting on.
+        if row.version > 1 {
+            self.changes.announce(AGGREGATE_TYPE, row.id);
+        }
         Ok(())
     }
 
@@ -202,16 +217,11 @@ impl ApprovalRepository for SqliteStore {
 
     #[tracing::instrument(name = "sqlite.approvals.next_deadline", skip_all, level = "debug")]
     async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, RepositoryError> {
-        // Two index lookups (each `MIN` reads the first entry of its partial index);
         // SQLite's two-argument `min` would be NULL when either is.
-        let (expiry, reminder): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT (SELECT MIN(expires_at) FROM approvals WHERE status = 'pending'),
-                    (SELECT MIN(next_reminder_at) FROM approvals
-                     WHERE status = 'pending' AND next_reminder_at IS NOT NULL)",
-        )
-        .fetch_one(self.readers())
-        .await
-        .map_err(translate)?;
+        let (expiry, reminder): (Option<i64>, Option<i64>) = sqlx::query_as(NEXT_DEADLINE)
+            .fetch_one(self.readers())
+            .await
+            .map_err(translate)?;
         let earliest = [expiry, reminder].into_iter().flatten().min();
         from_optional_micros(earliest)
     }

@@ -61,6 +61,16 @@ impl ApprovalRequest {
         [self.next_repeat_at(), warning].into_iter().flatten().min()
     }
 
+    /// The next time a sweep has work with this request: its next reminder or its expiry,
+    /// whichever is first; `None` once it is settled. Over all pending requests, the
+    /// earliest of these is what the stores' `next_deadline` answers.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        (self.status == Status::Pending).then(|| {
+            self.next_reminder_at()
+                .map_or(self.expires_at, |reminder| reminder.min(self.expires_at))
+        })
+    }
+
     /// When the expiry warning is (or was) due; `None` without reminders.
     pub fn expiry_warning_at(&self) -> Option<DateTime<Utc>> {
         self.policy.remind_after()?;
@@ -171,6 +181,19 @@ mod tests {
         t0() + Duration::minutes(minutes)
     }
 
+    /// `request`, approved by alice at minute 5.
+    fn approved_at_5(mut request: ApprovalRequest) -> ApprovalRequest {
+        request
+            .decide(
+                Identity::parse("alice").unwrap(),
+                Verdict::Approve,
+                None,
+                at(5),
+            )
+            .unwrap();
+        request
+    }
+
     #[test]
     fn without_remind_after_nobody_is_ever_reminded() {
         let mut request = request(60, None);
@@ -272,16 +295,25 @@ mod tests {
     }
 
     #[test]
+    fn the_next_deadline_is_the_next_reminder_or_the_expiry_until_settled() {
+        assert_eq!(request(60, Some(20)).next_deadline(), Some(at(20)));
+        assert_eq!(request(60, None).next_deadline(), Some(at(60)));
+        let mut warned = request(60, Some(20));
+        warned.remind(at(20)).unwrap();
+        warned.remind(at(40)).unwrap();
+        warned.remind(at(45)).unwrap();
+        assert_eq!(
+            warned.next_deadline(),
+            Some(at(60)),
+            "nothing left but the expiry"
+        );
+
+        assert_eq!(approved_at_5(request(60, Some(20))).next_deadline(), None);
+    }
+
+    #[test]
     fn nobody_is_reminded_after_settlement_or_past_the_deadline() {
-        let mut decided = request(60, Some(10));
-        decided
-            .decide(
-                Identity::parse("alice").unwrap(),
-                Verdict::Approve,
-                None,
-                at(5),
-            )
-            .unwrap();
+        let mut decided = approved_at_5(request(60, Some(10)));
         assert_eq!(decided.next_reminder_at(), None);
         assert_eq!(
             decided.remind(at(30)),
