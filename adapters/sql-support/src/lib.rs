@@ -16,8 +16,9 @@
 //!   [`RepositoryError`](application::ports::RepositoryError) by its driver-neutral kind
 //!   (unique violation → `Duplicate`, pool timeout → `Unavailable`, undecodable row →
 //!   `Corrupt`, …).
-//! - **Readiness**: comparing the migrations a database has applied with the embedded ones
-//!   ([`check_migrations`]), and [`PoolStats`].
+//! - **Migrations and readiness**: applying the embedded migrations ([`migrate`]),
+//!   comparing the ones a database has applied with them within a timeout
+//!   ([`check_ready`], [`check_migrations`]), and [`PoolStats`].
 //!
 //! What does not belong here: SQL text, opening or configuring pools, drivers (this crate
 //! enables no sqlx driver feature), and the conversions only one database needs — SQLite's
@@ -39,4 +40,4 @@ pub use approvals::ApprovalRow;
 pub use concurrency::version_matched;
 pub use errors::{corrupt, translate};
 pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
-pub use readiness::{PoolStats, check_migrations};
+pub use readiness::{PoolStats, check_migrations, check_ready, migrate};
