@@ -12,11 +12,12 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::DomainEvent;
+use sql_support::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PostgresStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
 
 /// The events of one save, serialized and waiting to be inserted in the save's transaction.
 pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
@@ -124,36 +125,6 @@ pub const OUTBOX_CLAIM: &str = "\
     )
     SELECT * FROM claimed ORDER BY id";
 
-/// The columns of an outbox row the relay sees.
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    sink: String,
-    aggregate_type: String,
-    aggregate_id: Uuid,
-    event_type: String,
-    payload: serde_json::Value,
-    attempts: i32,
-    created_at: DateTime<Utc>,
-    trying_since: Option<DateTime<Utc>>,
-}
-
-impl From<MessageRow> for OutboxMessage {
-    fn from(row: MessageRow) -> Self {
-        Self {
-            id: row.id,
-            sink: row.sink,
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            event_type: row.event_type,
-            payload: row.payload,
-            attempts: row.attempts,
-            created_at: row.created_at,
-            trying_since: row.trying_since.unwrap_or(row.created_at),
-        }
-    }
-}
-
 #[async_trait]
 impl Outbox for PostgresStore {
     /// Runs [`OUTBOX_CLAIM`]; why it is safe with several relays is said there.
@@ -169,19 +140,15 @@ impl Outbox for PostgresStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError> {
-        // An absurdly long lease saturates instead of overflowing: it means "until released".
-        let locked_until = now
-            .checked_add_signed(lease)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+        let rows = sqlx::query_as::<_, OutboxRow>(OUTBOX_CLAIM)
             .bind(sink)
             .bind(now)
             .bind(i64::from(limit))
-            .bind(locked_until)
+            .bind(lease_end(now, lease))
             .fetch_all(&self.pool)
             .await
             .map_err(translate)?;
-        Ok(rows.into_iter().map(OutboxMessage::from).collect())
+        Ok(rows.into_iter().map(OutboxRow::into_message).collect())
     }
 
     #[tracing::instrument(name = "postgres.outbox.extend", skip_all, fields(count = ids.len()), level = "debug")]
@@ -308,8 +275,8 @@ impl Outbox for PostgresStore {
         .map_err(translate)?;
         Ok(rows
             .into_iter()
-            .map(|row| DeadLetter {
-                message: OutboxMessage::from(MessageRow {
+            .map(|row| {
+                OutboxRow {
                     id: row.id,
                     sink: row.sink,
                     aggregate_type: row.aggregate_type,
@@ -319,9 +286,8 @@ impl Outbox for PostgresStore {
                     attempts: row.attempts,
                     created_at: row.created_at,
                     trying_since: row.trying_since,
-                }),
-                error: row.last_error,
-                failed_at: row.finished_at,
+                }
+                .into_dead_letter(row.last_error, row.finished_at)
             })
             .collect())
     }
@@ -336,11 +302,7 @@ impl Outbox for PostgresStore {
         selection: DeadLetterSelection,
         now: DateTime<Utc>,
     ) -> Result<u64, RepositoryError> {
-        let (ids, sink) = match selection {
-            DeadLetterSelection::Ids(ids) => (Some(ids), None),
-            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
-            DeadLetterSelection::All => (None, None),
-        };
+        let (ids, sink) = dead_letter_filter(selection);
         let result = sqlx::query!(
             "UPDATE outbox
              SET status = 'pending', attempts = 0, next_attempt_at = $1, trying_since = $1,
@@ -376,15 +338,8 @@ impl Outbox for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(translate)?;
-        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
         rows.into_iter()
-            .map(|row| {
-                Ok(SinkStats {
-                    sink: row.sink,
-                    pending: count(row.pending)?,
-                    dead: count(row.dead)?,
-                })
-            })
+            .map(|row| sink_stats(row.sink, row.pending, row.dead))
             .collect()
     }
 

@@ -12,6 +12,8 @@
 //!   decisions and replayed headers, what a stored response looks like.
 //! - **Optimistic concurrency**: a guarded UPDATE that changed no row is a `Conflict`
 //!   ([`version_matched`]).
+//! - **The outbox**: the row the relay reads back ([`OutboxRow`]), how far a lease reaches,
+//!   the filters of a re-drive of dead letters, a sink's counts.
 //! - **Driver errors**: [`translate`] turns a `sqlx::Error` into a
 //!   [`RepositoryError`](application::ports::RepositoryError) by its driver-neutral kind
 //!   (unique violation → `Duplicate`, pool timeout → `Unavailable`, undecodable row →
@@ -32,6 +34,7 @@ mod approvals;
 mod concurrency;
 mod errors;
 mod idempotency;
+mod outbox;
 mod readiness;
 
 pub use alerts::AlertRow;
@@ -40,4 +43,5 @@ pub use approvals::ApprovalRow;
 pub use concurrency::version_matched;
 pub use errors::{corrupt, translate};
 pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
+pub use outbox::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
 pub use readiness::{PoolStats, check_migrations, check_ready, migrate};

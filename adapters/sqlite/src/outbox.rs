@@ -11,6 +11,7 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::DomainEvent;
+use sql_support::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
@@ -61,9 +62,10 @@ impl NewOutboxRows {
     }
 }
 
-/// The columns of an outbox row the relay sees.
+/// The columns of an outbox row the relay sees, in the types SQLite stores them as: times
+/// as integer microseconds, the payload as JSON text.
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+struct SqliteOutboxRow {
     id: i64,
     sink: String,
     aggregate_type: String,
@@ -75,10 +77,9 @@ struct MessageRow {
     trying_since: Option<i64>,
 }
 
-impl MessageRow {
-    fn into_message(self) -> Result<OutboxMessage, RepositoryError> {
-        let created_at = from_micros(self.created_at)?;
-        Ok(OutboxMessage {
+impl SqliteOutboxRow {
+    fn into_row(self) -> Result<OutboxRow, RepositoryError> {
+        Ok(OutboxRow {
             id: self.id,
             payload: serde_json::from_str(&self.payload)
                 .map_err(|e| corrupt(&format!("outbox message {}: payload", self.id), e))?,
@@ -87,8 +88,8 @@ impl MessageRow {
             aggregate_id: self.aggregate_id,
             event_type: self.event_type,
             attempts: self.attempts,
-            created_at,
-            trying_since: self.trying_since.map_or(Ok(created_at), from_micros)?,
+            created_at: from_micros(self.created_at)?,
+            trying_since: self.trying_since.map(from_micros).transpose()?,
         })
     }
 }
@@ -140,22 +141,18 @@ impl Outbox for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError> {
-        // An absurdly long lease saturates instead of overflowing: it means "until released".
-        let locked_until = now
-            .checked_add_signed(lease)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+        let rows = sqlx::query_as::<_, SqliteOutboxRow>(OUTBOX_CLAIM)
             .bind(sink)
             .bind(to_micros(now))
             .bind(i64::from(limit))
-            .bind(to_micros(locked_until))
+            .bind(to_micros(lease_end(now, lease)))
             .fetch_all(self.writer())
             .await
             .map_err(translate)?;
         // RETURNING yields rows in no particular order; the port promises oldest first.
         let mut messages = rows
             .into_iter()
-            .map(MessageRow::into_message)
+            .map(|row| row.into_row().map(OutboxRow::into_message))
             .collect::<Result<Vec<_>, _>>()?;
         messages.sort_by_key(|m| m.id);
         Ok(messages)
@@ -269,7 +266,7 @@ impl Outbox for SqliteStore {
         #[derive(sqlx::FromRow)]
         struct DeadRow {
             #[sqlx(flatten)]
-            message: MessageRow,
+            message: SqliteOutboxRow,
             last_error: Option<String>,
             finished_at: i64,
         }
@@ -288,11 +285,10 @@ impl Outbox for SqliteStore {
         .map_err(translate)?;
         rows.into_iter()
             .map(|row| {
-                Ok(DeadLetter {
-                    message: row.message.into_message()?,
-                    error: row.last_error.unwrap_or_default(),
-                    failed_at: from_micros(row.finished_at)?,
-                })
+                Ok(row.message.into_row()?.into_dead_letter(
+                    row.last_error.unwrap_or_default(),
+                    from_micros(row.finished_at)?,
+                ))
             })
             .collect()
     }
@@ -307,11 +303,8 @@ impl Outbox for SqliteStore {
         selection: DeadLetterSelection,
         now: DateTime<Utc>,
     ) -> Result<u64, RepositoryError> {
-        let (ids, sink) = match selection {
-            DeadLetterSelection::Ids(ids) => (Some(id_list(&ids)?), None),
-            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
-            DeadLetterSelection::All => (None, None),
-        };
+        let (ids, sink) = dead_letter_filter(selection);
+        let ids = ids.map(|ids| id_list(&ids)).transpose()?;
         let result = sqlx::query(
             "UPDATE outbox
              SET status = 'pending', attempts = 0, next_attempt_at = ?1, trying_since = ?1,
@@ -345,15 +338,8 @@ impl Outbox for SqliteStore {
         .fetch_all(self.readers())
         .await
         .map_err(translate)?;
-        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
         rows.into_iter()
-            .map(|(sink, pending, dead)| {
-                Ok(SinkStats {
-                    sink,
-                    pending: count(pending)?,
-                    dead: count(dead)?,
-                })
-            })
+            .map(|(sink, pending, dead)| sink_stats(sink, pending, dead))
             .collect()
     }
 
