@@ -1,65 +1,51 @@
-//! The outbox on PostgreSQL. Rows are written by each repository's `save` through
-//! [`NewOutboxRows`], in the transaction of the change they describe; the [`Outbox`] port, the relay's side, leases, finishes and
-//! counts them.
+//! The outbox on PostgreSQL: the rows each save inserts, in the transaction of the change
+//! they describe, and the [`Outbox`] port, the relay's side, which leases, finishes and counts
+//! them.
 //!
 //! Every time comparison uses the caller's `now`, never the database's `now()`: the relay's
 //! clock is a port, and a test moves it by hand.
 
 use application::ports::{
-    DeadLetter, DeadLetterSelection, DeliveryRoutes, NewOutboxMessage, Outbox, OutboxMessage,
+    DeadLetter, DeadLetterSelection, NewOutboxMessage, Outbox, OutboxMessage, Receipt,
     RepositoryError, SinkStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::DomainEvent;
-use sql_support::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
+use sql_support::{OutboxRow, SaveStatements, dead_letter_filter, lease_end, sink_stats};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::errors::translate;
+use crate::idempotency::store_receipt;
 
-/// The events of one save, serialized and waiting to be inserted in the save's transaction.
-pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
+/// The connection of a save's open transaction, on which [`Save`](sql_support::Save) runs
+/// its statements: the two every save shares here, each aggregate's row in its own module.
+pub(crate) struct SaveTransaction<'c>(pub(crate) &'c mut PgConnection);
 
-impl NewOutboxRows {
-    /// Serializes `events` of the aggregate `aggregate_id`, one row per subscribed sink. Call
-    /// it before the transaction opens: it needs no database, so its failure leaves nothing
-    /// to roll back.
-    pub(crate) fn serialize<E: DomainEvent>(
-        routes: &DeliveryRoutes,
-        aggregate_type: &'static str,
-        aggregate_id: Uuid,
-        events: &[E],
-    ) -> Result<Self, RepositoryError> {
-        NewOutboxMessage::from_events(routes, aggregate_type, aggregate_id, events).map(Self)
+#[async_trait]
+impl SaveStatements for SaveTransaction<'_> {
+    async fn store_receipt(&mut self, receipt: &Receipt) -> Result<(), RepositoryError> {
+        store_receipt(self.0, receipt).await
     }
 
-    /// Inserts one row per event, in order, on `tx`: the connection of the save's
-    /// transaction, so the rows commit or roll back together with the state they describe.
-    ///
-    /// The identity column numbers them in insertion order, which is the order the relay
-    /// delivers them in. A save raises a handful of events at most, so a statement each is
-    /// clearer than a bulk insert and costs nothing noticeable.
-    pub(crate) async fn insert(self, tx: &mut PgConnection) -> Result<(), RepositoryError> {
-        for row in self.0 {
-            sqlx::query!(
-                "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
+    /// The identity column numbers the rows.
+    async fn insert_outbox(&mut self, row: &NewOutboxMessage) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
                                      next_attempt_at, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                row.sink,
-                row.aggregate_type,
-                row.aggregate_id,
-                row.event_type,
-                row.payload,
-                // The event's own time, not the database's: a relay driven by the same clock
-                // finds the row due, which keeps tests with a manual clock deterministic.
-                row.at,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        }
+            row.sink,
+            row.aggregate_type,
+            row.aggregate_id,
+            row.event_type,
+            row.payload,
+            // The event's own time, not the database's: a relay driven by the same clock
+            // finds the row due, which keeps tests with a manual clock deterministic.
+            row.at,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(translate)?;
         Ok(())
     }
 }

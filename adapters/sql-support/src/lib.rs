@@ -10,8 +10,11 @@
 //!   domain forbids is `Corrupt`, never loaded.
 //! - **Stored formats**: the status, verdict and severity strings, the JSON shapes of metadata,
 //!   decisions and replayed headers, what a stored response looks like.
-//! - **Optimistic concurrency**: a guarded UPDATE that changed no row is a `Conflict`
-//!   ([`version_matched`]).
+//! - **The write of a save**: [`Save`] writes the idempotent request's answer, the
+//!   aggregate's row (inserted, or updated only where it still holds the version the change
+//!   was based on, else `Conflict`) and its outbox rows, in that order, on the transaction
+//!   the driver opened; the driver supplies the statements ([`SaveStatements`],
+//!   [`RowStatements`]).
 //! - **The outbox**: the row the relay reads back ([`OutboxRow`]), how far a lease reaches,
 //!   the filters of a re-drive of dead letters, a sink's counts.
 //! - **Driver errors**: [`translate`] turns a `sqlx::Error` into a
@@ -36,12 +39,13 @@ mod errors;
 mod idempotency;
 mod outbox;
 mod readiness;
+mod save;
 
 pub use alerts::AlertRow;
 pub use api_keys::{api_key_record, webhook_secrets};
-pub use approvals::ApprovalRow;
-pub use concurrency::version_matched;
+pub use approvals::{ApprovalRow, keyset_page};
 pub use errors::{corrupt, translate};
 pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
 pub use outbox::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
 pub use readiness::{PoolStats, check_migrations, check_ready, migrate};
+pub use save::{AggregateRow, RowStatements, Save, SaveStatements};

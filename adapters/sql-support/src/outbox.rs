@@ -1,6 +1,7 @@
 //! The outbox as the relay reads it: the row of a leased or dead message, and the small
 //! rules every SQL store applies around its outbox statements (how far a lease reaches, which
-//! dead letters a selection names, the counts of a sink).
+//! dead letters a selection names, the counts of a sink). The rows a save writes are
+//! [`Save`](crate::Save)'s.
 
 use application::ports::{
     DeadLetter, DeadLetterSelection, OutboxMessage, RepositoryError, SinkStats,
