@@ -5,16 +5,12 @@
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
-use sql_support::{AlertRow, version_matched};
+use sql_support::{AlertRow, RowStatements, Save};
 
 use crate::PostgresStore;
 use crate::errors::translate;
-use crate::idempotency::store_receipt;
-use crate::outbox::NewOutboxRows;
+use crate::outbox::SaveTransaction;
 use crate::store::begin;
-
-/// The `aggregate_type` of outbox rows written for alerts.
-const AGGREGATE_TYPE: &str = "alert";
 
 #[async_trait]
 impl AlertRepository for PostgresStore {
@@ -75,86 +71,84 @@ impl AlertRepository for PostgresStore {
         receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
-        let row = AlertRow::from_alert(alert);
-        let outbox = NewOutboxRows::serialize(&self.routes, AGGREGATE_TYPE, row.id, events)?;
-
-        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row nor an answer
-        // behind.
+        let save = Save::new(AlertRow::from_alert(alert), events, &self.routes)?;
+        // The transaction boundary: `Save::write` says what it holds.
         let mut tx = begin(&self.pool).await?;
-        // The answer of an idempotent request, first: a request whose key was taken over
-        // must not write its change at all.
-        if let Some(receipt) = &receipt {
-            store_receipt(&mut tx, receipt).await?;
-        }
-        if row.version == 1 {
-            // Two unique indexes can refuse this row, and `translate` turns either violation
-            // into `Duplicate`: the primary key (the id exists) and
-            // `alerts_unresolved_dedup_key` (the key already has an unresolved alert). When
-            // another transaction is inserting the same key right now, this statement waits
-            // for it to end, then fails if it committed and succeeds if it rolled back.
-            sqlx::query!(
-                "INSERT INTO alerts (
+        save.write(&mut SaveTransaction(&mut tx), receipt.as_ref())
+            .await?;
+        tx.commit().await.map_err(translate)
+    }
+}
+
+/// The alert's own statements of a save.
+#[async_trait]
+impl RowStatements<AlertRow> for SaveTransaction<'_> {
+    /// Two unique indexes can refuse this row, and `translate` turns either violation into
+    /// `Duplicate`: the primary key (the id exists) and `alerts_unresolved_dedup_key` (the key
+    /// already has an unresolved alert). When another transaction is inserting the same key
+    /// right now, this statement waits for it to end, then fails if it committed and
+    /// succeeds if it rolled back.
+    async fn insert(&mut self, row: &AlertRow) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "INSERT INTO alerts (
                      id, severity, summary, details, destination, dedup_key, raised_by, status,
                      count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
                      resolved_by, resolved_at, version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                row.id,
-                row.severity,
-                row.summary,
-                row.details,
-                row.destination,
-                row.dedup_key,
-                row.raised_by,
-                row.status,
-                row.count,
-                row.created_at,
-                row.last_raised_at,
-                row.acknowledged_by,
-                row.acknowledged_at,
-                row.resolved_by,
-                row.resolved_at,
-                row.version,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        } else {
-            // Optimistic concurrency in one statement, as for approvals: a concurrent writer
-            // of the same row waits for our row lock, then finds the version moved on and
-            // updates nothing.
-            let updated = sqlx::query!(
-                "UPDATE alerts
+            row.id,
+            row.severity,
+            row.summary,
+            row.details,
+            row.destination,
+            row.dedup_key,
+            row.raised_by,
+            row.status,
+            row.count,
+            row.created_at,
+            row.last_raised_at,
+            row.acknowledged_by,
+            row.acknowledged_at,
+            row.resolved_by,
+            row.resolved_at,
+            row.version,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    /// In one statement, as for approvals: a concurrent writer of the same row waits for our
+    /// row lock, then finds the version moved on and updates nothing.
+    async fn update(&mut self, row: &AlertRow) -> Result<u64, RepositoryError> {
+        sqlx::query!(
+            "UPDATE alerts
                  SET severity = $2, summary = $3, details = $4, destination = $5,
                      dedup_key = $6, raised_by = $7, status = $8, count = $9, created_at = $10,
                      last_raised_at = $11, acknowledged_by = $12, acknowledged_at = $13,
                      resolved_by = $14, resolved_at = $15, version = $16
                  WHERE id = $1 AND version = $17",
-                row.id,
-                row.severity,
-                row.summary,
-                row.details,
-                row.destination,
-                row.dedup_key,
-                row.raised_by,
-                row.status,
-                row.count,
-                row.created_at,
-                row.last_raised_at,
-                row.acknowledged_by,
-                row.acknowledged_at,
-                row.resolved_by,
-                row.resolved_at,
-                row.version,
-                row.version - 1,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-            version_matched(updated.rows_affected())?;
-        }
-        // Its events, in the same transaction.
-        outbox.insert(&mut tx).await?;
-        tx.commit().await.map_err(translate)
+            row.id,
+            row.severity,
+            row.summary,
+            row.details,
+            row.destination,
+            row.dedup_key,
+            row.raised_by,
+            row.status,
+            row.count,
+            row.created_at,
+            row.last_raised_at,
+            row.acknowledged_by,
+            row.acknowledged_at,
+            row.resolved_by,
+            row.resolved_at,
+            row.version,
+            row.version - 1,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(translate)
     }
 }

@@ -5,19 +5,13 @@ use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
-use sql_support::{ApprovalRow, version_matched};
-use uuid::Uuid;
+use sql_support::{AggregateRow, ApprovalRow, RowStatements, Save, keyset_page};
 
 use crate::PostgresStore;
 use crate::changes;
 use crate::errors::translate;
-use crate::idempotency::store_receipt;
-use crate::outbox::NewOutboxRows;
+use crate::outbox::SaveTransaction;
 use crate::store::begin;
-
-/// The `aggregate_type` of outbox rows written for approvals, and the kind their saves are
-/// announced under.
-const AGGREGATE_TYPE: &str = "approval";
 
 #[async_trait]
 impl ApprovalRepository for PostgresStore {
@@ -53,109 +47,24 @@ impl ApprovalRepository for PostgresStore {
         receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
-        let row = ApprovalRow::from_approval(approval)?;
-        let outbox = NewOutboxRows::serialize(&self.routes, AGGREGATE_TYPE, row.id, events)?;
-
-        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row nor an answer
-        // behind.
+        let save = Save::new(ApprovalRow::from_approval(approval)?, events, &self.routes)?;
+        let id = save.id();
+        // The transaction boundary (`Save::write` says what it holds), and the news of the
+        // change, sent when it commits.
         let mut tx = begin(&self.pool).await?;
-        // The answer of an idempotent request, first: a request whose key was taken over
-        // must not write its change at all.
-        if let Some(receipt) = &receipt {
-            store_receipt(&mut tx, receipt).await?;
-        }
-        if row.version == 1 {
-            // A unique violation on the primary key becomes `Duplicate` in `translate`.
-            sqlx::query!(
-                "INSERT INTO approvals (
-                     id, title, description, requester, destination, metadata, callback_url,
-                     required_approvals, allowed_approvers, allow_self_approval, status,
-                     decisions, created_at, expires_at, resolved_at, version,
-                     remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                         $17, $18, $19, $20)",
-                row.id,
-                row.title,
-                row.description,
-                row.requester,
-                row.destination,
-                row.metadata,
-                row.callback_url,
-                row.required_approvals,
-                &row.allowed_approvers,
-                row.allow_self_approval,
-                row.status,
-                row.decisions,
-                row.created_at,
-                row.expires_at,
-                row.resolved_at,
-                row.version,
-                row.remind_after_seconds,
-                row.reminded_at,
-                row.expiry_warned,
-                row.next_reminder_at,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        } else {
-            // Optimistic concurrency in one statement: the row changes only if it still holds
-            // the version this change was based on. A concurrent writer of the same row waits
-            // for our row lock, then re-checks `version` against our committed value and
-            // updates nothing, so exactly one of two racing saves wins.
-            let updated = sqlx::query!(
-                "UPDATE approvals
-                 SET title = $2, description = $3, requester = $4, destination = $5,
-                     metadata = $6, callback_url = $7, required_approvals = $8,
-                     allowed_approvers = $9, allow_self_approval = $10, status = $11,
-                     decisions = $12, created_at = $13, expires_at = $14, resolved_at = $15,
-                     version = $16, remind_after_seconds = $18, reminded_at = $19,
-                     expiry_warned = $20, next_reminder_at = $21
-                 WHERE id = $1 AND version = $17",
-                row.id,
-                row.title,
-                row.description,
-                row.requester,
-                row.destination,
-                row.metadata,
-                row.callback_url,
-                row.required_approvals,
-                &row.allowed_approvers,
-                row.allow_self_approval,
-                row.status,
-                row.decisions,
-                row.created_at,
-                row.expires_at,
-                row.resolved_at,
-                row.version,
-                row.version - 1,
-                row.remind_after_seconds,
-                row.reminded_at,
-                row.expiry_warned,
-                row.next_reminder_at,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-            version_matched(updated.rows_affected())?;
-        }
-        // Its events, in the same transaction, and the news of it, sent when it commits. Not
-        // for a creation: nobody can be waiting on a request before it exists, and each
+        save.write(&mut SaveTransaction(&mut tx), receipt.as_ref())
+            .await?;
+        // Not for a creation: nobody can be waiting on a request before it exists, and each
         // NOTIFY costs a statement and a commit behind PostgreSQL's notification-queue lock.
-        outbox.insert(&mut tx).await?;
-        if row.version > 1 {
-            changes::notify(&mut *tx, AGGREGATE_TYPE, row.id).await?;
+        if approval.version() > 1 {
+            changes::notify(&mut *tx, ApprovalRow::AGGREGATE_TYPE, id).await?;
         }
         tx.commit().await.map_err(translate)
     }
 
     #[tracing::instrument(name = "postgres.approvals.list", skip_all, level = "debug")]
     async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {
-        // Keyset pagination: ids are UUID v7, so `id` order is creation order. Starting below
-        // the greatest possible UUID keeps one indexable `id < $n` for the first page too.
-        let before = query.after.map_or(Uuid::max(), |after| after.as_uuid());
-        let limit = i64::from(query.limit);
+        let (before, limit) = keyset_page(query);
         let rows = match query.status {
             Some(status) => {
                 sqlx::query_as!(
@@ -258,6 +167,88 @@ impl ApprovalRepository for PostgresStore {
         )
         .fetch_one(&self.pool)
         .await
+        .map_err(translate)
+    }
+}
+
+/// The approval's own statements of a save: a unique violation on the primary key becomes
+/// `Duplicate` in `translate`.
+#[async_trait]
+impl RowStatements<ApprovalRow> for SaveTransaction<'_> {
+    async fn insert(&mut self, row: &ApprovalRow) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "INSERT INTO approvals (
+                     id, title, description, requester, destination, metadata, callback_url,
+                     required_approvals, allowed_approvers, allow_self_approval, status,
+                     decisions, created_at, expires_at, resolved_at, version,
+                     remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20)",
+            row.id,
+            row.title,
+            row.description,
+            row.requester,
+            row.destination,
+            row.metadata,
+            row.callback_url,
+            row.required_approvals,
+            &row.allowed_approvers,
+            row.allow_self_approval,
+            row.status,
+            row.decisions,
+            row.created_at,
+            row.expires_at,
+            row.resolved_at,
+            row.version,
+            row.remind_after_seconds,
+            row.reminded_at,
+            row.expiry_warned,
+            row.next_reminder_at,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(translate)?;
+        Ok(())
+    }
+
+    /// In one statement: a concurrent writer of the same row waits for our row lock, then
+    /// re-checks `version` against our committed value and updates nothing, so exactly one
+    /// of two racing saves wins.
+    async fn update(&mut self, row: &ApprovalRow) -> Result<u64, RepositoryError> {
+        sqlx::query!(
+            "UPDATE approvals
+                 SET title = $2, description = $3, requester = $4, destination = $5,
+                     metadata = $6, callback_url = $7, required_approvals = $8,
+                     allowed_approvers = $9, allow_self_approval = $10, status = $11,
+                     decisions = $12, created_at = $13, expires_at = $14, resolved_at = $15,
+                     version = $16, remind_after_seconds = $18, reminded_at = $19,
+                     expiry_warned = $20, next_reminder_at = $21
+                 WHERE id = $1 AND version = $17",
+            row.id,
+            row.title,
+            row.description,
+            row.requester,
+            row.destination,
+            row.metadata,
+            row.callback_url,
+            row.required_approvals,
+            &row.allowed_approvers,
+            row.allow_self_approval,
+            row.status,
+            row.decisions,
+            row.created_at,
+            row.expires_at,
+            row.resolved_at,
+            row.version,
+            row.version - 1,
+            row.remind_after_seconds,
+            row.reminded_at,
+            row.expiry_warned,
+            row.next_reminder_at,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map(|done| done.rows_affected())
         .map_err(translate)
     }
 }

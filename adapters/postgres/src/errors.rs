@@ -6,8 +6,6 @@
 
 use application::ports::RepositoryError;
 
-pub(crate) use sql_support::corrupt;
-
 /// Classifies a driver error by what the caller can do about it.
 pub(crate) fn translate(error: sqlx::Error) -> RepositoryError {
     sql_support::translate("PostgreSQL", error)

@@ -7,7 +7,7 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sql_support::{IdempotencyHolder, receipt_stored, response_headers};
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::PostgresStore;
 use crate::errors::translate;
@@ -129,21 +129,17 @@ impl IdempotencyStore for PostgresStore {
     }
 }
 
-/// Stores a receipt's answer in a save's transaction, before the save writes its change.
+/// Stores a receipt's answer on `conn`, a save's transaction; see
+/// [`SaveStatements::store_receipt`](sql_support::SaveStatements::store_receipt).
 ///
-/// Going first means a request whose key was taken over writes nothing at all, and makes
-/// the key's row the first lock its transaction takes. Every other statement that writes
-/// such rows (claims, `complete`, `release`, the purge) locks no other table, so none can
-/// deadlock with a save.
-///
-/// # Errors
-/// `ClaimLost` when the receipt's claim no longer holds the key unanswered; the caller's
-/// transaction then rolls back. `Unavailable` as for any query.
+/// Going first makes the key's row the first lock the save's transaction takes. Every other
+/// statement that writes such rows (claims, `complete`, `release`, the purge) locks no other
+/// table, so none can deadlock with a save.
 pub(crate) async fn store_receipt(
-    tx: &mut Transaction<'_, Postgres>,
+    conn: &mut PgConnection,
     receipt: &Receipt,
 ) -> Result<(), RepositoryError> {
-    receipt_stored(answer(&mut **tx, &receipt.claim, &receipt.response).await?)
+    receipt_stored(answer(conn, &receipt.claim, &receipt.response).await?)
 }
 
 /// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.

@@ -1,64 +1,51 @@
-//! The outbox on PostgreSQL. Rows are written by each repository's `save` through
-//! [`NewOutboxRows`], in the transaction of the change they describe; the [`Outbox`] port, the relay's side, leases, finishes and
-//! counts them.
+//! The outbox on PostgreSQL: the rows each save inserts, in the transaction of the change
+//! they describe, and the [`Outbox`] port, the relay's side, which leases, finishes and counts
+//! them.
 //!
 //! Every time comparison uses the caller's `now`, never the database's `now()`: the relay's
 //! clock is a port, and a test moves it by hand.
 
 use application::ports::{
-    DeadLetter, DeadLetterSelection, DeliveryRoutes, NewOutboxMessage, Outbox, OutboxMessage,
+    DeadLetter, DeadLetterSelection, NewOutboxMessage, Outbox, OutboxMessage, Receipt,
     RepositoryError, SinkStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::DomainEvent;
+use sql_support::{OutboxRow, SaveStatements, dead_letter_filter, lease_end, sink_stats};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::PostgresStore;
-use crate::errors::{corrupt, translate};
+use crate::errors::translate;
+use crate::idempotency::store_receipt;
 
-/// The events of one save, serialized and waiting to be inserted in the save's transaction.
-pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
+/// The connection of a save's open transaction, on which [`Save`](sql_support::Save) runs
+/// its statements: the two every save shares here, each aggregate's row in its own module.
+pub(crate) struct SaveTransaction<'c>(pub(crate) &'c mut PgConnection);
 
-impl NewOutboxRows {
-    /// Serializes `events` of the aggregate `aggregate_id`, one row per subscribed sink. Call
-    /// it before the transaction opens: it needs no database, so its failure leaves nothing
-    /// to roll back.
-    pub(crate) fn serialize<E: DomainEvent>(
-        routes: &DeliveryRoutes,
-        aggregate_type: &'static str,
-        aggregate_id: Uuid,
-        events: &[E],
-    ) -> Result<Self, RepositoryError> {
-        NewOutboxMessage::from_events(routes, aggregate_type, aggregate_id, events).map(Self)
+#[async_trait]
+impl SaveStatements for SaveTransaction<'_> {
+    async fn store_receipt(&mut self, receipt: &Receipt) -> Result<(), RepositoryError> {
+        store_receipt(self.0, receipt).await
     }
 
-    /// Inserts one row per event, in order, on `tx`: the connection of the save's
-    /// transaction, so the rows commit or roll back together with the state they describe.
-    ///
-    /// The identity column numbers them in insertion order, which is the order the relay
-    /// delivers them in. A save raises a handful of events at most, so a statement each is
-    /// clearer than a bulk insert and costs nothing noticeable.
-    pub(crate) async fn insert(self, tx: &mut PgConnection) -> Result<(), RepositoryError> {
-        for row in self.0 {
-            sqlx::query!(
-                "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
+    /// The identity column numbers the rows.
+    async fn insert_outbox(&mut self, row: &NewOutboxMessage) -> Result<(), RepositoryError> {
+        sqlx::query!(
+            "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
                                      next_attempt_at, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                row.sink,
-                row.aggregate_type,
-                row.aggregate_id,
-                row.event_type,
-                row.payload,
-                // The event's own time, not the database's: a relay driven by the same clock
-                // finds the row due, which keeps tests with a manual clock deterministic.
-                row.at,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        }
+            row.sink,
+            row.aggregate_type,
+            row.aggregate_id,
+            row.event_type,
+            row.payload,
+            // The event's own time, not the database's: a relay driven by the same clock
+            // finds the row due, which keeps tests with a manual clock deterministic.
+            row.at,
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(translate)?;
         Ok(())
     }
 }
@@ -124,36 +111,6 @@ pub const OUTBOX_CLAIM: &str = "\
     )
     SELECT * FROM claimed ORDER BY id";
 
-/// The columns of an outbox row the relay sees.
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    sink: String,
-    aggregate_type: String,
-    aggregate_id: Uuid,
-    event_type: String,
-    payload: serde_json::Value,
-    attempts: i32,
-    created_at: DateTime<Utc>,
-    trying_since: Option<DateTime<Utc>>,
-}
-
-impl From<MessageRow> for OutboxMessage {
-    fn from(row: MessageRow) -> Self {
-        Self {
-            id: row.id,
-            sink: row.sink,
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            event_type: row.event_type,
-            payload: row.payload,
-            attempts: row.attempts,
-            created_at: row.created_at,
-            trying_since: row.trying_since.unwrap_or(row.created_at),
-        }
-    }
-}
-
 #[async_trait]
 impl Outbox for PostgresStore {
     /// Runs [`OUTBOX_CLAIM`]; why it is safe with several relays is said there.
@@ -169,19 +126,15 @@ impl Outbox for PostgresStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError> {
-        // An absurdly long lease saturates instead of overflowing: it means "until released".
-        let locked_until = now
-            .checked_add_signed(lease)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+        let rows = sqlx::query_as::<_, OutboxRow>(OUTBOX_CLAIM)
             .bind(sink)
             .bind(now)
             .bind(i64::from(limit))
-            .bind(locked_until)
+            .bind(lease_end(now, lease))
             .fetch_all(&self.pool)
             .await
             .map_err(translate)?;
-        Ok(rows.into_iter().map(OutboxMessage::from).collect())
+        Ok(rows.into_iter().map(OutboxRow::into_message).collect())
     }
 
     #[tracing::instrument(name = "postgres.outbox.extend", skip_all, fields(count = ids.len()), level = "debug")]
@@ -308,8 +261,8 @@ impl Outbox for PostgresStore {
         .map_err(translate)?;
         Ok(rows
             .into_iter()
-            .map(|row| DeadLetter {
-                message: OutboxMessage::from(MessageRow {
+            .map(|row| {
+                OutboxRow {
                     id: row.id,
                     sink: row.sink,
                     aggregate_type: row.aggregate_type,
@@ -319,9 +272,8 @@ impl Outbox for PostgresStore {
                     attempts: row.attempts,
                     created_at: row.created_at,
                     trying_since: row.trying_since,
-                }),
-                error: row.last_error,
-                failed_at: row.finished_at,
+                }
+                .into_dead_letter(row.last_error, row.finished_at)
             })
             .collect())
     }
@@ -336,11 +288,7 @@ impl Outbox for PostgresStore {
         selection: DeadLetterSelection,
         now: DateTime<Utc>,
     ) -> Result<u64, RepositoryError> {
-        let (ids, sink) = match selection {
-            DeadLetterSelection::Ids(ids) => (Some(ids), None),
-            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
-            DeadLetterSelection::All => (None, None),
-        };
+        let (ids, sink) = dead_letter_filter(selection);
         let result = sqlx::query!(
             "UPDATE outbox
              SET status = 'pending', attempts = 0, next_attempt_at = $1, trying_since = $1,
@@ -376,15 +324,8 @@ impl Outbox for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(translate)?;
-        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
         rows.into_iter()
-            .map(|row| {
-                Ok(SinkStats {
-                    sink: row.sink,
-                    pending: count(row.pending)?,
-                    dead: count(row.dead)?,
-                })
-            })
+            .map(|row| sink_stats(row.sink, row.pending, row.dead))
             .collect()
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
-use sql_support::{PoolStats, check_migrations};
+use sql_support::{PoolStats, check_ready, migrate};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -112,13 +112,9 @@ impl PostgresStore {
     /// several instances at once: sqlx serializes them with an advisory lock.
     ///
     /// # Errors
-    /// `Unavailable` when the database cannot be reached, a migration fails, or an applied
-    /// migration differs from the embedded one (someone edited a released migration).
+    /// `Unavailable` as [`sql_support::migrate`] says.
     pub async fn migrate(&self) -> Result<(), RepositoryError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| RepositoryError::Unavailable(format!("migrating PostgreSQL failed: {e}")))
+        migrate(&MIGRATOR, &self.pool, "PostgreSQL").await
     }
 
     /// How many connections the pool holds right now, and how many of them are idle, for
@@ -191,13 +187,12 @@ impl Readiness for PostgresStore {
     async fn check(&self) -> Result<(), RepositoryError> {
         // The pool bounds waiting for a connection; this bounds the query on it as well.
         let timeout = self.pool.options().get_acquire_timeout();
-        let applied = tokio::time::timeout(timeout, self.applied_migrations())
-            .await
-            .map_err(|_| {
-                RepositoryError::Unavailable(format!(
-                    "PostgreSQL did not answer within {timeout:?}"
-                ))
-            })??;
-        check_migrations(MIGRATOR.iter(), &applied)
+        check_ready(
+            "PostgreSQL",
+            timeout,
+            self.applied_migrations(),
+            MIGRATOR.iter(),
+        )
+        .await
     }
 }

@@ -11,6 +11,7 @@ use domain::{
 use uuid::Uuid;
 
 use crate::errors::corrupt;
+use crate::save::AggregateRow;
 
 /// The columns of `alerts`. These are the types PostgreSQL's columns decode to, so its
 /// `query_as!` fills this row directly; SQLite converts the times it stores as integers.
@@ -32,6 +33,14 @@ pub struct AlertRow {
     pub resolved_by: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub version: i64,
+}
+
+impl AggregateRow for AlertRow {
+    const AGGREGATE_TYPE: &'static str = "alert";
+
+    fn id_and_version(&self) -> (Uuid, i64) {
+        (self.id, self.version)
+    }
 }
 
 impl AlertRow {

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use application::ports::RepositoryError;
+use application::ports::{ListQuery, RepositoryError};
 use chrono::{DateTime, Utc};
 use domain::{
     ApprovalId, ApprovalRequest, ApprovalState, CallbackUrl, ChatDestination, Comment, Decision,
@@ -24,6 +24,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::errors::corrupt;
+use crate::save::AggregateRow;
 
 /// The columns of `approvals`. These are the types PostgreSQL's columns decode to, so its
 /// `query_as!` fills this row directly; SQLite converts the two it stores differently (times,
@@ -56,6 +57,24 @@ pub struct ApprovalRow {
     /// find the requests due by an index. Never read back into the aggregate, which
     /// computes it from the fields above.
     pub next_reminder_at: Option<DateTime<Utc>>,
+}
+
+impl AggregateRow for ApprovalRow {
+    /// Also the kind a saved approval is announced under on the change feed.
+    const AGGREGATE_TYPE: &'static str = "approval";
+
+    fn id_and_version(&self) -> (Uuid, i64) {
+        (self.id, self.version)
+    }
+}
+
+/// The bounds of a page of `list`, which pages by key: the page is the `limit` newest rows
+/// with an id below `before`. Ids are UUID v7, so `id` order is creation order; the first
+/// page starts below the greatest possible UUID, so that every page is one indexable
+/// `id < before`.
+pub fn keyset_page(query: &ListQuery) -> (Uuid, i64) {
+    let before = query.after.map_or(Uuid::max(), |after| after.as_uuid());
+    (before, i64::from(query.limit))
 }
 
 /// One element of the `decisions` array. This crate owns the stored format, so renaming a
@@ -278,6 +297,22 @@ mod tests {
             matches!(&error, RepositoryError::Corrupt(m) if m.contains("status")),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn a_page_starts_below_the_id_it_follows_and_the_first_below_every_id() {
+        let after = ApprovalId::from_uuid(Uuid::from_u128(7));
+        let first = ListQuery {
+            status: None,
+            after: None,
+            limit: 20,
+        };
+        assert_eq!(keyset_page(&first), (Uuid::max(), 20));
+        let next = ListQuery {
+            after: Some(after),
+            ..first
+        };
+        assert_eq!(keyset_page(&next), (Uuid::from_u128(7), 20));
     }
 
     #[test]

@@ -10,14 +10,20 @@
 //!   domain forbids is `Corrupt`, never loaded.
 //! - **Stored formats**: the status, verdict and severity strings, the JSON shapes of metadata,
 //!   decisions and replayed headers, what a stored response looks like.
-//! - **Optimistic concurrency**: a guarded UPDATE that changed no row is a `Conflict`
-//!   ([`version_matched`]).
+//! - **The write of a save**: [`Save`] writes the idempotent request's answer, the
+//!   aggregate's row (inserted, or updated only where it still holds the version the change
+//!   was based on, else `Conflict`) and its outbox rows, in that order, on the transaction
+//!   the driver opened; the driver supplies the statements ([`SaveStatements`],
+//!   [`RowStatements`]).
+//! - **The outbox**: the row the relay reads back ([`OutboxRow`]), how far a lease reaches,
+//!   the filters of a re-drive of dead letters, a sink's counts.
 //! - **Driver errors**: [`translate`] turns a `sqlx::Error` into a
 //!   [`RepositoryError`](application::ports::RepositoryError) by its driver-neutral kind
 //!   (unique violation → `Duplicate`, pool timeout → `Unavailable`, undecodable row →
 //!   `Corrupt`, …).
-//! - **Readiness**: comparing the migrations a database has applied with the embedded ones
-//!   ([`check_migrations`]), and [`PoolStats`].
+//! - **Migrations and readiness**: applying the embedded migrations ([`migrate`]),
+//!   comparing the ones a database has applied with them within a timeout
+//!   ([`check_ready`], [`check_migrations`]), and [`PoolStats`].
 //!
 //! What does not belong here: SQL text, opening or configuring pools, drivers (this crate
 //! enables no sqlx driver feature), and the conversions only one database needs — SQLite's
@@ -31,12 +37,15 @@ mod approvals;
 mod concurrency;
 mod errors;
 mod idempotency;
+mod outbox;
 mod readiness;
+mod save;
 
 pub use alerts::AlertRow;
 pub use api_keys::{api_key_record, webhook_secrets};
-pub use approvals::ApprovalRow;
-pub use concurrency::version_matched;
+pub use approvals::{ApprovalRow, keyset_page};
 pub use errors::{corrupt, translate};
 pub use idempotency::{IdempotencyHolder, receipt_stored, response_headers};
-pub use readiness::{PoolStats, check_migrations};
+pub use outbox::{OutboxRow, dead_letter_filter, lease_end, sink_stats};
+pub use readiness::{PoolStats, check_migrations, check_ready, migrate};
+pub use save::{AggregateRow, RowStatements, Save, SaveStatements};

@@ -1,8 +1,10 @@
-//! What readiness and metrics read from any SQL store: whether its schema matches the
-//! embedded migrations, and how busy its pool is.
+//! What migrating, readiness and metrics do with any SQL store: applying the embedded
+//! migrations, telling whether the schema matches them, and how busy the pool is.
+
+use std::time::Duration;
 
 use application::ports::RepositoryError;
-use sqlx::migrate::Migration;
+use sqlx::migrate::{Migrate, Migration, Migrator};
 use sqlx::{Database, Pool};
 
 /// A snapshot of a store's connection pool, for the composition root's metrics.
@@ -23,6 +25,46 @@ impl PoolStats {
             idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
         }
     }
+}
+
+/// Applies the migrations of `migrator` that the database behind `pool` has not seen yet;
+/// `database` names it in the message.
+///
+/// # Errors
+/// `Unavailable` when the database cannot be reached, a migration fails, or an applied
+/// migration differs from the embedded one (someone edited a released migration).
+pub async fn migrate<DB: Database>(
+    migrator: &Migrator,
+    pool: &Pool<DB>,
+    database: &str,
+) -> Result<(), RepositoryError>
+where
+    DB::Connection: Migrate,
+{
+    migrator
+        .run(pool)
+        .await
+        .map_err(|e| RepositoryError::Unavailable(format!("migrating {database} failed: {e}")))
+}
+
+/// A store's readiness: `applied` — reading the migrations it has applied, which doubles as
+/// the probe that it answers — must finish within `timeout`, and leave every embedded
+/// migration applied unchanged ([`check_migrations`]). `database` names the store in the
+/// message.
+///
+/// # Errors
+/// `Unavailable` when the store does not answer in time, or as `applied` and
+/// [`check_migrations`] say.
+pub async fn check_ready<'a>(
+    database: &str,
+    timeout: Duration,
+    applied: impl Future<Output = Result<Vec<(i64, Vec<u8>)>, RepositoryError>>,
+    embedded: impl IntoIterator<Item = &'a Migration>,
+) -> Result<(), RepositoryError> {
+    let applied = tokio::time::timeout(timeout, applied).await.map_err(|_| {
+        RepositoryError::Unavailable(format!("{database} did not answer within {timeout:?}"))
+    })??;
+    check_migrations(embedded, &applied)
 }
 
 /// Compares the migrations a database has applied — `(version, checksum)` rows of

@@ -7,7 +7,7 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sql_support::{IdempotencyHolder, receipt_stored, response_headers};
-use sqlx::{Sqlite, SqliteExecutor, Transaction};
+use sqlx::{SqliteConnection, SqliteExecutor};
 
 use crate::SqliteStore;
 use crate::errors::translate;
@@ -124,17 +124,13 @@ impl IdempotencyStore for SqliteStore {
     }
 }
 
-/// Stores a receipt's answer in a save's transaction, before the save writes its change, so
-/// a request whose key was taken over writes nothing at all.
-///
-/// # Errors
-/// `ClaimLost` when the receipt's claim no longer holds the key unanswered; the caller's
-/// transaction then rolls back. `Unavailable` as for any query.
+/// Stores a receipt's answer on `conn`, a save's write transaction; see
+/// [`SaveStatements::store_receipt`](sql_support::SaveStatements::store_receipt).
 pub(crate) async fn store_receipt(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     receipt: &Receipt,
 ) -> Result<(), RepositoryError> {
-    receipt_stored(answer(&mut **tx, &receipt.claim, &receipt.response).await?)
+    receipt_stored(answer(conn, &receipt.claim, &receipt.response).await?)
 }
 
 /// Stores `response` on the record `claim` holds, if it has no answer yet; true if it did.

@@ -1,69 +1,60 @@
-//! The outbox on SQLite. Rows are written by each repository's `save` through
-//! [`NewOutboxRows`], in the transaction of the change they describe; the [`Outbox`] port, the relay's side, leases, finishes and counts them.
+//! The outbox on SQLite: the rows each save inserts, in the transaction of the change they
+//! describe, and the [`Outbox`] port, the relay's side, which leases, finishes and counts them.
 //!
 //! Every time comparison uses the caller's `now`, never the database's clock: the relay's
 //! clock is a port, and a test moves it by hand.
 
 use application::ports::{
-    DeadLetter, DeadLetterSelection, DeliveryRoutes, NewOutboxMessage, Outbox, OutboxMessage,
+    DeadLetter, DeadLetterSelection, NewOutboxMessage, Outbox, OutboxMessage, Receipt,
     RepositoryError, SinkStats,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::DomainEvent;
+use sql_support::{OutboxRow, SaveStatements, dead_letter_filter, lease_end, sink_stats};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use crate::SqliteStore;
 use crate::errors::{corrupt, translate};
+use crate::idempotency::store_receipt;
 use crate::time::{from_micros, to_micros};
 
-/// The events of one save, serialized and waiting to be inserted in the save's transaction.
-pub(crate) struct NewOutboxRows(Vec<NewOutboxMessage>);
+/// The connection of a save's write transaction, on which [`Save`](sql_support::Save) runs
+/// its statements: the two every save shares here, each aggregate's row in its own module.
+pub(crate) struct SaveTransaction<'c>(pub(crate) &'c mut SqliteConnection);
 
-impl NewOutboxRows {
-    /// Serializes `events` of the aggregate `aggregate_id`, one row per subscribed sink. Call
-    /// it before the transaction opens: it needs no database, so its failure leaves nothing
-    /// to roll back.
-    pub(crate) fn serialize<E: DomainEvent>(
-        routes: &DeliveryRoutes,
-        aggregate_type: &'static str,
-        aggregate_id: Uuid,
-        events: &[E],
-    ) -> Result<Self, RepositoryError> {
-        NewOutboxMessage::from_events(routes, aggregate_type, aggregate_id, events).map(Self)
+#[async_trait]
+impl SaveStatements for SaveTransaction<'_> {
+    async fn store_receipt(&mut self, receipt: &Receipt) -> Result<(), RepositoryError> {
+        store_receipt(self.0, receipt).await
     }
 
-    /// Inserts one row per event, in order, on `tx`: the connection of the save's
-    /// transaction, so the rows commit or roll back together with the state they describe.
-    /// Ids are assigned in insertion order, which is the order the relay delivers them in.
-    pub(crate) async fn insert(self, tx: &mut SqliteConnection) -> Result<(), RepositoryError> {
-        for row in self.0 {
-            // The event's own time, not the database's: a relay driven by the same clock
-            // finds the row due, which keeps tests with a manual clock deterministic.
-            let at = to_micros(row.at);
-            sqlx::query(
-                "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
-                                     next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            )
-            .bind(row.sink)
-            .bind(row.aggregate_type)
-            .bind(row.aggregate_id)
-            .bind(row.event_type)
-            .bind(row.payload.to_string())
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(translate)?;
-        }
+    /// `AUTOINCREMENT` numbers the rows.
+    async fn insert_outbox(&mut self, row: &NewOutboxMessage) -> Result<(), RepositoryError> {
+        sqlx::query(
+            "INSERT INTO outbox (sink, aggregate_type, aggregate_id, event_type, payload,
+                                 next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        )
+        .bind(row.sink)
+        .bind(row.aggregate_type)
+        .bind(row.aggregate_id)
+        .bind(row.event_type)
+        .bind(row.payload.to_string())
+        // The event's own time, not the database's: a relay driven by the same clock finds
+        // the row due, which keeps tests with a manual clock deterministic.
+        .bind(to_micros(row.at))
+        .execute(&mut *self.0)
+        .await
+        .map_err(translate)?;
         Ok(())
     }
 }
 
-/// The columns of an outbox row the relay sees.
+/// The columns of an outbox row the relay sees, in the types SQLite stores them as: times
+/// as integer microseconds, the payload as JSON text.
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+struct SqliteOutboxRow {
     id: i64,
     sink: String,
     aggregate_type: String,
@@ -75,10 +66,9 @@ struct MessageRow {
     trying_since: Option<i64>,
 }
 
-impl MessageRow {
-    fn into_message(self) -> Result<OutboxMessage, RepositoryError> {
-        let created_at = from_micros(self.created_at)?;
-        Ok(OutboxMessage {
+impl SqliteOutboxRow {
+    fn into_row(self) -> Result<OutboxRow, RepositoryError> {
+        Ok(OutboxRow {
             id: self.id,
             payload: serde_json::from_str(&self.payload)
                 .map_err(|e| corrupt(&format!("outbox message {}: payload", self.id), e))?,
@@ -87,8 +77,8 @@ impl MessageRow {
             aggregate_id: self.aggregate_id,
             event_type: self.event_type,
             attempts: self.attempts,
-            created_at,
-            trying_since: self.trying_since.map_or(Ok(created_at), from_micros)?,
+            created_at: from_micros(self.created_at)?,
+            trying_since: self.trying_since.map(from_micros).transpose()?,
         })
     }
 }
@@ -140,22 +130,18 @@ impl Outbox for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError> {
-        // An absurdly long lease saturates instead of overflowing: it means "until released".
-        let locked_until = now
-            .checked_add_signed(lease)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let rows = sqlx::query_as::<_, MessageRow>(OUTBOX_CLAIM)
+        let rows = sqlx::query_as::<_, SqliteOutboxRow>(OUTBOX_CLAIM)
             .bind(sink)
             .bind(to_micros(now))
             .bind(i64::from(limit))
-            .bind(to_micros(locked_until))
+            .bind(to_micros(lease_end(now, lease)))
             .fetch_all(self.writer())
             .await
             .map_err(translate)?;
         // RETURNING yields rows in no particular order; the port promises oldest first.
         let mut messages = rows
             .into_iter()
-            .map(MessageRow::into_message)
+            .map(|row| row.into_row().map(OutboxRow::into_message))
             .collect::<Result<Vec<_>, _>>()?;
         messages.sort_by_key(|m| m.id);
         Ok(messages)
@@ -269,7 +255,7 @@ impl Outbox for SqliteStore {
         #[derive(sqlx::FromRow)]
         struct DeadRow {
             #[sqlx(flatten)]
-            message: MessageRow,
+            message: SqliteOutboxRow,
             last_error: Option<String>,
             finished_at: i64,
         }
@@ -288,11 +274,10 @@ impl Outbox for SqliteStore {
         .map_err(translate)?;
         rows.into_iter()
             .map(|row| {
-                Ok(DeadLetter {
-                    message: row.message.into_message()?,
-                    error: row.last_error.unwrap_or_default(),
-                    failed_at: from_micros(row.finished_at)?,
-                })
+                Ok(row.message.into_row()?.into_dead_letter(
+                    row.last_error.unwrap_or_default(),
+                    from_micros(row.finished_at)?,
+                ))
             })
             .collect()
     }
@@ -307,11 +292,8 @@ impl Outbox for SqliteStore {
         selection: DeadLetterSelection,
         now: DateTime<Utc>,
     ) -> Result<u64, RepositoryError> {
-        let (ids, sink) = match selection {
-            DeadLetterSelection::Ids(ids) => (Some(id_list(&ids)?), None),
-            DeadLetterSelection::Sink(sink) => (None, Some(sink)),
-            DeadLetterSelection::All => (None, None),
-        };
+        let (ids, sink) = dead_letter_filter(selection);
+        let ids = ids.map(|ids| id_list(&ids)).transpose()?;
         let result = sqlx::query(
             "UPDATE outbox
              SET status = 'pending', attempts = 0, next_attempt_at = ?1, trying_since = ?1,
@@ -345,15 +327,8 @@ impl Outbox for SqliteStore {
         .fetch_all(self.readers())
         .await
         .map_err(translate)?;
-        let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("outbox count", e));
         rows.into_iter()
-            .map(|(sink, pending, dead)| {
-                Ok(SinkStats {
-                    sink,
-                    pending: count(pending)?,
-                    dead: count(dead)?,
-                })
-            })
+            .map(|(sink, pending, dead)| sink_stats(sink, pending, dead))
             .collect()
     }
 

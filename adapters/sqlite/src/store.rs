@@ -6,7 +6,7 @@ use std::time::Duration;
 use adapter_change_hub::ChangeHub;
 use application::ports::{DeliveryRoutes, Readiness, RepositoryError};
 use async_trait::async_trait;
-use sql_support::{PoolStats, check_migrations};
+use sql_support::{PoolStats, check_ready, migrate};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -120,16 +120,13 @@ impl SqliteStore {
         })
     }
 
-    /// Applies the embedded migrations that the database has not seen yet.
+    /// Applies the embedded migrations that the database has not seen yet, through the
+    /// writer.
     ///
     /// # Errors
-    /// `Unavailable` when a migration fails, or an applied migration differs from the
-    /// embedded one (someone edited a released migration).
+    /// `Unavailable` as [`sql_support::migrate`] says.
     pub async fn migrate(&self) -> Result<(), RepositoryError> {
-        MIGRATOR
-            .run(&self.writer)
-            .await
-            .map_err(|e| RepositoryError::Unavailable(format!("migrating SQLite failed: {e}")))
+        migrate(&MIGRATOR, &self.writer, "SQLite").await
     }
 
     /// How many connections the pools hold right now (readers and the writer together), and
@@ -204,14 +201,13 @@ impl Readiness for SqliteStore {
     /// Ready when the database answers and every embedded migration is applied unchanged.
     #[tracing::instrument(name = "sqlite.readiness", skip_all, level = "debug")]
     async fn check(&self) -> Result<(), RepositoryError> {
-        let applied = tokio::time::timeout(ACQUIRE_TIMEOUT, self.applied_migrations())
-            .await
-            .map_err(|_| {
-                RepositoryError::Unavailable(format!(
-                    "SQLite did not answer within {ACQUIRE_TIMEOUT:?}"
-                ))
-            })??;
-        check_migrations(MIGRATOR.iter(), &applied)
+        check_ready(
+            "SQLite",
+            ACQUIRE_TIMEOUT,
+            self.applied_migrations(),
+            MIGRATOR.iter(),
+        )
+        .await
     }
 }
 

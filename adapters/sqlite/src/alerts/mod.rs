@@ -7,7 +7,7 @@ mod row;
 use application::ports::{AlertRepository, Receipt, RepositoryError};
 use async_trait::async_trait;
 use domain::{Alert, AlertEvent, AlertId, DedupKey};
-use sql_support::{AlertRow, version_matched};
+use sql_support::{AlertRow, RowStatements, Save};
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
@@ -15,12 +15,8 @@ use sqlx::sqlite::SqliteArguments;
 use self::row::SqliteAlertRow;
 use crate::SqliteStore;
 use crate::errors::translate;
-use crate::idempotency::store_receipt;
-use crate::outbox::NewOutboxRows;
+use crate::outbox::SaveTransaction;
 use crate::time::to_micros;
-
-/// The `aggregate_type` of outbox rows written for alerts.
-const AGGREGATE_TYPE: &str = "alert";
 
 /// `SELECT <every column of SqliteAlertRow> FROM alerts <rest>`, as one static string.
 macro_rules! select_alerts {
@@ -82,56 +78,54 @@ impl AlertRepository for SqliteStore {
         receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
-        let row = AlertRow::from_alert(alert);
-        let outbox = NewOutboxRows::serialize(&self.routes, AGGREGATE_TYPE, row.id, events)?;
-
-        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row nor an answer
-        // behind.
+        let save = Save::new(AlertRow::from_alert(alert), events, &self.routes)?;
+        // The transaction boundary: `Save::write` says what it holds.
         let mut tx = self.begin_write().await?;
-        // The answer of an idempotent request, first: a request whose key was taken over
-        // must not write its change at all.
-        if let Some(receipt) = &receipt {
-            store_receipt(&mut tx, receipt).await?;
-        }
-        if row.version == 1 {
-            // Two unique indexes can refuse this row, and `translate` turns either violation
-            // into `Duplicate`: the primary key (the id exists) and
-            // `alerts_unresolved_dedup_key` (the key already has an unresolved alert). We hold
-            // the write lock, so no other insert of the same key can be in flight.
-            let insert = sqlx::query(
-                "INSERT INTO alerts (
-                     id, severity, summary, details, destination, dedup_key, raised_by, status,
-                     count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
-                     resolved_by, resolved_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            );
-            bind_columns(insert, &row)
-                .execute(&mut *tx)
-                .await
-                .map_err(translate)?;
-        } else {
-            // Optimistic concurrency: the row changes only if it still holds the version this
-            // change was based on. We hold the write lock, so nobody can change it between
-            // this check and the commit.
-            let update = sqlx::query(
-                "UPDATE alerts
-                 SET severity = ?2, summary = ?3, details = ?4, destination = ?5,
-                     dedup_key = ?6, raised_by = ?7, status = ?8, count = ?9, created_at = ?10,
-                     last_raised_at = ?11, acknowledged_by = ?12, acknowledged_at = ?13,
-                     resolved_by = ?14, resolved_at = ?15, version = ?16
-                 WHERE id = ?1 AND version = ?17",
-            );
-            let updated = bind_columns(update, &row)
-                .bind(row.version - 1)
-                .execute(&mut *tx)
-                .await
-                .map_err(translate)?;
-            version_matched(updated.rows_affected())?;
-        }
-        // Its events, in the same transaction.
-        outbox.insert(&mut tx).await?;
+        save.write(&mut SaveTransaction(&mut tx), receipt.as_ref())
+            .await?;
         tx.commit().await.map_err(translate)
+    }
+}
+
+/// The alert's own statements of a save.
+#[async_trait]
+impl RowStatements<AlertRow> for SaveTransaction<'_> {
+    /// Two unique indexes can refuse this row, and `translate` turns either violation into
+    /// `Duplicate`: the primary key (the id exists) and `alerts_unresolved_dedup_key` (the key
+    /// already has an unresolved alert). We hold the write lock, so no other insert of the
+    /// same key can be in flight.
+    async fn insert(&mut self, row: &AlertRow) -> Result<(), RepositoryError> {
+        let insert = sqlx::query(
+            "INSERT INTO alerts (
+                 id, severity, summary, details, destination, dedup_key, raised_by, status,
+                 count, created_at, last_raised_at, acknowledged_by, acknowledged_at,
+                 resolved_by, resolved_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        );
+        bind_columns(insert, row)
+            .execute(&mut *self.0)
+            .await
+            .map_err(translate)?;
+        Ok(())
+    }
+
+    /// We hold the write lock, so nobody can change the row between this check and the
+    /// commit.
+    async fn update(&mut self, row: &AlertRow) -> Result<u64, RepositoryError> {
+        let update = sqlx::query(
+            "UPDATE alerts
+             SET severity = ?2, summary = ?3, details = ?4, destination = ?5,
+                 dedup_key = ?6, raised_by = ?7, status = ?8, count = ?9, created_at = ?10,
+                 last_raised_at = ?11, acknowledged_by = ?12, acknowledged_at = ?13,
+                 resolved_by = ?14, resolved_at = ?15, version = ?16
+             WHERE id = ?1 AND version = ?17",
+        );
+        bind_columns(update, row)
+            .bind(row.version - 1)
+            .execute(&mut *self.0)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(translate)
     }
 }
 

@@ -7,7 +7,7 @@ use application::ports::{ApprovalRepository, ListQuery, Receipt, RepositoryError
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ApprovalEvent, ApprovalId, ApprovalRequest};
-use sql_support::{ApprovalRow, version_matched};
+use sql_support::{AggregateRow, ApprovalRow, RowStatements, Save, keyset_page};
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
@@ -17,12 +17,8 @@ use uuid::Uuid;
 use self::row::SqliteApprovalRow;
 use crate::SqliteStore;
 use crate::errors::translate;
-use crate::idempotency::store_receipt;
-use crate::outbox::NewOutboxRows;
+use crate::outbox::SaveTransaction;
 use crate::time::{from_optional_micros, to_micros};
-
-/// The `aggregate_type` of outbox rows written for approvals.
-const AGGREGATE_TYPE: &str = "approval";
 
 /// `SELECT <every column of SqliteApprovalRow> FROM approvals <rest>`, as one static string.
 macro_rules! select_approvals {
@@ -76,71 +72,24 @@ impl ApprovalRepository for SqliteStore {
         receipt: Option<Receipt>,
     ) -> Result<(), RepositoryError> {
         // Everything that can fail without the database fails before the transaction opens.
-        let row = ApprovalRow::from_approval(approval)?;
-        let outbox = NewOutboxRows::serialize(&self.routes, AGGREGATE_TYPE, row.id, events)?;
-
-        // The transaction boundary. Any early return below drops `tx`, which rolls back: a
-        // failed save leaves neither the new state nor a single outbox row nor an answer
-        // behind.
+        let save = Save::new(ApprovalRow::from_approval(approval)?, events, &self.routes)?;
+        let id = save.id();
+        // The transaction boundary: `Save::write` says what it holds.
         let mut tx = self.begin_write().await?;
-        // The answer of an idempotent request, first: a request whose key was taken over
-        // must not write its change at all.
-        if let Some(receipt) = &receipt {
-            store_receipt(&mut tx, receipt).await?;
-        }
-        if row.version == 1 {
-            // A unique violation on the primary key becomes `Duplicate` in `translate`.
-            let insert = sqlx::query(
-                "INSERT INTO approvals (
-                     id, title, description, requester, destination, metadata, callback_url,
-                     required_approvals, allowed_approvers, allow_self_approval, status,
-                     decisions, created_at, expires_at, resolved_at, version,
-                     remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                         ?17, ?18, ?19, ?20)",
-            );
-            bind_columns(insert, &row)
-                .execute(&mut *tx)
-                .await
-                .map_err(translate)?;
-        } else {
-            // Optimistic concurrency: the row changes only if it still holds the version this
-            // change was based on. We hold the write lock, so nobody can change it between
-            // this check and the commit.
-            let update = sqlx::query(
-                "UPDATE approvals
-                 SET title = ?2, description = ?3, requester = ?4, destination = ?5,
-                     metadata = ?6, callback_url = ?7, required_approvals = ?8,
-                     allowed_approvers = ?9, allow_self_approval = ?10, status = ?11,
-                     decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
-                     version = ?16, remind_after_seconds = ?17, reminded_at = ?18,
-                     expiry_warned = ?19, next_reminder_at = ?20
-                 WHERE id = ?1 AND version = ?21",
-            );
-            let updated = bind_columns(update, &row)
-                .bind(row.version - 1)
-                .execute(&mut *tx)
-                .await
-                .map_err(translate)?;
-            version_matched(updated.rows_affected())?;
-        }
-        // Its events, in the same transaction.
-        outbox.insert(&mut tx).await?;
+        save.write(&mut SaveTransaction(&mut tx), receipt.as_ref())
+            .await?;
         tx.commit().await.map_err(translate)?;
         // After the commit, so a woken reader sees the change; not for a creation, which
         // nobody can be waiting on.
-        if row.version > 1 {
-            self.changes.announce(AGGREGATE_TYPE, row.id);
+        if approval.version() > 1 {
+            self.changes.announce(ApprovalRow::AGGREGATE_TYPE, id);
         }
         Ok(())
     }
 
     #[tracing::instrument(name = "sqlite.approvals.list", skip_all, level = "debug")]
     async fn list(&self, query: &ListQuery) -> Result<Vec<ApprovalRequest>, RepositoryError> {
-        // Keyset pagination: ids are UUID v7, so `id` order is creation order. Starting below
-        // the greatest possible UUID keeps one indexable `id < ?` for the first page too.
-        let before = query.after.map_or(Uuid::max(), |after| after.as_uuid());
-        let limit = i64::from(query.limit);
+        let (before, limit) = keyset_page(query);
         let rows = match query.status {
             Some(status) => {
                 sqlx::query_as::<_, SqliteApprovalRow>(select_approvals!(
@@ -224,6 +173,49 @@ impl ApprovalRepository for SqliteStore {
             .map_err(translate)?;
         let earliest = [expiry, reminder].into_iter().flatten().min();
         from_optional_micros(earliest)
+    }
+}
+
+/// The approval's own statements of a save.
+#[async_trait]
+impl RowStatements<ApprovalRow> for SaveTransaction<'_> {
+    /// A unique violation on the primary key becomes `Duplicate` in `translate`.
+    async fn insert(&mut self, row: &ApprovalRow) -> Result<(), RepositoryError> {
+        let insert = sqlx::query(
+            "INSERT INTO approvals (
+                 id, title, description, requester, destination, metadata, callback_url,
+                 required_approvals, allowed_approvers, allow_self_approval, status,
+                 decisions, created_at, expires_at, resolved_at, version,
+                 remind_after_seconds, reminded_at, expiry_warned, next_reminder_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20)",
+        );
+        bind_columns(insert, row)
+            .execute(&mut *self.0)
+            .await
+            .map_err(translate)?;
+        Ok(())
+    }
+
+    /// We hold the write lock, so nobody can change the row between this check and the
+    /// commit.
+    async fn update(&mut self, row: &ApprovalRow) -> Result<u64, RepositoryError> {
+        let update = sqlx::query(
+            "UPDATE approvals
+             SET title = ?2, description = ?3, requester = ?4, destination = ?5,
+                 metadata = ?6, callback_url = ?7, required_approvals = ?8,
+                 allowed_approvers = ?9, allow_self_approval = ?10, status = ?11,
+                 decisions = ?12, created_at = ?13, expires_at = ?14, resolved_at = ?15,
+                 version = ?16, remind_after_seconds = ?17, reminded_at = ?18,
+                 expiry_warned = ?19, next_reminder_at = ?20
+             WHERE id = ?1 AND version = ?21",
+        );
+        bind_columns(update, row)
+            .bind(row.version - 1)
+            .execute(&mut *self.0)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(translate)
     }
 }
 
